@@ -1,0 +1,45 @@
+/** Environment variable names shared by the constructs (which set them) and the functions (which read them). */
+export const ENV = {
+  ledgerTableName: 'LEDGER_TABLE_NAME',
+  queueUrl: 'QUEUE_URL',
+  /** JSON object: subscription name -> secret id (name or ARN). Never a secret value. */
+  subscriptions: 'FPT_SUBSCRIPTIONS',
+  signatureToleranceSeconds: 'SIGNATURE_TOLERANCE_SECONDS',
+  ledgerRetentionDays: 'LEDGER_RETENTION_DAYS',
+  maxBodyBytes: 'MAX_BODY_BYTES',
+  maxReceiveCount: 'MAX_RECEIVE_COUNT',
+  previousSecretGraceHours: 'PREVIOUS_SECRET_GRACE_HOURS',
+} as const;
+
+/** Reads a required variable, failing fast with the variable's name (never its value). */
+export function getStringFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new Error(`environment variable ${name} is required but not set`);
+  }
+  return value;
+}
+
+export function getIntFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value)) {
+    throw new Error(`environment variable ${name} must be a whole number`);
+  }
+  return value;
+}
+
+export function getSubscriptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ReadonlyMap<string, string> {
+  const raw = getStringFromEnv(ENV.subscriptions, env);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(`environment variable ${ENV.subscriptions} must be a JSON object`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error(`environment variable ${ENV.subscriptions} must be a JSON object`);
+  }
+  return new Map(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+}

@@ -1,0 +1,66 @@
+/**
+ * The event ledger: one DynamoDB table, partition key `pk`.
+ *
+ * Row kinds, told apart by the key:
+ *   - `<eventId>`                      one row per FPT event (32 lowercase hex characters)
+ *   - `parked#<sha256 of body>`        an authentic delivery whose envelope failed validation
+ *   - `order#<locationId>#<contactId>` the ordering guard's high-water mark of eventTimestamp
+ */
+export const LEDGER = {
+  partitionKey: 'pk',
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/**
+ * Event row lifecycle:
+ *   RECEIVED (claimed by the verifier, lease running) -> ENQUEUED -> PROCESSING -> PROCESSED
+ *                                                                            \-> FAILED -> PROCESSING ...
+ *                                                                            \-> DEAD_LETTERED
+ */
+export const EVENT_STATUS = {
+  received: 'RECEIVED',
+  enqueued: 'ENQUEUED',
+  processing: 'PROCESSING',
+  processed: 'PROCESSED',
+  failed: 'FAILED',
+  deadLettered: 'DEAD_LETTERED',
+} as const;
+export type EventStatus = (typeof EVENT_STATUS)[keyof typeof EVENT_STATUS];
+
+export const PARKED_STATUS = 'INVALID_ENVELOPE';
+
+/** A ledger event row as stored. Timestamps are epoch milliseconds except `expiresAt` (epoch seconds, TTL). */
+export interface EventRow {
+  readonly pk: string;
+  readonly status: EventStatus;
+  readonly subscription: string;
+  readonly eventType?: string;
+  readonly eventTimestamp?: string;
+  readonly locationId?: number;
+  readonly bodySha256: string;
+  readonly receivedAt: number;
+  readonly expiresAt: number;
+  /** Verifier claim lease: while RECEIVED and unexpired, other deliveries wait. */
+  readonly leaseToken?: string;
+  readonly leaseExpiresAt?: number;
+  readonly enqueuedAt?: number;
+  readonly messageId?: string;
+  /** Processor lease: while PROCESSING and unexpired, other invocations leave the event alone. */
+  readonly processingToken?: string;
+  readonly processingExpiresAt?: number;
+  readonly attempts?: number;
+  readonly processedAt?: number;
+  readonly lastError?: string;
+}
+
+export const parkedKey = (bodySha256: string): string => `parked#${bodySha256}`;
+export const orderKey = (locationId: number, contactId: number | string): string =>
+  `order#${locationId}#${contactId}`;
+
+/** SQS message attributes set by the verifier and read by the processor. */
+export const MESSAGE_ATTRIBUTES = {
+  subscription: 'fpt-subscription',
+  eventId: 'fpt-event-id',
+  eventType: 'fpt-event-type',
+  receivedAt: 'fpt-received-at',
+} as const;

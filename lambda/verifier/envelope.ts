@@ -1,0 +1,58 @@
+import { EnvelopeValidationError } from '../shared/errors';
+import type { FptEnvelope } from '../shared/fpt-events';
+
+const EVENT_ID = /^[0-9a-fA-F]{32}$/;
+const EVENT_TYPE = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
+// UTC only: a trailing Z, optional fractional seconds. FPT documents milliseconds; be liberal in digits.
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+
+function isNonNegativeInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Validates the envelope of an already-authenticated body. Collects every problem; the messages name
+ * fields, never values, because they reach logs.
+ * @throws EnvelopeValidationError
+ */
+export function validateEnvelope(parsed: unknown): FptEnvelope {
+  if (!isPlainObject(parsed)) throw new EnvelopeValidationError(['body is not a JSON object']);
+  const problems: string[] = [];
+  const { eventId, eventType, eventTimestamp, locationId, organizationId, apiVersion, data } = parsed;
+  if (typeof eventId !== 'string' || !EVENT_ID.test(eventId)) problems.push('eventId must be 32 hex characters');
+  if (typeof eventType !== 'string' || !EVENT_TYPE.test(eventType)) {
+    problems.push('eventType must look like <resource>.<verb>');
+  }
+  if (
+    typeof eventTimestamp !== 'string' ||
+    !ISO_UTC.test(eventTimestamp) ||
+    Number.isNaN(Date.parse(eventTimestamp))
+  ) {
+    problems.push('eventTimestamp must be an ISO-8601 UTC timestamp');
+  }
+  if (!isNonNegativeInteger(locationId)) problems.push('locationId must be an integer >= 0');
+  if (!isNonNegativeInteger(organizationId)) problems.push('organizationId must be an integer >= 0');
+  if (typeof apiVersion !== 'string' || apiVersion.length === 0) problems.push('apiVersion must be a string');
+  if (!isPlainObject(data)) problems.push('data must be an object');
+  if (problems.length > 0) throw new EnvelopeValidationError(problems);
+  return {
+    ...(parsed as unknown as FptEnvelope),
+    // Normalised so that `9F1C...` and `9f1c...` dedupe as one event.
+    eventId: (eventId as string).toLowerCase(),
+  };
+}
+
+/** Parses JSON and validates; a body that is not JSON is an envelope problem, not a crash. */
+export function parseEnvelope(rawBody: Buffer): FptEnvelope {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    throw new EnvelopeValidationError(['body is not valid JSON']);
+  }
+  return validateEnvelope(parsed);
+}

@@ -1,0 +1,107 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SignatureVerificationError } from '../shared/errors';
+
+export const SIGNATURE_HEADER = 'x-fpt-signature';
+
+export interface ParsedSignatureHeader {
+  /** Unix seconds, as sent. */
+  readonly timestamp: number;
+  /** The digits of `t` exactly as sent; the signed content uses them verbatim. */
+  readonly timestampText: string;
+  /** Every `v1` value, lowercased hex of 64 characters. */
+  readonly signatures: readonly Buffer[];
+}
+
+const DIGITS = /^\d{1,12}$/;
+const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
+const MAX_HEADER_LENGTH = 4096;
+
+/**
+ * Parses `t=<unix>,v1=<hex>[,v1=<hex>...]` strictly.
+ *
+ * Stricter than stripe-node on purpose: `t` must be digits only and appear exactly once (stripe-node's
+ * parseInt lets `t=123abc` through and lets a later `t` override an earlier one). Unknown schemes are
+ * ignored so FPT can add `v2` later. A `v1` that is not 64 hex characters can never match, so it is
+ * dropped rather than compared.
+ * @throws SignatureVerificationError('malformed_header') when the header cannot be trusted
+ */
+export function parseSignatureHeader(header: string): ParsedSignatureHeader {
+  if (header.length > MAX_HEADER_LENGTH) throw new SignatureVerificationError('malformed_header');
+  let timestampText: string | undefined;
+  const signatures: Buffer[] = [];
+  for (const item of header.split(',')) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) continue;
+    const key = item.slice(0, eq).trim();
+    const value = item.slice(eq + 1).trim();
+    if (key === 't') {
+      if (timestampText !== undefined || !DIGITS.test(value)) {
+        throw new SignatureVerificationError('malformed_header');
+      }
+      timestampText = value;
+    } else if (key === 'v1') {
+      if (HEX_SHA256.test(value)) signatures.push(Buffer.from(value, 'hex'));
+    }
+  }
+  if (timestampText === undefined || signatures.length === 0) {
+    throw new SignatureVerificationError('malformed_header');
+  }
+  return { timestamp: Number(timestampText), timestampText, signatures };
+}
+
+/** hex(HMAC-SHA256(secret, `${t}.${rawBody}`)) over the exact bytes. */
+export function computeSignature(secret: string, timestampText: string, rawBody: Buffer): Buffer {
+  return createHmac('sha256', secret).update(`${timestampText}.`).update(rawBody).digest();
+}
+
+/** Signs like FPT does; used by the CLI, tests and benchmarks. */
+export function signPayload(secret: string, timestamp: number, rawBody: string | Buffer): string {
+  const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
+  const v1 = computeSignature(secret, String(timestamp), body).toString('hex');
+  return `t=${timestamp},v1=${v1}`;
+}
+
+export interface VerifySignatureInput {
+  readonly rawBody: Buffer;
+  /** The `X-FPT-Signature` value, or undefined when absent. */
+  readonly header: string | undefined;
+  /** Candidate secrets in order of preference (AWSCURRENT, then AWSPREVIOUS). */
+  readonly secrets: readonly string[];
+  readonly nowMs: number;
+  readonly toleranceSeconds: number;
+}
+
+export interface VerifiedSignature {
+  /** Index into `secrets` of the secret that matched. */
+  readonly secretIndex: number;
+  readonly timestamp: number;
+}
+
+/**
+ * Verifies an FPT signature. Pure: no I/O, the clock is an argument.
+ *
+ * The timestamp is checked before any HMAC so that stale and future requests cost nothing, in both
+ * directions (FPT documents only the past; clock skew and pre-signed replays make the future matter too).
+ * Every secret is compared against every `v1`, so the result does not depend on which one matched first.
+ * @throws SignatureVerificationError with the failure reason
+ */
+export function verifySignature(input: VerifySignatureInput): VerifiedSignature {
+  if (input.header === undefined || input.header === '') {
+    throw new SignatureVerificationError('missing_header');
+  }
+  const parsed = parseSignatureHeader(input.header);
+  const nowSeconds = Math.floor(input.nowMs / 1000);
+  const age = nowSeconds - parsed.timestamp;
+  if (age > input.toleranceSeconds) throw new SignatureVerificationError('stale_timestamp');
+  if (-age > input.toleranceSeconds) throw new SignatureVerificationError('future_timestamp');
+
+  let matched = -1;
+  input.secrets.forEach((secret, index) => {
+    const expected = computeSignature(secret, parsed.timestampText, input.rawBody);
+    for (const candidate of parsed.signatures) {
+      if (timingSafeEqual(expected, candidate) && matched === -1) matched = index;
+    }
+  });
+  if (matched === -1) throw new SignatureVerificationError('bad_signature');
+  return { secretIndex: matched, timestamp: parsed.timestamp };
+}
