@@ -1,6 +1,11 @@
 /** Three projects so each layer can run alone: `npm run test:unit`, `test:infra`, `test:integration`. */
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
+const common = {
+  testEnvironment: 'node',
+  transform,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
+};
 
 module.exports = {
   projects: [

@@ -207,7 +207,10 @@ export function resolveConfig(input: ReceiverConfigInput = {}): ReceiverConfig {
       `processorTimeoutSeconds must be at most 7200 so the queue visibility timeout (6x) stays within the SQS limit of 12 hours, but ${merged.processorTimeoutSeconds} was provided`,
     );
   }
-  if (merged.alarmEmail !== undefined && (typeof merged.alarmEmail !== 'string' || !EMAIL.test(merged.alarmEmail))) {
+  if (
+    merged.alarmEmail !== undefined &&
+    (typeof merged.alarmEmail !== 'string' || !EMAIL.test(merged.alarmEmail))
+  ) {
     problems.push(
       `alarmEmail must be an email address like ops@example.com, but ${JSON.stringify(merged.alarmEmail)} was provided`,
     );
@@ -243,7 +246,11 @@ export interface ResourceSpec {
     readonly maxMessageSizeBytes: number;
   };
   readonly dlq: { readonly retentionSeconds: number; readonly maxReceiveCount: number };
-  readonly ledger: { readonly partitionKey: string; readonly ttlAttribute: string; readonly retentionDays: number };
+  readonly ledger: {
+    readonly partitionKey: string;
+    readonly ttlAttribute: string;
+    readonly retentionDays: number;
+  };
   readonly eventSource: { readonly batchSize: number; readonly maxBatchingWindowSeconds: number };
   readonly processorTimeoutSeconds: number;
   readonly verifierTimeoutSeconds: number;

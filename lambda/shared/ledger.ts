@@ -7,7 +7,14 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { EVENT_STATUS, type EventRow, type EventStatus, orderKey, PARKED_STATUS, parkedKey } from './ledger-schema';
+import {
+  EVENT_STATUS,
+  type EventRow,
+  type EventStatus,
+  orderKey,
+  PARKED_STATUS,
+  parkedKey,
+} from './ledger-schema';
 
 export interface LedgerOptions {
   readonly client: DynamoDBDocumentClient;
@@ -42,7 +49,12 @@ export type ClaimResult =
   | { readonly kind: 'in_progress' };
 
 export type StartProcessingResult =
-  | { readonly kind: 'started'; readonly token: string; readonly attempts: number; readonly previousStatus?: EventStatus }
+  | {
+      readonly kind: 'started';
+      readonly token: string;
+      readonly attempts: number;
+      readonly previousStatus?: EventStatus;
+    }
   | { readonly kind: 'already_processed' }
   | { readonly kind: 'in_progress' };
 
@@ -162,7 +174,8 @@ export class EventLedger {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: eventId },
-          UpdateExpression: 'SET #status = :enqueued, #enqueuedAt = :now, #messageId = :messageId REMOVE #leaseExpiresAt',
+          UpdateExpression:
+            'SET #status = :enqueued, #enqueuedAt = :now, #messageId = :messageId REMOVE #leaseExpiresAt',
           ConditionExpression: '#status = :received AND #leaseToken = :token',
           ExpressionAttributeNames: {
             '#status': 'status',
@@ -301,11 +314,13 @@ export class EventLedger {
   async finishProcessing(
     eventId: string,
     token: string,
-    outcome: { status: typeof EVENT_STATUS.processed; nowMs: number } | {
-      status: typeof EVENT_STATUS.failed | typeof EVENT_STATUS.deadLettered;
-      nowMs: number;
-      error: string;
-    },
+    outcome:
+      | { status: typeof EVENT_STATUS.processed; nowMs: number }
+      | {
+          status: typeof EVENT_STATUS.failed | typeof EVENT_STATUS.deadLettered;
+          nowMs: number;
+          error: string;
+        },
   ): Promise<boolean> {
     const isSuccess = outcome.status === EVENT_STATUS.processed;
     try {
@@ -342,7 +357,11 @@ export class EventLedger {
   /** The ordering guard's high-water mark (epoch ms of the newest eventTimestamp processed). */
   async getHighWaterMark(locationId: number, contactId: number | string): Promise<number | undefined> {
     const out = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: orderKey(locationId, contactId) }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: orderKey(locationId, contactId) },
+        ConsistentRead: true,
+      }),
     );
     return (out.Item?.highWaterMark as number | undefined) ?? undefined;
   }

@@ -23,7 +23,8 @@ export function validateEnvelope(parsed: unknown): FptEnvelope {
   if (!isPlainObject(parsed)) throw new EnvelopeValidationError(['body is not a JSON object']);
   const problems: string[] = [];
   const { eventId, eventType, eventTimestamp, locationId, organizationId, apiVersion, data } = parsed;
-  if (typeof eventId !== 'string' || !EVENT_ID.test(eventId)) problems.push('eventId must be 32 hex characters');
+  if (typeof eventId !== 'string' || !EVENT_ID.test(eventId))
+    problems.push('eventId must be 32 hex characters');
   if (typeof eventType !== 'string' || !EVENT_TYPE.test(eventType)) {
     problems.push('eventType must look like <resource>.<verb>');
   }

@@ -61,6 +61,39 @@ export function signPayload(secret: string, timestamp: number, rawBody: string |
   return `t=${timestamp},v1=${v1}`;
 }
 
+/**
+ * Checks presence, syntax and freshness of the header: everything that needs no secret.
+ *
+ * The timestamp is checked before any HMAC so that stale and future requests cost nothing, in both
+ * directions (FPT documents only the past; clock skew and pre-signed replays make the future matter too).
+ * @throws SignatureVerificationError with the failure reason
+ */
+export function checkSignatureHeader(
+  header: string | undefined,
+  nowMs: number,
+  toleranceSeconds: number,
+): ParsedSignatureHeader {
+  if (header === undefined || header === '') throw new SignatureVerificationError('missing_header');
+  const parsed = parseSignatureHeader(header);
+  const age = Math.floor(nowMs / 1000) - parsed.timestamp;
+  if (age > toleranceSeconds) throw new SignatureVerificationError('stale_timestamp');
+  if (-age > toleranceSeconds) throw new SignatureVerificationError('future_timestamp');
+  return parsed;
+}
+
+/**
+ * True when any `v1` value is the HMAC of the body under `secret`. Every candidate is compared in
+ * constant time, and the loop does not stop early, so timing does not reveal which one matched.
+ */
+export function matchesSignature(parsed: ParsedSignatureHeader, rawBody: Buffer, secret: string): boolean {
+  const expected = computeSignature(secret, parsed.timestampText, rawBody);
+  let matched = false;
+  for (const candidate of parsed.signatures) {
+    if (timingSafeEqual(expected, candidate)) matched = true;
+  }
+  return matched;
+}
+
 export interface VerifySignatureInput {
   readonly rawBody: Buffer;
   /** The `X-FPT-Signature` value, or undefined when absent. */
@@ -72,36 +105,18 @@ export interface VerifySignatureInput {
 }
 
 export interface VerifiedSignature {
-  /** Index into `secrets` of the secret that matched. */
+  /** Index into `secrets` of the first secret that matched. */
   readonly secretIndex: number;
   readonly timestamp: number;
 }
 
 /**
- * Verifies an FPT signature. Pure: no I/O, the clock is an argument.
- *
- * The timestamp is checked before any HMAC so that stale and future requests cost nothing, in both
- * directions (FPT documents only the past; clock skew and pre-signed replays make the future matter too).
- * Every secret is compared against every `v1`, so the result does not depend on which one matched first.
+ * Verifies an FPT signature against one or more secrets. Pure: no I/O, the clock is an argument.
  * @throws SignatureVerificationError with the failure reason
  */
 export function verifySignature(input: VerifySignatureInput): VerifiedSignature {
-  if (input.header === undefined || input.header === '') {
-    throw new SignatureVerificationError('missing_header');
-  }
-  const parsed = parseSignatureHeader(input.header);
-  const nowSeconds = Math.floor(input.nowMs / 1000);
-  const age = nowSeconds - parsed.timestamp;
-  if (age > input.toleranceSeconds) throw new SignatureVerificationError('stale_timestamp');
-  if (-age > input.toleranceSeconds) throw new SignatureVerificationError('future_timestamp');
-
-  let matched = -1;
-  input.secrets.forEach((secret, index) => {
-    const expected = computeSignature(secret, parsed.timestampText, input.rawBody);
-    for (const candidate of parsed.signatures) {
-      if (timingSafeEqual(expected, candidate) && matched === -1) matched = index;
-    }
-  });
-  if (matched === -1) throw new SignatureVerificationError('bad_signature');
-  return { secretIndex: matched, timestamp: parsed.timestamp };
+  const parsed = checkSignatureHeader(input.header, input.nowMs, input.toleranceSeconds);
+  const secretIndex = input.secrets.findIndex((secret) => matchesSignature(parsed, input.rawBody, secret));
+  if (secretIndex === -1) throw new SignatureVerificationError('bad_signature');
+  return { secretIndex, timestamp: parsed.timestamp };
 }

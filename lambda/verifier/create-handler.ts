@@ -1,0 +1,48 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { MESSAGE_ATTRIBUTES } from '../shared/ledger-schema';
+import { createReceiver, type EnqueueFn, type ReceiverDeps } from './receive';
+
+export type VerifierHandler = (
+  event: APIGatewayProxyEventV2,
+  context?: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** Sends the exact verified bytes, with routing facts as attributes so the processor need not guess. */
+export function sqsEnqueue(client: SQSClient, queueUrl: string): EnqueueFn {
+  return async ({ envelope, rawBody, subscription, receivedAtMs }) => {
+    const out = await client.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: rawBody,
+        MessageAttributes: {
+          [MESSAGE_ATTRIBUTES.subscription]: { DataType: 'String', StringValue: subscription },
+          [MESSAGE_ATTRIBUTES.eventId]: { DataType: 'String', StringValue: envelope.eventId },
+          [MESSAGE_ATTRIBUTES.eventType]: { DataType: 'String', StringValue: envelope.eventType },
+          [MESSAGE_ATTRIBUTES.receivedAt]: { DataType: 'Number', StringValue: String(receivedAtMs) },
+        },
+      }),
+    );
+    if (out.MessageId === undefined) throw new Error('SQS returned no MessageId');
+    return out.MessageId;
+  };
+}
+
+/** Builds the Lambda handler around injected dependencies; the module's `handler` uses the real ones. */
+export function createVerifierHandler(deps: ReceiverDeps): VerifierHandler {
+  const receive = createReceiver(deps);
+  return async (event, context) => {
+    deps.logger.resetKeys();
+    if (context) deps.logger.addContext(context);
+    try {
+      return await receive({
+        subscription: event.pathParameters?.subscription,
+        headers: event.headers ?? {},
+        body: event.body,
+        isBase64Encoded: event.isBase64Encoded === true,
+      });
+    } finally {
+      deps.metrics.publishStoredMetrics();
+    }
+  };
+}

@@ -1,0 +1,255 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  EnqueueFailedError,
+  EnvelopeValidationError,
+  EventInProgressError,
+  HttpError,
+  PayloadTooLargeError,
+  SecretNotConfiguredError,
+  SignatureVerificationError,
+  UnknownSubscriptionError,
+} from '../shared/errors';
+import type { FptEnvelope } from '../shared/fpt-events';
+import type { ClaimResult, EventLedger } from '../shared/ledger';
+import { METRIC } from '../shared/observability';
+import { parseEnvelope } from './envelope';
+import type { SecretStore } from './secret-store';
+import {
+  checkSignatureHeader,
+  matchesSignature,
+  type ParsedSignatureHeader,
+  SIGNATURE_HEADER,
+} from './signature';
+
+/** What the verifier needs from an HTTP request; built from the API Gateway event by the handler. */
+export interface IncomingDelivery {
+  readonly subscription: string | undefined;
+  /** Header names in any case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string | undefined;
+  readonly isBase64Encoded: boolean;
+}
+
+export interface HttpResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** Sends a verified event to the queue; resolves to the SQS message id. */
+export type EnqueueFn = (input: {
+  envelope: FptEnvelope;
+  rawBody: string;
+  subscription: string;
+  receivedAtMs: number;
+}) => Promise<string>;
+
+export type LedgerPort = Pick<EventLedger, 'claim' | 'release' | 'markEnqueued' | 'park'>;
+export type SecretPort = Pick<SecretStore, 'get' | 'tryInvalidate'>;
+
+export interface ReceiverDeps {
+  /** subscription name -> Secrets Manager secret id */
+  readonly subscriptions: ReadonlyMap<string, string>;
+  readonly toleranceSeconds: number;
+  readonly maxBodyBytes: number;
+  /** How long after a new secret is set the previous one is still accepted. */
+  readonly previousSecretGraceMs: number;
+  readonly ledger: LedgerPort;
+  readonly secrets: SecretPort;
+  readonly enqueue: EnqueueFn;
+  readonly now: () => number;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+function respond(statusCode: number, body: Record<string, string>): HttpResponse {
+  return { statusCode, headers: { ...JSON_HEADERS }, body: JSON.stringify(body) };
+}
+
+function errorResponse(error: HttpError): HttpResponse {
+  const response = respond(error.statusCode, { message: error.publicMessage });
+  if (error.statusCode === 409 || error.statusCode === 503) response.headers['retry-after'] = '5';
+  return response;
+}
+
+function findHeader(headers: IncomingDelivery['headers'], wanted: string): string | undefined {
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+/** The decoded size without decoding: base64 carries 3 bytes per 4 characters. */
+function decodedLength(body: string, isBase64Encoded: boolean): number {
+  if (!isBase64Encoded) return Buffer.byteLength(body, 'utf8');
+  const padding = body.endsWith('==') ? 2 : body.endsWith('=') ? 1 : 0;
+  return Math.floor((body.length * 3) / 4) - padding;
+}
+
+/**
+ * The verifier's core: authenticate, then deduplicate and enqueue, in that order and no other.
+ *
+ * Until the signature matches, nothing from the body is parsed, logged or stored. Once it matches, the
+ * event is never lost: it is queued (202), known already (200), parked for inspection (202), or the
+ * caller gets a non-2xx so FPT delivers it again.
+ */
+export function createReceiver(deps: ReceiverDeps): (delivery: IncomingDelivery) => Promise<HttpResponse> {
+  const { logger, metrics } = deps;
+
+  const reject = (error: HttpError): HttpResponse => {
+    // A single metric, so the reason dimension does not leak onto the invocation's other metrics.
+    const rejected = metrics.singleMetric();
+    rejected.addDimension('reason', error.reason);
+    rejected.addMetric(METRIC.rejected, MetricUnit.Count, 1);
+    logger.warn('delivery rejected', { reason: error.reason, statusCode: error.statusCode });
+    return errorResponse(error);
+  };
+
+  async function authenticate(
+    secretId: string,
+    parsed: ParsedSignatureHeader,
+    rawBody: Buffer,
+  ): Promise<void> {
+    const now = deps.now();
+    for (let pass = 0; pass < 2; pass++) {
+      const current = await deps.secrets.get(secretId, 'AWSCURRENT');
+      if (current.value === undefined) {
+        if (pass === 0 && deps.secrets.tryInvalidate(secretId)) continue;
+        throw new SecretNotConfiguredError(secretId);
+      }
+      if (matchesSignature(parsed, rawBody, current.value)) return;
+      const withinGrace =
+        current.createdAtMs === undefined || now - current.createdAtMs <= deps.previousSecretGraceMs;
+      if (withinGrace) {
+        const previous = await deps.secrets.get(secretId, 'AWSPREVIOUS');
+        if (previous.value !== undefined && matchesSignature(parsed, rawBody, previous.value)) return;
+      }
+      // The secret may have just been set: look again, at most once per refresh interval.
+      if (pass === 0 && deps.secrets.tryInvalidate(secretId)) continue;
+      break;
+    }
+    throw new SignatureVerificationError('bad_signature');
+  }
+
+  async function ingest(subscription: string, envelope: FptEnvelope, rawBody: Buffer): Promise<HttpResponse> {
+    const receivedAtMs = deps.now();
+    const bodyText = rawBody.toString('utf8');
+    const bodySha256 = createHash('sha256').update(rawBody).digest('hex');
+    logger.appendKeys({ eventId: envelope.eventId });
+
+    const claim: ClaimResult = await deps.ledger.claim({
+      eventId: envelope.eventId,
+      subscription,
+      eventType: envelope.eventType,
+      eventTimestamp: envelope.eventTimestamp,
+      locationId: envelope.locationId,
+      bodySha256,
+      nowMs: receivedAtMs,
+    });
+    if (claim.kind === 'in_progress') {
+      logger.info('delivery of an event already being queued; asking FPT to retry');
+      return errorResponse(new EventInProgressError());
+    }
+    if (claim.kind === 'duplicate') {
+      metrics.addMetric(METRIC.duplicate, MetricUnit.Count, 1);
+      if (!claim.sameBody) {
+        // Same eventId, different bytes: not a true duplicate. Keep it so nothing authentic is lost.
+        await deps.ledger.park({
+          bodySha256,
+          subscription,
+          problems: ['eventId already seen with a different body'],
+          rawBody: bodyText,
+          nowMs: receivedAtMs,
+        });
+        metrics.addMetric(METRIC.invalidEnvelopeParked, MetricUnit.Count, 1);
+        logger.warn('duplicate eventId with a different body; parked for inspection');
+      } else {
+        logger.info('duplicate delivery', { ledgerStatus: claim.status });
+      }
+      return respond(200, { status: 'duplicate', eventId: envelope.eventId });
+    }
+
+    let messageId: string;
+    try {
+      messageId = await deps.enqueue({ envelope, rawBody: bodyText, subscription, receivedAtMs });
+    } catch (error) {
+      // Give the claim back so FPT's retry is not blocked for the lease; if this fails too, the lease
+      // expires on its own and the retry after it gets through.
+      await deps.ledger.release(envelope.eventId, claim.token).catch((releaseError: unknown) => {
+        logger.error('could not release claim; it will expire', { error: releaseError as Error });
+      });
+      throw new EnqueueFailedError({ cause: error });
+    }
+    try {
+      await deps.ledger.markEnqueued(envelope.eventId, claim.token, messageId, deps.now());
+    } catch (error) {
+      // The message is queued, which is what matters; the processor moves the row on regardless.
+      logger.error('event queued but ledger not updated', { error: error as Error });
+    }
+    metrics.addMetric(METRIC.enqueued, MetricUnit.Count, 1);
+    logger.info('event queued', { eventType: envelope.eventType });
+    return respond(202, { status: 'accepted', eventId: envelope.eventId });
+  }
+
+  return async (delivery: IncomingDelivery): Promise<HttpResponse> => {
+    const started = deps.now();
+    metrics.addMetric(METRIC.received, MetricUnit.Count, 1);
+    try {
+      const secretId =
+        delivery.subscription === undefined ? undefined : deps.subscriptions.get(delivery.subscription);
+      if (delivery.subscription === undefined || secretId === undefined) {
+        return reject(new UnknownSubscriptionError());
+      }
+      logger.appendKeys({ subscription: delivery.subscription });
+      const body = delivery.body ?? '';
+      if (decodedLength(body, delivery.isBase64Encoded) > deps.maxBodyBytes) {
+        return reject(new PayloadTooLargeError());
+      }
+      const parsed = checkSignatureHeader(
+        findHeader(delivery.headers, SIGNATURE_HEADER),
+        deps.now(),
+        deps.toleranceSeconds,
+      );
+      const rawBody = delivery.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+      if (rawBody.length > deps.maxBodyBytes) return reject(new PayloadTooLargeError());
+      await authenticate(secretId, parsed, rawBody);
+
+      let envelope: FptEnvelope;
+      try {
+        envelope = parseEnvelope(rawBody);
+      } catch (error) {
+        if (!(error instanceof EnvelopeValidationError)) throw error;
+        const bodySha256 = createHash('sha256').update(rawBody).digest('hex');
+        await deps.ledger.park({
+          bodySha256,
+          subscription: delivery.subscription,
+          problems: error.problems,
+          rawBody: rawBody.toString('utf8'),
+          nowMs: deps.now(),
+        });
+        metrics.addMetric(METRIC.invalidEnvelopeParked, MetricUnit.Count, 1);
+        logger.warn('authentic event with an invalid envelope parked', {
+          problems: error.problems,
+          bodySha256,
+        });
+        return respond(202, { status: 'parked' });
+      }
+      return await ingest(delivery.subscription, envelope, rawBody);
+    } catch (error) {
+      if (error instanceof SecretNotConfiguredError) {
+        metrics.addMetric(METRIC.secretNotConfigured, MetricUnit.Count, 1);
+        logger.error('signing secret not configured; failing closed', { reason: error.reason });
+        return reject(error);
+      }
+      if (error instanceof HttpError && error.statusCode < 500) return reject(error);
+      logger.error('delivery failed; FPT will retry', { error: error as Error });
+      return respond(500, { message: 'Internal Server Error' });
+    } finally {
+      metrics.addMetric(METRIC.verifierDuration, MetricUnit.Milliseconds, deps.now() - started);
+    }
+  };
+}

@@ -1,0 +1,71 @@
+import { ConfigValidationError, deriveResourceSpec, resolveConfig } from '../../lib/config';
+
+function problems(input: Parameters<typeof resolveConfig>[0]): string {
+  try {
+    resolveConfig(input);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ConfigValidationError');
+}
+
+describe('resolveConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = resolveConfig();
+    expect(config).toMatchObject({
+      subscriptions: [{ name: 'default', scope: 'location' }],
+      signatureToleranceSeconds: 300,
+      ledgerRetentionDays: 30,
+      maxReceiveCount: 5,
+      logRetentionDays: 30,
+      maxBodyBytes: 262144,
+    });
+    expect(config.alarmEmail).toBeUndefined();
+  });
+
+  it('accepts names and detailed subscriptions together', () => {
+    const config = resolveConfig({
+      subscriptions: ['billing', { name: 'org-contacts', scope: 'organization' }],
+    });
+    expect(config.subscriptions).toEqual([
+      { name: 'billing', scope: 'location' },
+      { name: 'org-contacts', scope: 'organization' },
+    ]);
+  });
+
+  it.each([
+    [{ subscriptions: [] }, 'subscriptions must list at least one subscription name'],
+    [{ subscriptions: ['Default'] }, 'subscription name must be 1-48 lowercase letters'],
+    [{ subscriptions: ['a', 'a'] }, 'subscription names must be unique'],
+    [
+      { signatureToleranceSeconds: 0 },
+      'signatureToleranceSeconds must be a whole number from 1 to 3600, but 0',
+    ],
+    [{ ledgerRetentionDays: 7 }, 'ledgerRetentionDays must be a whole number from 15'],
+    [{ maxReceiveCount: 0 }, 'maxReceiveCount must be a whole number from 1 to 1000'],
+    [{ logRetentionDays: 2 }, 'logRetentionDays must be one of 1, 3, 5'],
+    [{ alarmEmail: 'not-an-email' }, 'alarmEmail must be an email address'],
+  ])('throws a fix-oriented message for %j', (input, expected) => {
+    expect(problems(input as never)).toContain(expected);
+  });
+
+  it('reports every problem in one error', () => {
+    const message = problems({ signatureToleranceSeconds: -1, maxReceiveCount: 0 });
+    expect(message).toContain('signatureToleranceSeconds');
+    expect(message).toContain('maxReceiveCount');
+  });
+});
+
+describe('deriveResourceSpec', () => {
+  it('sets the visibility timeout to six times the processor timeout', () => {
+    expect(
+      deriveResourceSpec(resolveConfig({ processorTimeoutSeconds: 45 })).queue.visibilityTimeoutSeconds,
+    ).toBe(270);
+  });
+
+  it('keeps dead letters for 14 days and redrives after maxReceiveCount', () => {
+    const spec = deriveResourceSpec(resolveConfig({ maxReceiveCount: 3 }));
+    expect(spec.dlq).toEqual({ retentionSeconds: 1_209_600, maxReceiveCount: 3 });
+  });
+});
