@@ -21,6 +21,9 @@ export const METRIC = {
   handlerDuration: 'HandlerDuration',
   secretRefresh: 'SecretRefresh',
   secretNotConfigured: 'SecretNotConfigured',
+  secretRotated: 'SecretRotated',
+  rotationDue: 'RotationDue',
+  rotationFailed: 'RotationFailed',
 } as const;
 
 export function createLogger(serviceSuffix: string): Logger {
