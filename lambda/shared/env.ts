@@ -9,6 +9,8 @@ export const ENV = {
   maxBodyBytes: 'MAX_BODY_BYTES',
   maxReceiveCount: 'MAX_RECEIVE_COUNT',
   previousSecretGraceHours: 'PREVIOUS_SECRET_GRACE_HOURS',
+  /** How long a processor invocation owns an event; longer than the processor timeout. */
+  processingLeaseSeconds: 'PROCESSING_LEASE_SECONDS',
 } as const;
 
 /** Reads a required variable, failing fast with the variable's name (never its value). */

@@ -1,0 +1,12 @@
+import type { EventHandler } from './types';
+
+/**
+ * `contact.created`: a new contact was added at a location (data: contactId, operation "create").
+ *
+ * Example handler: replace the body with your own code. It is called at least once per eventId, so
+ * make it idempotent (see docs/handlers.md).
+ */
+export const handleContactCreated: EventHandler<'contact.created'> = async (event, ctx) => {
+  // Often followed within seconds by contact.updated / status_changed / sub_group_changed for the same contact.
+  ctx.logger.info('handled', { eventType: event.eventType, contactId: event.data.contactId });
+};

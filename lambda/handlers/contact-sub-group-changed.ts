@@ -1,0 +1,13 @@
+import type { EventHandler } from './types';
+
+/**
+ * `contact.sub_group_changed`: the contact was assigned to another sub-group (data: contactId, previousSubGroupId, newSubGroupId; either may be null).
+ *
+ * Example handler: replace the body with your own code. It is called at least once per eventId, so
+ * make it idempotent (see docs/handlers.md).
+ */
+export const handleContactSubGroupChanged: EventHandler<'contact.sub_group_changed'> = async (event, ctx) => {
+  // Sub-group ids are scoped per location: key your lookup table by (locationId, subGroupId).
+  // If ctx.isStale is true, a newer change was already processed: skip writing newSubGroupId.
+  ctx.logger.info('handled', { eventType: event.eventType, contactId: event.data.contactId });
+};

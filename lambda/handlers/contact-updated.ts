@@ -1,0 +1,12 @@
+import type { EventHandler } from './types';
+
+/**
+ * `contact.updated`: something on an existing contact changed (data: contactId, operation "update"; no diff).
+ *
+ * Example handler: replace the body with your own code. It is called at least once per eventId, so
+ * make it idempotent (see docs/handlers.md).
+ */
+export const handleContactUpdated: EventHandler<'contact.updated'> = async (event, ctx) => {
+  // "Something changed, go look": the payload says nothing about what. Rapid edits are coalesced.
+  ctx.logger.info('handled', { eventType: event.eventType, contactId: event.data.contactId });
+};

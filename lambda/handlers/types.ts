@@ -1,0 +1,40 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { CatalogEnvelope, CatalogEventType, FptEnvelope } from '../shared/fpt-events';
+
+/** What the processor tells a handler about the delivery it is running for. */
+export interface HandlerContext {
+  /** The FPT subscription (URL path name) the event arrived on. */
+  readonly subscription: string;
+  /**
+   * 1-based count of processing attempts for this eventId, from the ledger: 1 the first time, more after
+   * a handler failure or a redrive from the DLQ.
+   */
+  readonly attempt: number;
+  /** When the verifier accepted the delivery, epoch milliseconds. */
+  readonly receivedAt: number;
+  /**
+   * True when `eventTimestamp` is older than the newest event already processed for the same
+   * (locationId, contactId): a late or retried event. Do not let it overwrite newer state.
+   * Always false for events whose `data` has no numeric `contactId`.
+   */
+  readonly isStale: boolean;
+  /** The high-water mark `isStale` was judged against, ISO-8601 UTC; absent when none was recorded yet. */
+  readonly highWaterMark?: string;
+  /**
+   * A Powertools Logger that already carries `eventId` and `subscription`. Log ids, never the `data`
+   * object or field values you do not need.
+   */
+  readonly logger: Logger;
+}
+
+/** A handler for one catalog event type; `event.data` is typed for that type. Throw to fail (and retry). */
+export type EventHandler<T extends CatalogEventType> = (
+  event: CatalogEnvelope<T>,
+  ctx: HandlerContext,
+) => Promise<void>;
+
+/** One handler per catalog event type; the compiler tells you when FPT's catalog grows. */
+export type EventHandlers = { readonly [K in CatalogEventType]: EventHandler<K> };
+
+/** Runs for event types outside the catalog (FPT's roadmap families). `data` has no documented shape. */
+export type DefaultHandler = (event: FptEnvelope, ctx: HandlerContext) => Promise<void>;

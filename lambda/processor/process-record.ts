@@ -1,0 +1,216 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSRecord } from 'aws-lambda';
+import type { DefaultHandler, EventHandler, EventHandlers, HandlerContext } from '../handlers/types';
+import { EnvelopeValidationError, HandlerFailedError, ProcessingInProgressError } from '../shared/errors';
+import {
+  type CatalogEnvelope,
+  type CatalogEventType,
+  type FptEnvelope,
+  isCatalogEventType,
+} from '../shared/fpt-events';
+import type { EventLedger } from '../shared/ledger';
+import { EVENT_STATUS } from '../shared/ledger-schema';
+import { METRIC } from '../shared/observability';
+import type { ProcessorMetrics } from './metrics';
+import { catalogDataProblems, type ParsedRecord, parseRecord } from './parse-record';
+
+/** The ledger operations the processor uses; `EventLedger` implements them, tests pass a fake. */
+export type ProcessorLedger = Pick<
+  EventLedger,
+  'startProcessing' | 'finishProcessing' | 'getHighWaterMark' | 'advanceHighWaterMark'
+>;
+
+export interface ProcessRecordDeps {
+  readonly ledger: ProcessorLedger;
+  readonly handlers: EventHandlers;
+  readonly defaultHandler: DefaultHandler;
+  /** Epoch milliseconds; injected so tests control time. */
+  readonly now: () => number;
+  /** The queue's redrive `maxReceiveCount`: a failure on this receive is the last before the DLQ. */
+  readonly maxReceiveCount: number;
+  readonly metrics: ProcessorMetrics;
+  /** Parent logger; each record logs through a child carrying `eventId` and `subscription`. */
+  readonly logger: Logger;
+}
+
+/** How a record ended, for callers that want more than "did not throw". */
+export type ProcessRecordOutcome = 'processed' | 'duplicate';
+
+/** Bounded `eventType` dimension: catalog types by name, anything else as `other`. */
+const OTHER_EVENT_TYPE = 'other';
+
+interface OrderingGuard {
+  readonly contactId: number;
+  readonly isStale: boolean;
+  readonly highWaterMarkMs?: number;
+}
+
+/**
+ * Processes one SQS record: takes the ledger's processing lease, applies the ordering guard, runs the
+ * event's handler and records the outcome. Throws to report the record as a batch item failure, so
+ * SQS redelivers it and, after `maxReceiveCount` receives, moves it to the DLQ.
+ *
+ * @throws EnvelopeValidationError when the record is a poison message (bad attributes or body)
+ * @throws ProcessingInProgressError when another invocation holds the lease for this event
+ * @throws HandlerFailedError when the handler (or the checks just before it) failed
+ */
+export async function processRecord(
+  record: SQSRecord,
+  deps: ProcessRecordDeps,
+): Promise<ProcessRecordOutcome> {
+  const { ledger, metrics, now } = deps;
+  let parsed: ParsedRecord;
+  try {
+    parsed = parseRecord(record);
+  } catch (error) {
+    // Only the messageId: the body and its attributes are not trusted to be free of personal data.
+    deps.logger.error('poison message: cannot be processed, will retry and then move to the DLQ', {
+      messageId: record.messageId,
+      problems: error instanceof EnvelopeValidationError ? error.problems : undefined,
+    });
+    throw error;
+  }
+  const { eventId, subscription, eventType, envelope } = parsed;
+  const logger = deps.logger.createChild({ persistentKeys: { eventId, subscription } });
+
+  const started = await ledger.startProcessing({ eventId, subscription, eventType, nowMs: now() });
+  if (started.kind === 'already_processed') {
+    // A duplicate delivery (SQS is at-least-once, or FPT re-sent after our 2xx was lost) is a success.
+    metrics.emit(METRIC.duplicate, MetricUnit.Count, 1, { stage: 'processor' });
+    logger.info('duplicate: event already processed, skipping handler');
+    return 'duplicate';
+  }
+  if (started.kind === 'in_progress') {
+    logger.info('event is being processed by another invocation; will retry');
+    throw new ProcessingInProgressError(eventId);
+  }
+
+  let guard: OrderingGuard | undefined;
+  try {
+    if (isCatalogEventType(eventType)) {
+      const problems = catalogDataProblems(eventType, envelope.data);
+      if (problems.length > 0) throw new EnvelopeValidationError(problems);
+    }
+    guard = await readOrderingGuard(envelope, parsed.eventTimestampMs, ledger);
+    if (guard?.isStale) metrics.emit(METRIC.staleEvent, MetricUnit.Count, 1);
+
+    const ctx: HandlerContext = {
+      subscription,
+      attempt: started.attempts,
+      receivedAt: parsed.receivedAt,
+      isStale: guard?.isStale ?? false,
+      ...(guard?.highWaterMarkMs !== undefined
+        ? { highWaterMark: new Date(guard.highWaterMarkMs).toISOString() }
+        : {}),
+      logger,
+    };
+    const handlerStart = now();
+    try {
+      await route(envelope, ctx, deps);
+    } finally {
+      metrics.emit(METRIC.handlerDuration, MetricUnit.Milliseconds, now() - handlerStart);
+    }
+  } catch (error) {
+    await recordFailure(error, parsed, started.token, deps, logger);
+    throw new HandlerFailedError(eventId, { cause: error });
+  }
+
+  // The handler succeeded. A failure from here on leaves the lease to expire and SQS redelivers: the
+  // handler may then run again, which the at-least-once contract allows.
+  if (guard !== undefined && !guard.isStale) {
+    await ledger.advanceHighWaterMark(envelope.locationId, guard.contactId, parsed.eventTimestampMs, now());
+  }
+  const finishedAt = now();
+  const kept = await ledger.finishProcessing(eventId, started.token, {
+    status: EVENT_STATUS.processed,
+    nowMs: finishedAt,
+  });
+  if (!kept) {
+    logger.warn('processing lease lost before success was recorded; another invocation owns the event');
+  }
+  metrics.emit(METRIC.processed, MetricUnit.Count, 1, {
+    eventType: isCatalogEventType(eventType) ? eventType : OTHER_EVENT_TYPE,
+  });
+  metrics.emit(METRIC.endToEndLatency, MetricUnit.Milliseconds, finishedAt - parsed.eventTimestampMs);
+  return 'processed';
+}
+
+/**
+ * Reads the high-water mark for the event's (locationId, contactId), if its data has a numeric
+ * contactId. Equal timestamps are not stale: FPT's timestamps are in milliseconds and two changes in
+ * the same millisecond cannot be ordered anyway.
+ */
+async function readOrderingGuard(
+  envelope: FptEnvelope,
+  eventTimestampMs: number,
+  ledger: ProcessorLedger,
+): Promise<OrderingGuard | undefined> {
+  const contactId = envelope.data.contactId;
+  if (typeof contactId !== 'number' || !Number.isSafeInteger(contactId)) return undefined;
+  const highWaterMarkMs = await ledger.getHighWaterMark(envelope.locationId, contactId);
+  return {
+    contactId,
+    isStale: highWaterMarkMs !== undefined && eventTimestampMs < highWaterMarkMs,
+    ...(highWaterMarkMs !== undefined ? { highWaterMarkMs } : {}),
+  };
+}
+
+function route(envelope: FptEnvelope, ctx: HandlerContext, deps: ProcessRecordDeps): Promise<void> {
+  const { eventType } = envelope;
+  if (isCatalogEventType(eventType)) {
+    // TypeScript cannot correlate handlers[K] with CatalogEnvelope<K> for a union K; parseRecord and
+    // catalogDataProblems have checked that the envelope matches eventType.
+    const handler = deps.handlers[eventType] as EventHandler<CatalogEventType>;
+    return handler(envelope as unknown as CatalogEnvelope<CatalogEventType>, ctx);
+  }
+  return deps.defaultHandler(envelope, ctx);
+}
+
+/** Keeps only stack frames: the first line of a stack repeats the message, which may hold payload data. */
+function stackFrames(error: unknown): string[] | undefined {
+  if (!(error instanceof Error) || typeof error.stack !== 'string') return undefined;
+  return error.stack
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .slice(0, 10)
+    .map((line) => line.trim());
+}
+
+function errorName(error: unknown): string {
+  const name = error instanceof Error ? error.name : typeof error;
+  return name.slice(0, 100);
+}
+
+async function recordFailure(
+  error: unknown,
+  parsed: ParsedRecord,
+  token: string,
+  deps: ProcessRecordDeps,
+  logger: Logger,
+): Promise<void> {
+  const name = errorName(error);
+  const isLastReceive = parsed.receiveCount >= deps.maxReceiveCount;
+  deps.metrics.emit(METRIC.handlerFailed, MetricUnit.Count, 1);
+  // The error's message is neither logged nor stored: handlers may put payload data in it.
+  logger.error(
+    isLastReceive
+      ? 'handler failed on the last receive; the message moves to the DLQ'
+      : 'handler failed; will retry',
+    {
+      errorName: name,
+      stackFrames: stackFrames(error),
+      problems: error instanceof EnvelopeValidationError ? error.problems : undefined,
+      receiveCount: parsed.receiveCount,
+      maxReceiveCount: deps.maxReceiveCount,
+    },
+  );
+  // Emitted before the ledger write: the message moves to the DLQ whether or not that write succeeds.
+  if (isLastReceive) deps.metrics.emit(METRIC.deadLettered, MetricUnit.Count, 1);
+  const kept = await deps.ledger.finishProcessing(parsed.eventId, token, {
+    status: isLastReceive ? EVENT_STATUS.deadLettered : EVENT_STATUS.failed,
+    nowMs: deps.now(),
+    error: name,
+  });
+  if (!kept) logger.warn('processing lease lost before the failure was recorded');
+}

@@ -1,0 +1,205 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { processRecord } from '../../../../lambda/processor/process-record';
+import { HandlerFailedError, ProcessingInProgressError } from '../../../../lambda/shared/errors';
+import { EventLedger } from '../../../../lambda/shared/ledger';
+import { EVENT_STATUS } from '../../../../lambda/shared/ledger-schema';
+import {
+  CONTACT_ID,
+  EVENT_ID,
+  LOCATION_ID,
+  makeEnvelope,
+  makeRecord,
+  mockHandlers,
+  RecordingMetrics,
+  SAMPLE_DATA,
+  silentLogger,
+  T0,
+} from './helpers';
+
+const NOW = T0 + 5_000;
+const ddb = mockClient(DynamoDBDocumentClient);
+
+const isStart = (input: UpdateCommandInput) =>
+  input.UpdateExpression?.startsWith('SET #status = :processing') ?? false;
+const isFinish = (input: UpdateCommandInput) => input.ConditionExpression === '#processingToken = :token';
+const isAdvance = (input: UpdateCommandInput) => String(input.Key?.pk ?? '').startsWith('order#');
+
+function conditionFailed(status: string): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+    Item: { status: { S: status } },
+  });
+}
+
+function setup(options: { maxReceiveCount?: number } = {}) {
+  const ledger = new EventLedger({
+    client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    tableName: 'ledger-test',
+    retentionDays: 30,
+  });
+  const { handlers, defaultHandler } = mockHandlers();
+  const deps = {
+    ledger,
+    handlers,
+    defaultHandler,
+    now: () => NOW,
+    maxReceiveCount: options.maxReceiveCount ?? 5,
+    metrics: new RecordingMetrics(),
+    logger: silentLogger(),
+  };
+  return { deps, handlers };
+}
+
+const updates = (): UpdateCommandInput[] => ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+
+describe('processRecord with the real EventLedger', () => {
+  beforeEach(() => {
+    ddb.reset();
+    ddb.on(UpdateCommand).resolves({ Attributes: { status: EVENT_STATUS.enqueued } });
+    ddb.on(GetCommand).resolves({});
+  });
+
+  it('takes the lease with a condition that excludes PROCESSED events and live leases', async () => {
+    // Prepare
+    const { deps } = setup();
+
+    // Act
+    await processRecord(makeRecord(makeEnvelope('contact.created', SAMPLE_DATA['contact.created'])), deps);
+
+    // Assess
+    const start = updates().find(isStart);
+    expect(start).toMatchObject({
+      TableName: 'ledger-test',
+      Key: { pk: EVENT_ID },
+      ConditionExpression:
+        'attribute_not_exists(#pk) OR (#status <> :processed AND (#status <> :processing OR #processingExpiresAt < :nowMs))',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    expect(start?.ExpressionAttributeValues).toMatchObject({
+      ':processed': EVENT_STATUS.processed,
+      ':processing': EVENT_STATUS.processing,
+      ':nowMs': NOW,
+      ':leaseEnd': NOW + 180_000,
+    });
+  });
+
+  it('records success conditioned on the processing token it was given', async () => {
+    // Prepare
+    const { deps } = setup();
+
+    // Act
+    await processRecord(makeRecord(makeEnvelope('contact.created', SAMPLE_DATA['contact.created'])), deps);
+
+    // Assess
+    const start = updates().find(isStart);
+    const finish = updates().find(isFinish);
+    expect(finish).toMatchObject({
+      Key: { pk: EVENT_ID },
+      ConditionExpression: '#processingToken = :token',
+      ExpressionAttributeValues: {
+        ':status': EVENT_STATUS.processed,
+        ':token': start?.ExpressionAttributeValues?.[':token'],
+      },
+    });
+    expect(typeof start?.ExpressionAttributeValues?.[':token']).toBe('string');
+  });
+
+  it('reads and raises the per-contact high-water mark with a never-lower condition', async () => {
+    // Prepare
+    const { deps } = setup();
+    ddb
+      .on(GetCommand)
+      .resolves({ Item: { pk: `order#${LOCATION_ID}#${CONTACT_ID}`, highWaterMark: T0 - 1 } });
+
+    // Act
+    await processRecord(makeRecord(makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated'])), deps);
+
+    // Assess
+    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
+      TableName: 'ledger-test',
+      Key: { pk: `order#${LOCATION_ID}#${CONTACT_ID}` },
+      ConsistentRead: true,
+    });
+    expect(updates().find(isAdvance)).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(#hwm) OR #hwm < :ts',
+      ExpressionAttributeValues: { ':ts': T0 },
+    });
+  });
+
+  it('sends no high-water mark write for a stale event', async () => {
+    // Prepare
+    const { deps, handlers } = setup();
+    ddb.on(GetCommand).resolves({ Item: { highWaterMark: T0 + 1 } });
+
+    // Act
+    await processRecord(makeRecord(makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated'])), deps);
+
+    // Assess
+    expect((handlers['contact.updated'] as jest.Mock).mock.calls[0][1].isStale).toBe(true);
+    expect(updates().filter(isAdvance)).toEqual([]);
+  });
+
+  it('skips the handler and writes nothing more when the condition fails on a PROCESSED row', async () => {
+    // Prepare
+    const { deps, handlers } = setup();
+    ddb.on(UpdateCommand).rejects(conditionFailed(EVENT_STATUS.processed));
+
+    // Act
+    const outcome = await processRecord(
+      makeRecord(makeEnvelope('contact.created', SAMPLE_DATA['contact.created'])),
+      deps,
+    );
+
+    // Assess
+    expect(outcome).toBe('duplicate');
+    expect(handlers['contact.created']).not.toHaveBeenCalled();
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+  });
+
+  it('throws ProcessingInProgressError when the condition fails on a row with a live lease', async () => {
+    // Prepare
+    const { deps } = setup();
+    ddb.on(UpdateCommand).rejects(conditionFailed(EVENT_STATUS.processing));
+
+    // Act
+    const act = processRecord(
+      makeRecord(makeEnvelope('contact.created', SAMPLE_DATA['contact.created'])),
+      deps,
+    );
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(ProcessingInProgressError);
+  });
+
+  it('writes DEAD_LETTERED with only the error name on the last receive', async () => {
+    // Prepare
+    const { deps, handlers } = setup({ maxReceiveCount: 2 });
+    (handlers['contact.created'] as jest.Mock).mockRejectedValueOnce(
+      new RangeError(`contact ${CONTACT_ID} invalid`),
+    );
+
+    // Act
+    await expect(
+      processRecord(
+        makeRecord(makeEnvelope('contact.created', SAMPLE_DATA['contact.created']), { receiveCount: 2 }),
+        deps,
+      ),
+    ).rejects.toThrow(HandlerFailedError);
+
+    // Assess
+    const finish = updates().find(isFinish);
+    expect(finish?.ExpressionAttributeValues).toMatchObject({
+      ':status': EVENT_STATUS.deadLettered,
+      ':error': 'RangeError',
+    });
+    expect(JSON.stringify(updates())).not.toContain('invalid');
+  });
+});
