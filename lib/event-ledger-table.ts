@@ -1,0 +1,38 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import { DEFAULT_SPEC } from './defaults';
+
+/** Properties of an {@link EventLedgerTable}. */
+export interface EventLedgerTableProps {
+  /**
+   * What happens to the table when it leaves the stack. The ledger is the deduplication memory:
+   * losing it means re-processing events FPT delivers again.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The event ledger (see `lambda/shared/ledger-schema.ts`): one on-demand table keyed by `pk`, rows expire
+ * through the `expiresAt` TTL attribute.
+ *
+ * A plain `Table` (AWS::DynamoDB::Table) rather than `TableV2` (AWS::DynamoDB::GlobalTable): the ledger
+ * is single-region and the plain resource is what the local emulator stack mirrors.
+ */
+export class EventLedgerTable extends dynamodb.Table {
+  constructor(scope: Construct, id: string, props: EventLedgerTableProps = {}) {
+    super(scope, id, {
+      partitionKey: { name: DEFAULT_SPEC.ledger.partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: DEFAULT_SPEC.ledger.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // AWS managed key (aws/dynamodb) rather than a customer managed key: rows hold event metadata and a
+      // body hash, never the body or PII, so a key policy of our own buys nothing, while a CMK would add
+      // cost, a rotation duty (cdk-nag KMS5) and kms:* grants to both functions. Unlike the default
+      // AWS owned key, the managed key's use shows up in CloudTrail.
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+  }
+}

@@ -1,0 +1,96 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ENV } from '../lambda/shared/env';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/shared/observability';
+import { DEFAULT_CONFIG } from './config';
+import { DEFAULT_SPEC } from './defaults';
+import { ReceiverFunction } from './receiver-function';
+import { LEDGER_ACTIONS } from './verifier-function';
+
+/** Properties of a {@link ProcessorFunction}. */
+export interface ProcessorFunctionProps {
+  /** The event ledger; the processor records each event's progress in it. */
+  readonly table: dynamodb.ITable;
+  /** The work queue to consume. Its visibility timeout should be at least 6x `timeout`. */
+  readonly queue: sqs.IQueue;
+  /**
+   * Function timeout.
+   * @default 30 seconds (`DEFAULT_CONFIG.processorTimeoutSeconds`)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory in MB.
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * SQS records per invocation.
+   * @default 10 (`DEFAULT_CONFIG.processorBatchSize`)
+   */
+  readonly batchSize?: number;
+  /**
+   * How long the event source waits to fill a batch.
+   * @default 0 seconds (`DEFAULT_CONFIG.processorBatchingWindowSeconds`)
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Days an eventId is remembered.
+   * @default 30 (`DEFAULT_CONFIG.ledgerRetentionDays`)
+   */
+  readonly ledgerRetentionDays?: number;
+  /**
+   * Receives before SQS dead-letters a message; the processor marks the last attempt in the ledger.
+   * @default 5 (`DEFAULT_CONFIG.maxReceiveCount`)
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * Retention of the function's log group, in days.
+   * @default 30 (`DEFAULT_CONFIG.logRetentionDays`)
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Powertools log level.
+   * @default 'INFO'
+   */
+  readonly logLevel?: string;
+}
+
+/**
+ * Consumes the work queue in batches and reports partial failures, so one bad record does not send the
+ * whole batch back. It gets the ledger and the queue's consume permissions only: no secrets, no sending.
+ */
+export class ProcessorFunction extends ReceiverFunction {
+  constructor(scope: Construct, id: string, props: ProcessorFunctionProps) {
+    const timeout = props.timeout ?? Duration.seconds(DEFAULT_SPEC.processorTimeoutSeconds);
+    super(scope, id, {
+      entry: 'processor/handler.ts',
+      description: 'Processes verified FPT webhook events from the queue',
+      timeout,
+      memorySize: props.memorySize ?? 256,
+      logRetentionDays: props.logRetentionDays,
+      environment: {
+        [ENV.ledgerTableName]: props.table.tableName,
+        [ENV.ledgerRetentionDays]: String(props.ledgerRetentionDays ?? DEFAULT_CONFIG.ledgerRetentionDays),
+        [ENV.maxReceiveCount]: String(props.maxReceiveCount ?? DEFAULT_CONFIG.maxReceiveCount),
+        // The lease outlives any invocation, so a redelivered copy never takes over a running handler.
+        [ENV.processingLeaseSeconds]: String(timeout.toSeconds() + 30),
+        POWERTOOLS_SERVICE_NAME: `${SERVICE_NAME}-processor`,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+      },
+    });
+
+    props.table.grant(this, ...LEDGER_ACTIONS);
+    this.addEventSource(
+      new SqsEventSource(props.queue, {
+        batchSize: props.batchSize ?? DEFAULT_SPEC.eventSource.batchSize,
+        maxBatchingWindow:
+          props.maxBatchingWindow ?? Duration.seconds(DEFAULT_SPEC.eventSource.maxBatchingWindowSeconds),
+        reportBatchItemFailures: true,
+      }),
+    );
+  }
+}

@@ -1,0 +1,110 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ENV } from '../lambda/shared/env';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/shared/observability';
+import { DEFAULT_CONFIG, MAX_BODY_BYTES } from './config';
+import { DEFAULT_SPEC } from './defaults';
+import { ReceiverFunction } from './receiver-function';
+
+/** The ledger operations both functions perform (`lambda/shared/ledger.ts`); nothing else. */
+export const LEDGER_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+] as const;
+
+/** Properties of a {@link VerifierFunction}. */
+export interface VerifierFunctionProps {
+  /** The event ledger; the verifier claims each eventId in it. */
+  readonly table: dynamodb.ITable;
+  /** The work queue; the verifier sends each accepted event to it. */
+  readonly queue: sqs.IQueue;
+  /** Signing secret of each subscription, by subscription name. */
+  readonly secrets: ReadonlyMap<string, secretsmanager.ISecret>;
+  /**
+   * Function timeout. FPT waits 30 s for a 2xx.
+   * @default 10 seconds (`ResourceSpec.verifierTimeoutSeconds`)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory in MB. More memory also means more CPU for the HMAC.
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * Maximum |now - t| accepted on `X-FPT-Signature`, in seconds.
+   * @default 300 (`DEFAULT_CONFIG.signatureToleranceSeconds`)
+   */
+  readonly signatureToleranceSeconds?: number;
+  /**
+   * Days an eventId is remembered.
+   * @default 30 (`DEFAULT_CONFIG.ledgerRetentionDays`)
+   */
+  readonly ledgerRetentionDays?: number;
+  /**
+   * Largest accepted request body, in bytes.
+   * @default 262144 (`MAX_BODY_BYTES`)
+   */
+  readonly maxBodyBytes?: number;
+  /**
+   * Hours the previous secret version is still accepted after a new one is stored.
+   * @default 24 (`DEFAULT_CONFIG.previousSecretGraceHours`)
+   */
+  readonly previousSecretGraceHours?: number;
+  /**
+   * Retention of the function's log group, in days.
+   * @default 30 (`DEFAULT_CONFIG.logRetentionDays`)
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Powertools log level.
+   * @default 'INFO'
+   */
+  readonly logLevel?: string;
+}
+
+/**
+ * Verifies each delivery's HMAC signature, claims its eventId in the ledger and enqueues it.
+ *
+ * Its environment names the secrets (by ARN), never their values; it may read exactly the secrets it
+ * was given, write to the ledger and send to the queue.
+ */
+export class VerifierFunction extends ReceiverFunction {
+  constructor(scope: Construct, id: string, props: VerifierFunctionProps) {
+    const subscriptions = Object.fromEntries(
+      [...props.secrets].map(([name, secret]) => [name, secret.secretArn] as const),
+    );
+    super(scope, id, {
+      entry: 'verifier/handler.ts',
+      description: 'Verifies FPT webhook signatures, deduplicates and enqueues events',
+      timeout: props.timeout ?? Duration.seconds(DEFAULT_SPEC.verifierTimeoutSeconds),
+      memorySize: props.memorySize ?? 256,
+      logRetentionDays: props.logRetentionDays,
+      environment: {
+        [ENV.ledgerTableName]: props.table.tableName,
+        [ENV.queueUrl]: props.queue.queueUrl,
+        // Secret ARNs are tokens until deployment, so the JSON is built by CloudFormation.
+        [ENV.subscriptions]: Stack.of(scope).toJsonString(subscriptions),
+        [ENV.signatureToleranceSeconds]: String(
+          props.signatureToleranceSeconds ?? DEFAULT_CONFIG.signatureToleranceSeconds,
+        ),
+        [ENV.ledgerRetentionDays]: String(props.ledgerRetentionDays ?? DEFAULT_CONFIG.ledgerRetentionDays),
+        [ENV.maxBodyBytes]: String(props.maxBodyBytes ?? MAX_BODY_BYTES),
+        [ENV.previousSecretGraceHours]: String(
+          props.previousSecretGraceHours ?? DEFAULT_CONFIG.previousSecretGraceHours,
+        ),
+        POWERTOOLS_SERVICE_NAME: `${SERVICE_NAME}-verifier`,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+      },
+    });
+
+    props.table.grant(this, ...LEDGER_ACTIONS);
+    props.queue.grantSendMessages(this);
+    for (const secret of props.secrets.values()) secret.grantRead(this);
+  }
+}

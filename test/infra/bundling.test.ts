@@ -1,0 +1,49 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, type CfnResource } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FptWebhookReceiverStack } from '../../lib/fpt-webhook-receiver-stack';
+
+// The one test that really bundles: local esbuild, no Docker. Everything else skips bundling.
+describe('ReceiverFunction bundling', () => {
+  let outdir: string;
+
+  beforeAll(() => {
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fpt-infra-'));
+  });
+
+  afterAll(() => {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  });
+
+  test('bundles both handlers into minified, source-mapped assets with local esbuild', () => {
+    // GIVEN
+    const app = new App({ outdir });
+    const stack = new FptWebhookReceiverStack(app, 'BundlingStack');
+
+    // WHEN
+    const template = Template.fromStack(stack);
+    const resources = template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>;
+
+    // THEN
+    for (const fn of [stack.receiver.verifier, stack.receiver.processor]) {
+      const resource = resources[stack.getLogicalId(fn.node.defaultChild as CfnResource)];
+      if (resource === undefined) throw new Error(`${fn.node.path} is missing from the template`);
+      const s3Key = (resource.Properties.Code as { S3Key: string }).S3Key;
+      const hash = s3Key.replace(/\.zip$/, '');
+      const assetDir = path.join(outdir, `asset.${hash}`);
+      const bundle = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
+      expect(bundle.length).toBeGreaterThan(1000);
+      expect(bundle).toMatch(/\bhandler\b/);
+      // Minified: a few long lines rather than thousands of short ones.
+      expect(bundle.split('\n').length).toBeLessThan(100);
+      expect(bundle).toContain('sourceMappingURL=index.js.map');
+      expect(fs.existsSync(path.join(assetDir, 'index.js.map'))).toBe(true);
+      // The Lambda runtime provides AWS SDK v3, so it stays out of the bundle.
+      expect(bundle).toMatch(
+        /require\("@aws-sdk\/client-dynamodb"\)|require\("@aws-sdk\/lib-dynamodb"\)|require\("@aws-sdk\//,
+      );
+    }
+  }, 120_000);
+});
