@@ -17,6 +17,112 @@ export interface SubscriptionConfig {
   readonly scope?: SubscriptionScope;
 }
 
+/**
+ * Alarm thresholds (see docs/runbooks/alarms.md for what each alarm means and docs/observability.md for
+ * the metrics). Alarms on facts that are always worth a look (secret not configured, invalid envelope
+ * parked, rotation due or failed) fire on the first occurrence and take no threshold.
+ */
+export interface AlarmsConfigInput {
+  /**
+   * Messages visible in the dead-letter queue at which `dlq-messages-visible` fires.
+   * @default 1
+   */
+  readonly deadLetterQueueMessages?: number;
+  /**
+   * Age in seconds of the work queue's oldest message above which `queue-oldest-message-age` fires. A
+   * message that keeps failing legitimately lives up to maxReceiveCount x the visibility timeout
+   * (5 x 180 s with the defaults), so raise this with either.
+   * @default 900
+   */
+  readonly queueOldestMessageAgeSeconds?: number;
+  /**
+   * Percentage of deliveries rejected for a bad signature or a stale/future timestamp above which
+   * `verifier-signature-failures` fires (two of three 5-minute periods).
+   * @default 10
+   */
+  readonly signatureFailureRatePercent?: number;
+  /**
+   * Verifier Lambda errors (crashes, timeouts) per 5 minutes at which `verifier-errors` fires.
+   * @default 1
+   */
+  readonly verifierErrors?: number;
+  /**
+   * 5xx responses of the HTTP API per 5 minutes at which `api-5xx` fires. FPT retries a 5xx, so a few are
+   * harmless.
+   * @default 5
+   */
+  readonly apiServerErrors?: number;
+  /**
+   * Processor Lambda errors per 5 minutes at which `processor-errors` fires.
+   * @default 1
+   */
+  readonly processorErrors?: number;
+  /**
+   * Processor Lambda throttles per 5 minutes at which `processor-throttles` fires.
+   * @default 1
+   */
+  readonly processorThrottles?: number;
+  /**
+   * Throttled ledger requests (GetItem, PutItem, UpdateItem, DeleteItem) per 5 minutes at which
+   * `ledger-throttles` fires. The SDK retries throttled requests, so a few are harmless.
+   * @default 5
+   */
+  readonly ledgerThrottledRequests?: number;
+  /**
+   * Ledger system errors (HTTP 500 from DynamoDB) per 5 minutes at which `ledger-system-errors` fires.
+   * @default 1
+   */
+  readonly ledgerSystemErrors?: number;
+  /**
+   * When set, `verifier-ingest-stopped` fires after this many hours without a single delivery. Only
+   * useful when FPT sends something every few hours; off by default because quiet nights are normal.
+   * @default - no ingest-stopped alarm
+   */
+  readonly ingestStoppedHours?: number;
+}
+
+/** {@link AlarmsConfigInput} with defaults applied. */
+export interface AlarmsConfig {
+  readonly deadLetterQueueMessages: number;
+  readonly queueOldestMessageAgeSeconds: number;
+  readonly signatureFailureRatePercent: number;
+  readonly verifierErrors: number;
+  readonly apiServerErrors: number;
+  readonly processorErrors: number;
+  readonly processorThrottles: number;
+  readonly ledgerThrottledRequests: number;
+  readonly ledgerSystemErrors: number;
+  readonly ingestStoppedHours?: number;
+}
+
+export const DEFAULT_ALARMS = {
+  deadLetterQueueMessages: 1,
+  queueOldestMessageAgeSeconds: 900,
+  signatureFailureRatePercent: 10,
+  verifierErrors: 1,
+  apiServerErrors: 5,
+  processorErrors: 1,
+  processorThrottles: 1,
+  ledgerThrottledRequests: 5,
+  ledgerSystemErrors: 1,
+} as const;
+
+/** Inclusive bounds of each alarm setting. */
+const ALARM_LIMITS: { readonly [K in keyof Required<AlarmsConfigInput>]: readonly [number, number] } = {
+  deadLetterQueueMessages: [1, 100_000],
+  // The work queue keeps messages 4 days.
+  queueOldestMessageAgeSeconds: [60, 4 * 24 * 60 * 60],
+  signatureFailureRatePercent: [1, 100],
+  verifierErrors: [1, 100_000],
+  apiServerErrors: [1, 100_000],
+  processorErrors: [1, 100_000],
+  processorThrottles: [1, 100_000],
+  ledgerThrottledRequests: [1, 100_000],
+  ledgerSystemErrors: [1, 100_000],
+  // One-hour periods: CloudWatch evaluates at most 7 days.
+  ingestStoppedHours: [1, 168],
+};
+
 export interface ReceiverConfigInput {
   /**
    * FPT subscriptions, by name or with details. Each gets its own URL path and signing secret.
@@ -78,6 +184,18 @@ export interface ReceiverConfigInput {
    * @default 24
    */
   readonly previousSecretGraceHours?: number;
+  /**
+   * Days after which a signing secret is due for rotation. Secrets Manager runs the rotation function on
+   * this schedule; with nothing staged it fails on purpose and the `rotation-due` alarm fires (see
+   * docs/decisions/0005-secret-rotation.md). `secret status` reports secrets older than this as due.
+   * @default 90
+   */
+  readonly secretMaxAgeDays?: number;
+  /**
+   * Alarm thresholds; each unset field takes its default.
+   * @default - the defaults in {@link DEFAULT_ALARMS}, no ingest-stopped alarm
+   */
+  readonly alarms?: AlarmsConfigInput;
 }
 
 export interface ReceiverConfig {
@@ -93,6 +211,9 @@ export interface ReceiverConfig {
   readonly throttlingRateLimit: number;
   readonly throttlingBurstLimit: number;
   readonly previousSecretGraceHours: number;
+  readonly secretMaxAgeDays: number;
+  /** Alarm thresholds, defaults applied. */
+  readonly alarms: AlarmsConfig;
   /** Largest accepted request body, fixed by the product: 256 KiB. */
   readonly maxBodyBytes: number;
 }
@@ -109,6 +230,7 @@ export const DEFAULT_CONFIG = {
   throttlingRateLimit: 50,
   throttlingBurstLimit: 100,
   previousSecretGraceHours: 24,
+  secretMaxAgeDays: 90,
 } as const;
 
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -177,6 +299,44 @@ function normaliseSubscriptions(problems: string[], raw: unknown): Required<Subs
 }
 
 /**
+ * Applies alarm defaults and collects problems into `problems` (keys are reported as `alarms.<key>`).
+ * @returns the resolved settings; meaningless when problems were added
+ */
+function resolveAlarms(problems: string[], raw: unknown): AlarmsConfig {
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
+    problems.push(
+      `alarms must be an object such as {"queueOldestMessageAgeSeconds":1800}, but ${JSON.stringify(raw)} was provided`,
+    );
+    return { ...DEFAULT_ALARMS };
+  }
+  const input = stripUndefined((raw ?? {}) as AlarmsConfigInput);
+  for (const key of Object.keys(input)) {
+    if (!(key in ALARM_LIMITS)) {
+      problems.push(
+        `alarms.${key} is not an alarm setting; use one of ${Object.keys(ALARM_LIMITS).join(', ')}`,
+      );
+    }
+  }
+  const merged: AlarmsConfigInput = { ...DEFAULT_ALARMS, ...input };
+  for (const [key, [min, max]] of Object.entries(ALARM_LIMITS)) {
+    const value = merged[key as keyof AlarmsConfigInput];
+    if (value !== undefined) checkInteger(problems, `alarms.${key}`, value, min, max);
+  }
+  return merged as AlarmsConfig;
+}
+
+/**
+ * Applies alarm defaults and validates them, for constructs used without {@link resolveConfig}.
+ * @throws ConfigValidationError listing each problem
+ */
+export function resolveAlarmsConfig(input: AlarmsConfigInput = {}): AlarmsConfig {
+  const problems: string[] = [];
+  const alarms = resolveAlarms(problems, input);
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+  return alarms;
+}
+
+/**
  * Applies defaults and validates everything at once, so a user fixes all problems in one pass.
  * @throws ConfigValidationError listing each problem
  */
@@ -184,6 +344,7 @@ export function resolveConfig(input: ReceiverConfigInput = {}): ReceiverConfig {
   const problems: string[] = [];
   const merged = { ...DEFAULT_CONFIG, ...stripUndefined(input) };
   const subscriptions = normaliseSubscriptions(problems, merged.subscriptions);
+  const alarms = resolveAlarms(problems, input.alarms);
 
   checkInteger(problems, 'signatureToleranceSeconds', merged.signatureToleranceSeconds, 1, 3600);
   checkInteger(problems, 'ledgerRetentionDays', merged.ledgerRetentionDays, DLQ_RETENTION_DAYS + 1, 3650);
@@ -194,6 +355,8 @@ export function resolveConfig(input: ReceiverConfigInput = {}): ReceiverConfig {
   checkInteger(problems, 'throttlingRateLimit', merged.throttlingRateLimit, 1, 10000);
   checkInteger(problems, 'throttlingBurstLimit', merged.throttlingBurstLimit, 1, 5000);
   checkInteger(problems, 'previousSecretGraceHours', merged.previousSecretGraceHours, 0, 24 * 30);
+  // Secrets Manager accepts rotation schedules of 1 to 1000 days.
+  checkInteger(problems, 'secretMaxAgeDays', merged.secretMaxAgeDays, 1, 1000);
   if (!(LOG_RETENTION_VALUES as readonly number[]).includes(merged.logRetentionDays as number)) {
     problems.push(
       `logRetentionDays must be one of ${LOG_RETENTION_VALUES.join(', ')}, but ${JSON.stringify(merged.logRetentionDays)} was provided`,
@@ -230,6 +393,8 @@ export function resolveConfig(input: ReceiverConfigInput = {}): ReceiverConfig {
     throttlingRateLimit: merged.throttlingRateLimit,
     throttlingBurstLimit: merged.throttlingBurstLimit,
     previousSecretGraceHours: merged.previousSecretGraceHours,
+    secretMaxAgeDays: merged.secretMaxAgeDays,
+    alarms,
     maxBodyBytes: MAX_BODY_BYTES,
   };
 }
@@ -253,11 +418,20 @@ export interface ResourceSpec {
   };
   readonly eventSource: { readonly batchSize: number; readonly maxBatchingWindowSeconds: number };
   readonly processorTimeoutSeconds: number;
+  readonly processingLeaseSeconds: number;
   readonly verifierTimeoutSeconds: number;
 }
 
 /** Lambda's guidance for SQS event sources: visibility timeout at least 6x the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/**
+ * How long a processor invocation owns an event: longer than any invocation can run, so a redelivered
+ * copy never takes over a handler that is still running.
+ */
+export function processingLeaseSeconds(processorTimeoutSeconds: number): number {
+  return processorTimeoutSeconds + 30;
+}
 
 export function deriveResourceSpec(config: ReceiverConfig): ResourceSpec {
   return {
@@ -274,6 +448,7 @@ export function deriveResourceSpec(config: ReceiverConfig): ResourceSpec {
       maxBatchingWindowSeconds: config.processorBatchingWindowSeconds,
     },
     processorTimeoutSeconds: config.processorTimeoutSeconds,
+    processingLeaseSeconds: processingLeaseSeconds(config.processorTimeoutSeconds),
     // FPT waits 30 s for a 2xx; the verifier must answer well inside that.
     verifierTimeoutSeconds: 10,
   };

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { ReceiverConfigInput } from './config';
 import { FptWebhookReceiver, type FptWebhookReceiverProps } from './fpt-webhook-receiver';
 import { signingSecretName } from './signing-secret';
+import { WebhookDashboard } from './webhook-dashboard';
 
 /** Context key holding the receiver configuration (see cdk.json). */
 export const CONFIG_CONTEXT_KEY = 'fpt';
@@ -24,6 +25,8 @@ export interface FptWebhookReceiverStackProps extends StackProps {
 export class FptWebhookReceiverStack extends Stack {
   /** The receiver construct. */
   public readonly receiver: FptWebhookReceiver;
+  /** The receiver's CloudWatch dashboard. */
+  public readonly dashboard: WebhookDashboard;
 
   constructor(scope: Construct, id: string, props: FptWebhookReceiverStackProps = {}) {
     super(scope, id, props);
@@ -74,6 +77,25 @@ export class FptWebhookReceiverStack extends Stack {
     new CfnOutput(this, 'ApiEndpoint', {
       value: this.receiver.api.apiEndpoint,
       description: 'Base URL of the HTTP API',
+    });
+    new CfnOutput(this, 'PreviousSecretGraceHours', {
+      value: String(this.receiver.config.previousSecretGraceHours),
+      description:
+        'Hours the previous signing secret is still accepted after a new one is set (read by fpt-webhooks secret set/status)',
+    });
+
+    this.dashboard = new WebhookDashboard(this, 'Dashboard', {
+      metrics: this.receiver.metrics,
+      alarms: this.receiver.alarms.all,
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: this.dashboard.url,
+      description: 'CloudWatch dashboard of the receiver',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.receiver.alarmTopic.topicArn,
+      description: 'SNS topic every alarm notifies (ALARM and OK); subscribe Slack, PagerDuty or email to it',
+      exportName: `${this.stackName}-AlarmTopicArn`,
     });
   }
 }

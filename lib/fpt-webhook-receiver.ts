@@ -1,8 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { AlarmTopic } from './alarm-topic';
 import {
   deriveResourceSpec,
   type ReceiverConfig,
@@ -12,9 +14,12 @@ import {
 } from './config';
 import { EventLedgerTable } from './event-ledger-table';
 import { ProcessorFunction } from './processor-function';
+import { SecretRotation } from './secret-rotation';
 import { SigningSecret } from './signing-secret';
-import { VerifierFunction } from './verifier-function';
+import { loggingEnvironment, VerifierFunction } from './verifier-function';
+import { WebhookAlarms } from './webhook-alarms';
 import { WebhookApi } from './webhook-api';
+import { WebhookMetrics } from './webhook-metrics';
 import { WebhookQueue } from './webhook-queue';
 
 /** Properties of an {@link FptWebhookReceiver}: the receiver configuration plus function sizing. */
@@ -34,6 +39,12 @@ export interface FptWebhookReceiverProps extends ReceiverConfigInput {
    * @default 'INFO'
    */
   readonly logLevel?: string;
+  /**
+   * Share of function containers, from 0 to 1, that log at DEBUG whatever `logLevel` says
+   * (`POWERTOOLS_LOGGER_SAMPLE_RATE`). Powertools decides once per container at cold start.
+   * @default 0
+   */
+  readonly logSampleRate?: number;
 }
 
 /**
@@ -64,16 +75,25 @@ export class FptWebhookReceiver extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   /** The signing secret of each subscription, by subscription name. */
   public readonly secrets: ReadonlyMap<string, secretsmanager.ISecret>;
+  /** The rotation function and the rotation schedule of every signing secret. */
+  public readonly rotation: SecretRotation;
   /** The function behind the API route. */
   public readonly verifier: VerifierFunction;
   /** The function consuming the work queue. */
   public readonly processor: ProcessorFunction;
+  /** Every metric the receiver is watched by: custom metrics with their exact dimensions, and AWS metrics. */
+  public readonly metrics: WebhookMetrics;
+  /** The SNS topic (KMS-encrypted, TLS only) every alarm notifies; subscribe Slack or PagerDuty to it. */
+  public readonly alarmTopic: sns.Topic;
+  /** The alarms, each notifying {@link alarmTopic} on ALARM and on OK. */
+  public readonly alarms: WebhookAlarms;
 
   private readonly webhookApi: WebhookApi;
 
   constructor(scope: Construct, id: string, props: FptWebhookReceiverProps = {}) {
     // Validate before joining the construct tree, so a failed attempt leaves nothing behind.
     const config = resolveConfig(props);
+    loggingEnvironment(props.logLevel, props.logSampleRate);
     super(scope, id);
     this.config = config;
     this.spec = deriveResourceSpec(config);
@@ -96,6 +116,13 @@ export class FptWebhookReceiver extends Construct {
         new SigningSecret(secretsScope, name, { subscription: name }),
       ]),
     );
+    this.rotation = new SecretRotation(this, 'Rotation', {
+      secrets: this.secrets,
+      automaticallyAfter: Duration.days(config.secretMaxAgeDays),
+      logRetentionDays: config.logRetentionDays,
+      logLevel: props.logLevel,
+      logSampleRate: props.logSampleRate,
+    });
 
     this.verifier = new VerifierFunction(this, 'Verifier', {
       table: this.table,
@@ -109,6 +136,7 @@ export class FptWebhookReceiver extends Construct {
       previousSecretGraceHours: config.previousSecretGraceHours,
       logRetentionDays: config.logRetentionDays,
       logLevel: props.logLevel,
+      logSampleRate: props.logSampleRate,
     });
 
     this.processor = new ProcessorFunction(this, 'Processor', {
@@ -122,6 +150,7 @@ export class FptWebhookReceiver extends Construct {
       maxReceiveCount: spec.dlq.maxReceiveCount,
       logRetentionDays: config.logRetentionDays,
       logLevel: props.logLevel,
+      logSampleRate: props.logSampleRate,
     });
 
     this.webhookApi = new WebhookApi(this, 'Api', {
@@ -132,6 +161,21 @@ export class FptWebhookReceiver extends Construct {
     });
     this.api = this.webhookApi.api;
     this.stage = this.webhookApi.stage;
+
+    this.metrics = new WebhookMetrics({
+      verifier: this.verifier,
+      processor: this.processor,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      table: this.table,
+      stage: this.stage,
+    });
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { email: config.alarmEmail }).topic;
+    this.alarms = new WebhookAlarms(this, 'Alarms', {
+      metrics: this.metrics,
+      thresholds: config.alarms,
+      topic: this.alarmTopic,
+    });
   }
 
   /**

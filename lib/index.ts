@@ -1,3 +1,4 @@
+export * from './alarm-topic';
 export * from './config';
 export * from './defaults';
 export * from './event-ledger-table';
@@ -5,8 +6,12 @@ export * from './fpt-webhook-receiver';
 export * from './fpt-webhook-receiver-stack';
 export * from './processor-function';
 export * from './receiver-function';
+export * from './secret-rotation';
 export * from './signing-secret';
 export * from './validate-webhook-queue-props';
 export * from './verifier-function';
+export * from './webhook-alarms';
 export * from './webhook-api';
+export * from './webhook-dashboard';
+export * from './webhook-metrics';
 export * from './webhook-queue';

@@ -5,10 +5,10 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambda/shared/env';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/shared/observability';
-import { DEFAULT_CONFIG } from './config';
+import { DEFAULT_CONFIG, processingLeaseSeconds } from './config';
 import { DEFAULT_SPEC } from './defaults';
 import { ReceiverFunction } from './receiver-function';
-import { LEDGER_ACTIONS } from './verifier-function';
+import { LEDGER_ACTIONS, loggingEnvironment } from './verifier-function';
 
 /** Properties of a {@link ProcessorFunction}. */
 export interface ProcessorFunctionProps {
@@ -56,6 +56,11 @@ export interface ProcessorFunctionProps {
    * @default 'INFO'
    */
   readonly logLevel?: string;
+  /**
+   * Share of containers, from 0 to 1, that log at DEBUG (`POWERTOOLS_LOGGER_SAMPLE_RATE`).
+   * @default 0
+   */
+  readonly logSampleRate?: number;
 }
 
 /**
@@ -75,11 +80,10 @@ export class ProcessorFunction extends ReceiverFunction {
         [ENV.ledgerTableName]: props.table.tableName,
         [ENV.ledgerRetentionDays]: String(props.ledgerRetentionDays ?? DEFAULT_CONFIG.ledgerRetentionDays),
         [ENV.maxReceiveCount]: String(props.maxReceiveCount ?? DEFAULT_CONFIG.maxReceiveCount),
-        // The lease outlives any invocation, so a redelivered copy never takes over a running handler.
-        [ENV.processingLeaseSeconds]: String(timeout.toSeconds() + 30),
+        [ENV.processingLeaseSeconds]: String(processingLeaseSeconds(timeout.toSeconds())),
         POWERTOOLS_SERVICE_NAME: `${SERVICE_NAME}-processor`,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        ...loggingEnvironment(props.logLevel, props.logSampleRate),
       },
     });
 

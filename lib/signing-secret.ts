@@ -1,4 +1,4 @@
-import { RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { SECRET_PLACEHOLDER } from '../lambda/shared/secret-placeholder';
@@ -22,7 +22,9 @@ export function signingSecretName(stackName: string, subscription: string): stri
  * cannot know it: the secret starts as a placeholder that the verifier treats as "not configured"
  * (it answers 503 and FPT retries) until an operator stores the real value.
  *
- * Retained on stack deletion: the value cannot be fetched from FPT again.
+ * Retained on stack deletion: the value cannot be fetched from FPT again. Rotation (the schedule, the
+ * "rotation due" reminder and the staged-label flow of `fpt-webhooks secret set`) is attached by
+ * {@link SecretRotation}; see docs/decisions/0005-secret-rotation.md.
  */
 export class SigningSecret extends secretsmanager.Secret {
   /** The subscription this secret signs for. */
@@ -40,11 +42,5 @@ export class SigningSecret extends secretsmanager.Secret {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.subscription = props.subscription;
-
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'temporary: FPT generates the secret and offers no rotation API; the rotation schedule is attached in the rotation issue',
-    });
   }
 }

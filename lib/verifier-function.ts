@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -16,6 +16,31 @@ export const LEDGER_ACTIONS = [
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
 ] as const;
+
+/** Log levels Powertools Logger accepts (`POWERTOOLS_LOG_LEVEL`). */
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+
+/**
+ * The Powertools logging variables of a function: level and debug sampling rate. Shared by both functions.
+ * @throws Error when the level is not a Powertools level or the rate is not between 0 and 1
+ */
+export function loggingEnvironment(logLevel = 'INFO', logSampleRate = 0): Record<string, string> {
+  if (!Token.isUnresolved(logLevel) && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new Error(`logLevel must be one of ${LOG_LEVELS.join(', ')}, but "${logLevel}" was provided`);
+  }
+  if (
+    !Token.isUnresolved(logSampleRate) &&
+    (!Number.isFinite(logSampleRate) || logSampleRate < 0 || logSampleRate > 1)
+  ) {
+    throw new Error(
+      `logSampleRate must be a number from 0 to 1 (e.g. 0.1 logs 10% of containers at DEBUG), but ${logSampleRate} was provided`,
+    );
+  }
+  return {
+    POWERTOOLS_LOG_LEVEL: logLevel,
+    POWERTOOLS_LOGGER_SAMPLE_RATE: Tokenization.stringifyNumber(logSampleRate),
+  };
+}
 
 /** Properties of a {@link VerifierFunction}. */
 export interface VerifierFunctionProps {
@@ -65,6 +90,11 @@ export interface VerifierFunctionProps {
    * @default 'INFO'
    */
   readonly logLevel?: string;
+  /**
+   * Share of containers, from 0 to 1, that log at DEBUG (`POWERTOOLS_LOGGER_SAMPLE_RATE`).
+   * @default 0
+   */
+  readonly logSampleRate?: number;
 }
 
 /**
@@ -99,7 +129,7 @@ export class VerifierFunction extends ReceiverFunction {
         ),
         POWERTOOLS_SERVICE_NAME: `${SERVICE_NAME}-verifier`,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        ...loggingEnvironment(props.logLevel, props.logSampleRate),
       },
     });
 

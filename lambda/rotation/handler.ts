@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { getSecretsClient } from '../shared/clients';
+import { describeError } from '../shared/errors';
 import { createLogger, createMetrics, METRIC } from '../shared/observability';
 import { RotationDueError, type RotationEvent, runRotationStep } from './rotate';
 
@@ -27,7 +28,7 @@ export const handler = async (event: RotationEvent, context?: Context): Promise<
       logger.error('rotation step failed', {
         step: event.Step,
         secretId: event.SecretId,
-        error: error as Error,
+        error: describeError(error),
       });
     }
     throw error;

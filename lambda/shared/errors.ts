@@ -110,3 +110,27 @@ export class ProcessingInProgressError extends ReceiverError {
     this.name = 'ProcessingInProgressError';
   }
 }
+
+/** What a log line may say about an error: names, AWS status and request id, never free text. */
+export interface LoggableError {
+  readonly name: string;
+  readonly httpStatusCode?: number;
+  readonly awsRequestId?: string;
+  readonly cause?: LoggableError;
+}
+
+/**
+ * Describes an error for the logs without its message: an SDK or runtime message can quote the values
+ * it was given, and those may be payload data. The name and the AWS request id are enough to diagnose
+ * and to open a support case.
+ */
+export function describeError(error: unknown, depth = 0): LoggableError {
+  if (!(error instanceof Error)) return { name: typeof error };
+  const metadata = (error as { $metadata?: { httpStatusCode?: number; requestId?: string } }).$metadata;
+  return {
+    name: error.name,
+    ...(metadata?.httpStatusCode !== undefined ? { httpStatusCode: metadata.httpStatusCode } : {}),
+    ...(metadata?.requestId !== undefined ? { awsRequestId: metadata.requestId } : {}),
+    ...(error.cause !== undefined && depth < 3 ? { cause: describeError(error.cause, depth + 1) } : {}),
+  };
+}

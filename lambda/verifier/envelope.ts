@@ -6,6 +6,39 @@ const EVENT_TYPE = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 // UTC only: a trailing Z, optional fractional seconds. FPT documents milliseconds; be liberal in digits.
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 
+/** The number written by the two ASCII digits at `index`; the caller knows they are digits. */
+function twoDigits(text: string, index: number): number {
+  return (text.charCodeAt(index) - 0x30) * 10 + (text.charCodeAt(index + 1) - 0x30);
+}
+
+/**
+ * Whether a string that matches ISO_UTC names a real instant: Date.parse is not NaN.
+ *
+ * Date.parse is the most expensive step of validation, so it is skipped where ECMAScript itself
+ * guarantees the answer: the standard format (no fraction, or exactly 3 digits) with month 01-12, a day
+ * that every month has (01-28), hour 00-23, minute and second 00-59. FPT's documented form, e.g.
+ * `2026-06-10T23:45:00.123Z`, lands there. Everything else, including the lenient cases an engine may
+ * accept (`02-30`, `24:00:00`, 1 or 9 fraction digits), is still decided by Date.parse.
+ */
+function isRealInstant(timestamp: string): boolean {
+  if (timestamp.length === 20 || timestamp.length === 24) {
+    const month = twoDigits(timestamp, 5);
+    const day = twoDigits(timestamp, 8);
+    if (
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      day <= 28 &&
+      twoDigits(timestamp, 11) <= 23 &&
+      twoDigits(timestamp, 14) <= 59 &&
+      twoDigits(timestamp, 17) <= 59
+    ) {
+      return true;
+    }
+  }
+  return !Number.isNaN(Date.parse(timestamp));
+}
+
 function isNonNegativeInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
@@ -28,11 +61,7 @@ export function validateEnvelope(parsed: unknown): FptEnvelope {
   if (typeof eventType !== 'string' || !EVENT_TYPE.test(eventType)) {
     problems.push('eventType must look like <resource>.<verb>');
   }
-  if (
-    typeof eventTimestamp !== 'string' ||
-    !ISO_UTC.test(eventTimestamp) ||
-    Number.isNaN(Date.parse(eventTimestamp))
-  ) {
+  if (typeof eventTimestamp !== 'string' || !ISO_UTC.test(eventTimestamp) || !isRealInstant(eventTimestamp)) {
     problems.push('eventTimestamp must be an ISO-8601 UTC timestamp');
   }
   if (!isNonNegativeInteger(locationId)) problems.push('locationId must be an integer >= 0');

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
+  describeError,
   EnqueueFailedError,
   EnvelopeValidationError,
   EventInProgressError,
@@ -180,7 +181,7 @@ export function createReceiver(deps: ReceiverDeps): (delivery: IncomingDelivery)
       // Give the claim back so FPT's retry is not blocked for the lease; if this fails too, the lease
       // expires on its own and the retry after it gets through.
       await deps.ledger.release(envelope.eventId, claim.token).catch((releaseError: unknown) => {
-        logger.error('could not release claim; it will expire', { error: releaseError as Error });
+        logger.error('could not release claim; it will expire', { error: describeError(releaseError) });
       });
       throw new EnqueueFailedError({ cause: error });
     }
@@ -188,7 +189,7 @@ export function createReceiver(deps: ReceiverDeps): (delivery: IncomingDelivery)
       await deps.ledger.markEnqueued(envelope.eventId, claim.token, messageId, deps.now());
     } catch (error) {
       // The message is queued, which is what matters; the processor moves the row on regardless.
-      logger.error('event queued but ledger not updated', { error: error as Error });
+      logger.error('event queued but ledger not updated', { error: describeError(error) });
     }
     metrics.addMetric(METRIC.enqueued, MetricUnit.Count, 1);
     logger.info('event queued', { eventType: envelope.eventType });
@@ -246,7 +247,7 @@ export function createReceiver(deps: ReceiverDeps): (delivery: IncomingDelivery)
         return reject(error);
       }
       if (error instanceof HttpError && error.statusCode < 500) return reject(error);
-      logger.error('delivery failed; FPT will retry', { error: error as Error });
+      logger.error('delivery failed; FPT will retry', { error: describeError(error) });
       return respond(500, { message: 'Internal Server Error' });
     } finally {
       metrics.addMetric(METRIC.verifierDuration, MetricUnit.Milliseconds, deps.now() - started);

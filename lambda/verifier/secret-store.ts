@@ -46,6 +46,8 @@ const isNotFound = (error: unknown): boolean =>
  */
 export class SecretStore {
   private readonly cache = new Map<string, CacheEntry>();
+  /** Fetches under way, so concurrent callers share one GetSecretValue instead of each making one. */
+  private readonly inFlight = new Map<string, Promise<SecretVersion>>();
   private readonly lastForcedRefresh = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly minRefreshIntervalMs: number;
@@ -60,9 +62,21 @@ export class SecretStore {
     const cached = this.cache.get(key);
     const now = this.options.now();
     if (cached && now - cached.fetchedAtMs < this.ttlMs) return cached.version;
-    const version = await this.fetch(secretId, stage);
-    this.cache.set(key, { version, fetchedAtMs: this.options.now() });
-    return version;
+    const pending = this.inFlight.get(key);
+    if (pending !== undefined) return pending;
+    const fetching = this.fetch(secretId, stage)
+      .then((version) => {
+        // A fetch that started before a forced refresh must not overwrite what the refresh brought.
+        if (this.inFlight.get(key) === fetching) {
+          this.cache.set(key, { version, fetchedAtMs: this.options.now() });
+        }
+        return version;
+      })
+      .finally(() => {
+        if (this.inFlight.get(key) === fetching) this.inFlight.delete(key);
+      });
+    this.inFlight.set(key, fetching);
+    return fetching;
   }
 
   /**
@@ -75,8 +89,10 @@ export class SecretStore {
     const last = this.lastForcedRefresh.get(secretId);
     if (last !== undefined && now - last < this.minRefreshIntervalMs) return false;
     this.lastForcedRefresh.set(secretId, now);
-    this.cache.delete(`AWSCURRENT\u0000${secretId}`);
-    this.cache.delete(`AWSPREVIOUS\u0000${secretId}`);
+    for (const stage of ['AWSCURRENT', 'AWSPREVIOUS'] as const) {
+      this.cache.delete(`${stage}\u0000${secretId}`);
+      this.inFlight.delete(`${stage}\u0000${secretId}`);
+    }
     return true;
   }
 

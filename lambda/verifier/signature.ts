@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { SignatureVerificationError } from '../shared/errors';
 
 export const SIGNATURE_HEADER = 'x-fpt-signature';
@@ -17,6 +17,13 @@ const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 const MAX_HEADER_LENGTH = 4096;
 
 /**
+ * The one form FPT sends, `t=<1-12 digits>,v1=<64 hex>`. One anchored regex recognises it without the
+ * split, trims and per-item regexes of the general parser below, which return an equal result for it;
+ * anything else (spaces, several v1, unknown schemes, bad syntax) is left to the general parser.
+ */
+const CANONICAL_HEADER = /^t=(\d{1,12}),v1=([0-9a-fA-F]{64})$/;
+
+/**
  * Parses `t=<unix>,v1=<hex>[,v1=<hex>...]` strictly.
  *
  * Stricter than stripe-node on purpose: `t` must be digits only and appear exactly once (stripe-node's
@@ -26,6 +33,15 @@ const MAX_HEADER_LENGTH = 4096;
  * @throws SignatureVerificationError('malformed_header') when the header cannot be trusted
  */
 export function parseSignatureHeader(header: string): ParsedSignatureHeader {
+  const canonical = CANONICAL_HEADER.exec(header);
+  if (canonical !== null) {
+    const timestampText = canonical[1] as string;
+    return {
+      timestamp: Number(timestampText),
+      timestampText,
+      signatures: [Buffer.from(canonical[2] as string, 'hex')],
+    };
+  }
   if (header.length > MAX_HEADER_LENGTH) throw new SignatureVerificationError('malformed_header');
   let timestampText: string | undefined;
   const signatures: Buffer[] = [];
@@ -49,9 +65,30 @@ export function parseSignatureHeader(header: string): ParsedSignatureHeader {
   return { timestamp: Number(timestampText), timestampText, signatures };
 }
 
+/**
+ * Imported HMAC keys by secret value. `createHmac` with a string imports the key on every call, which
+ * for a small body is about a tenth of the whole HMAC; a KeyObject imported once does not. A container
+ * only ever sees a few secrets (AWSCURRENT and AWSPREVIOUS per subscription), so a small map, oldest
+ * out first, holds them all; it keeps nothing the secret store does not already hold.
+ */
+const hmacKeys = new Map<string, KeyObject>();
+const MAX_HMAC_KEYS = 16;
+
+function hmacKey(secret: string): KeyObject {
+  let key = hmacKeys.get(secret);
+  if (key === undefined) {
+    const bytes = Buffer.from(secret, 'utf8');
+    key = createSecretKey(bytes);
+    bytes.fill(0);
+    if (hmacKeys.size >= MAX_HMAC_KEYS) hmacKeys.delete(hmacKeys.keys().next().value as string);
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
 /** hex(HMAC-SHA256(secret, `${t}.${rawBody}`)) over the exact bytes. */
 export function computeSignature(secret: string, timestampText: string, rawBody: Buffer): Buffer {
-  return createHmac('sha256', secret).update(`${timestampText}.`).update(rawBody).digest();
+  return createHmac('sha256', hmacKey(secret)).update(`${timestampText}.`).update(rawBody).digest();
 }
 
 /** Signs like FPT does; used by the CLI, tests and benchmarks. */

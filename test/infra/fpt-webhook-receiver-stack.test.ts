@@ -188,7 +188,6 @@ describe('FptWebhookReceiverStack', () => {
       expect([...acknowledged.keys()].sort()).toEqual([
         'AwsSolutions-APIG4',
         'AwsSolutions-IAM5[Resource::*]',
-        'AwsSolutions-SMG4',
       ]);
       for (const reason of acknowledged.values()) expect(reason.length).toBeGreaterThan(40);
     });

@@ -135,10 +135,11 @@ describe('FptWebhookReceiver', () => {
   });
 
   describe('functions', () => {
-    test('runs both functions on Node.js 24 on ARM64 with active tracing and source maps', () => {
+    test('runs all three functions on Node.js 24 on ARM64 with active tracing and source maps', () => {
       const { template } = build();
 
-      template.resourceCountIs('AWS::Lambda::Function', 2);
+      // verifier, processor, secret rotation
+      template.resourceCountIs('AWS::Lambda::Function', 3);
       template.allResourcesProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -150,9 +151,10 @@ describe('FptWebhookReceiver', () => {
     test('gives each function its own log group with the configured retention', () => {
       const { stack, receiver, template } = build({ logRetentionDays: 90 });
 
-      template.resourceCountIs('AWS::Logs::LogGroup', 3);
+      // one per function (verifier, processor, rotation) and the API's access log
+      template.resourceCountIs('AWS::Logs::LogGroup', 4);
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
-      for (const fn of [receiver.verifier, receiver.processor]) {
+      for (const fn of [receiver.verifier, receiver.processor, receiver.rotation.rotationFunction]) {
         expect(functionProps(template, stack, fn).LoggingConfig).toEqual({
           LogGroup: { Ref: logicalId(stack, fn.logGroup) },
         });
@@ -183,6 +185,7 @@ describe('FptWebhookReceiver', () => {
           POWERTOOLS_SERVICE_NAME: 'fpt-webhook-receiver-verifier',
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           POWERTOOLS_LOG_LEVEL: 'INFO',
+          POWERTOOLS_LOGGER_SAMPLE_RATE: '0',
           NODE_OPTIONS: '--enable-source-maps',
         },
       });
@@ -217,6 +220,37 @@ describe('FptWebhookReceiver', () => {
       expect(props.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
     });
 
+    test('sets the log level and debug sampling rate of both functions', () => {
+      const { stack, receiver, template } = build({ logLevel: 'WARN', logSampleRate: 0.25 });
+
+      for (const fn of [receiver.verifier, receiver.processor]) {
+        const props = functionProps(template, stack, fn) as {
+          Environment: { Variables: Record<string, unknown> };
+        };
+        expect(props.Environment.Variables).toMatchObject({
+          POWERTOOLS_LOG_LEVEL: 'WARN',
+          POWERTOOLS_LOGGER_SAMPLE_RATE: '0.25',
+        });
+      }
+    });
+
+    test.each([
+      [
+        { logLevel: 'VERBOSE' },
+        'logLevel must be one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT, but "VERBOSE" was provided',
+      ],
+      [
+        { logSampleRate: 1.5 },
+        'logSampleRate must be a number from 0 to 1 (e.g. 0.1 logs 10% of containers at DEBUG), but 1.5 was provided',
+      ],
+      [{ logSampleRate: -0.1 }, 'logSampleRate must be a number from 0 to 1'],
+    ] as const)('throws for invalid logging settings %j, leaving nothing behind', (props, message) => {
+      const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'TestStack');
+
+      expect(() => new FptWebhookReceiver(stack, 'Receiver', props)).toThrow(message);
+      expect(stack.node.tryFindChild('Receiver')).toBeUndefined();
+    });
+
     test('configures the processor with the ledger and no queue URL or secrets', () => {
       const { stack, receiver, template } = build({ maxReceiveCount: 3, ledgerRetentionDays: 60 });
 
@@ -231,6 +265,7 @@ describe('FptWebhookReceiver', () => {
           POWERTOOLS_SERVICE_NAME: 'fpt-webhook-receiver-processor',
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           POWERTOOLS_LOG_LEVEL: 'INFO',
+          POWERTOOLS_LOGGER_SAMPLE_RATE: '0',
           NODE_OPTIONS: '--enable-source-maps',
         },
       });
@@ -331,7 +366,7 @@ describe('FptWebhookReceiver', () => {
       const { stack, receiver, template } = build();
 
       template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
-      for (const fn of [receiver.verifier, receiver.processor]) {
+      for (const fn of [receiver.verifier, receiver.processor, receiver.rotation.rotationFunction]) {
         const statements = statementsOf(template, stack, fn.role as iam.IRole);
         const wildcard = statements.filter((s) => s.Resource === '*');
         expect(actionsOf(wildcard).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);

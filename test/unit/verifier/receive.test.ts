@@ -403,6 +403,21 @@ describe('createReceiver: what reaches the logs', () => {
     }
   });
 
+  it('logs an SDK error by name and request id, never by its message, which may quote the request', async () => {
+    const { receive, enqueueFailures } = setup();
+    const body = envelope();
+    const sdkError = Object.assign(new Error(`InvalidMessageContents: ${body}`), {
+      name: 'InvalidMessageContents',
+      $metadata: { httpStatusCode: 400, requestId: 'aws-req-123' },
+    });
+    enqueueFailures.push(sdkError);
+    expect((await receive(signed(body))).statusCode).toBe(500);
+    const logs = output.text();
+    expect(logs).toContain('InvalidMessageContents');
+    expect(logs).toContain('aws-req-123');
+    expect(logs).not.toContain('pii-sentinel');
+  });
+
   it('logs no eventType and no eventId for a request that fails verification', async () => {
     const { receive } = setup();
     await receive(signed(envelope(), { secret: 'wrong-secret-0123456789-abcdefghijklmn' }));

@@ -1,0 +1,582 @@
+/**
+ * End-to-end throughput on the local emulator stack, against a bare emulator loop on the same emulator.
+ *
+ * - emulator_raw_ops_per_s: PutItem + SendMessage pairs (the two writes every accepted event needs at
+ *   the least), `concurrency` at a time, `rawOps` pairs, straight to the emulator.
+ * - e2e_events_per_s: signed FPT events POSTed, `concurrency` at a time and at most `window` not yet
+ *   processed, to the local API in front of the real verifier handler, then processed by the real
+ *   processor handler behind the local SQS poller(s); events / (last PROCESSED - first send). Every
+ *   event must come back 202 and end PROCESSED in the ledger, with the DLQ empty: `e2e_lost_events`
+ *   says how many did not.
+ * - emulator_<call>_ops_per_s and e2e_modelled_ceiling_events_per_s: the rate of each single call the
+ *   pipeline makes, and the e2e rate those allow for the calls one event costs; they explain the e2e
+ *   figure.
+ *
+ * Uses local/emulator.ts, local/provision.ts, local/stack.ts and local/poller.ts, loaded at run time and
+ * checked for the exports it needs; if they are missing or different it says why and reports nothing.
+ * It runs in a child process (`node --import tsx bench/e2e.ts <result file>`): the stack points
+ * process.env at the emulator and the handlers print their JSON logs to stdout, which goes nowhere.
+ * Everything is on 127.0.0.1, counts are fixed and every wait has a deadline.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import * as path from 'node:path';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { signPayload } from '../lambda/verifier/signature';
+import { BENCH_SECRET, benchEventId, smallEnvelope } from './payloads';
+
+const ROOT = path.resolve(__dirname, '..');
+
+export interface E2eOptions {
+  /** Timed events sent through the stack. */
+  readonly events: number;
+  /** PutItem + SendMessage pairs of the raw loop. */
+  readonly rawOps: number;
+  /** Calls of each kind for the single-call rates. */
+  readonly callOps: number;
+  /** In-flight requests, for both loops. */
+  readonly concurrency: number;
+  /** Most events sent but not yet processed at any time (the e2e queue's depth bound). */
+  readonly window: number;
+  /**
+   * Processor pollers. Lambda's SQS event source starts with five concurrent batches, so five is the
+   * faithful local stand-in; the local stack itself starts one.
+   */
+  readonly pollers: number;
+  /** Upper bound on the whole child run. */
+  readonly timeoutMs: number;
+}
+
+export interface E2eResult {
+  readonly emulator_raw_ops_per_s: number;
+  /** Single-call rates on the same emulator (conditional PutItem, conditional UpdateItem, GetItem, SendMessage). */
+  readonly emulator_putitem_ops_per_s: number;
+  readonly emulator_updateitem_ops_per_s: number;
+  readonly emulator_getitem_ops_per_s: number;
+  readonly emulator_sendmessage_ops_per_s: number;
+  /** The e2e rate the emulator allows for the calls an event costs (1 PutItem, 1 SendMessage, 4 UpdateItem, 1 GetItem). */
+  readonly e2e_modelled_ceiling_events_per_s: number;
+  readonly e2e_events_per_s: number;
+  readonly e2e_events: number;
+  readonly e2e_lost_events: number;
+  readonly e2e_pollers: number;
+}
+
+export type E2eOutcome =
+  | { readonly ok: true; readonly result: E2eResult }
+  | { readonly ok: false; readonly skipped: string };
+
+// ---------------------------------------------------------------------------------------------------
+// The shapes used from local/; checked at run time, so a change there skips this benchmark instead of
+// breaking the type check of bench/.
+
+interface EmulatorModule {
+  findFreePort(): Promise<number>;
+  startEmulator(options: { port: number; startTimeoutMs?: number }): Promise<{
+    url: string;
+    reused: boolean;
+    stop(): Promise<void>;
+  }>;
+}
+interface LocalStackInfo {
+  tableName: string;
+  queueUrl: string;
+  queueArn: string;
+  deadLetterQueueUrl: string;
+  spec: {
+    eventSource: { batchSize: number; maxBatchingWindowSeconds: number };
+    processorTimeoutSeconds: number;
+  };
+}
+interface ProvisionModule {
+  loadReceiverConfig(overrides?: Record<string, unknown>): unknown;
+  provisionLocalStack(options: {
+    endpoint: string;
+    config: unknown;
+    namespace?: string;
+  }): Promise<LocalStackInfo>;
+}
+type AnyHandler = (...args: never[]) => Promise<unknown>;
+interface BatchInfo {
+  records: ReadonlyArray<{ messageId: string; messageAttributes: Record<string, { stringValue?: string }> }>;
+  failedMessageIds: ReadonlySet<string>;
+}
+interface StackModule {
+  runLocalStack(options: {
+    endpoint: string;
+    config: unknown;
+    namespace?: string;
+    serverPort: number;
+    secrets?: Record<string, string>;
+    waitTimeSeconds?: number;
+    wrap?: { processor?: (handler: AnyHandler) => AnyHandler };
+    onBatch?: (batch: BatchInfo) => void;
+    onPollError?: (error: unknown) => void;
+    onInvocationError?: (error: unknown) => void;
+  }): Promise<{
+    stack: LocalStackInfo;
+    webhookUrl(subscription: string): string;
+    readRow(eventId: string): Promise<{ status?: string } | undefined>;
+    stop(): Promise<void>;
+  }>;
+}
+interface PollerModule {
+  startPoller(options: {
+    sqs: SQSClient;
+    queueUrl: string;
+    queueArn: string;
+    handler: AnyHandler;
+    batchSize: number;
+    batchingWindowSeconds: number;
+    timeoutSeconds: number;
+    waitTimeSeconds?: number;
+    onBatch?: (batch: BatchInfo) => void;
+    onError?: (error: unknown) => void;
+  }): { stop(): Promise<void> };
+}
+
+const REQUIRED: Record<string, readonly string[]> = {
+  emulator: ['findFreePort', 'startEmulator'],
+  provision: ['loadReceiverConfig', 'provisionLocalStack'],
+  stack: ['runLocalStack'],
+  poller: ['startPoller'],
+};
+
+/** Loads local/<name>.ts and checks it exports the functions used here. */
+async function loadLocal<T>(name: string): Promise<T> {
+  const file = path.join(ROOT, 'local', `${name}.ts`);
+  if (!existsSync(file)) throw new Error(`local/${name}.ts does not exist yet`);
+  const mod = (await import(file)) as Record<string, unknown>;
+  const missing = (REQUIRED[name] ?? []).filter((fn) => typeof mod[fn] !== 'function');
+  if (missing.length > 0) throw new Error(`local/${name}.ts does not export ${missing.join(', ')}`);
+  return mod as T;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const log = (line: string) => process.stderr.write(`  e2e: ${line}\n`);
+
+/** Runs `count` tasks, `concurrency` at a time. */
+async function pool(
+  count: number,
+  concurrency: number,
+  task: (index: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      await task(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+function clientConfig(endpoint: string) {
+  return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+}
+
+/**
+ * moto's SendMessage reads the queue's attributes, which counts every message in it: a send costs more
+ * the deeper the queue (about 3x slower at 800 messages). The bare loops spread their messages over
+ * queues of at most this many, so they measure the emulator, not that artefact. The e2e queue is drained
+ * by the processor as it goes.
+ */
+const MESSAGES_PER_RAW_QUEUE = 100;
+
+async function rawQueues(sqs: SQSClient, prefix: string, messages: number): Promise<string[]> {
+  const urls: string[] = [];
+  for (let i = 0; i < Math.ceil(messages / MESSAGES_PER_RAW_QUEUE); i++) {
+    const out = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-${i}` }));
+    if (out.QueueUrl === undefined) throw new Error('the emulator returned no queue URL');
+    urls.push(out.QueueUrl);
+  }
+  return urls;
+}
+
+/** The bare loop: PutItem + SendMessage pairs, straight to the emulator. */
+async function rawLoop(
+  endpoint: string,
+  tableName: string,
+  ops: number,
+  concurrency: number,
+): Promise<number> {
+  const ddb = new DynamoDBClient(clientConfig(endpoint));
+  const sqs = new SQSClient(clientConfig(endpoint));
+  const body = smallEnvelope(benchEventId(0));
+  const warmup = Math.min(50, ops);
+  const queues = await rawQueues(sqs, 'fpt-webhooks-bench-raw', ops + warmup);
+  const pair = async (index: number) => {
+    await ddb.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { pk: { S: `raw-${index}` }, status: { S: 'RECEIVED' }, receivedAt: { N: String(Date.now()) } },
+      }),
+    );
+    const queueUrl = queues[Math.floor((index + warmup) / MESSAGES_PER_RAW_QUEUE)] as string;
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+  };
+  try {
+    await pool(warmup, concurrency, (i) => pair(i - warmup)); // connections, JIT
+    const start = process.hrtime.bigint();
+    await pool(ops, concurrency, pair);
+    return ops / (Number(process.hrtime.bigint() - start) / 1e9);
+  } finally {
+    ddb.destroy();
+    sqs.destroy();
+  }
+}
+
+/**
+ * Rates of the single calls the pipeline makes, CONCURRENCY at a time, so the e2e figure can be
+ * explained by how many emulator calls an event costs. Shaped like the ledger's own calls.
+ */
+async function callRates(
+  endpoint: string,
+  tableName: string,
+  ops: number,
+  concurrency: number,
+): Promise<Record<'put' | 'update' | 'get' | 'send', number>> {
+  const ddb = new DynamoDBClient(clientConfig(endpoint));
+  const sqs = new SQSClient(clientConfig(endpoint));
+  const body = smallEnvelope(benchEventId(0));
+  const rate = async (task: (index: number) => Promise<unknown>) => {
+    const start = process.hrtime.bigint();
+    await pool(ops, concurrency, task);
+    return ops / (Number(process.hrtime.bigint() - start) / 1e9);
+  };
+  const queues = await rawQueues(sqs, 'fpt-webhooks-bench-calls', ops);
+  try {
+    const put = await rate((i) =>
+      ddb.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: { pk: { S: `call-${i}` }, status: { S: 'RECEIVED' }, receivedAt: { N: String(Date.now()) } },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    const update = await rate((i) =>
+      ddb.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: `call-${i}` } },
+          UpdateExpression: 'SET #status = :status, #at = :at',
+          ConditionExpression: '#status = :received',
+          ExpressionAttributeNames: { '#status': 'status', '#at': 'enqueuedAt' },
+          ExpressionAttributeValues: {
+            ':status': { S: 'ENQUEUED' },
+            ':received': { S: 'RECEIVED' },
+            ':at': { N: String(Date.now()) },
+          },
+        }),
+      ),
+    );
+    const get = await rate((i) =>
+      ddb.send(
+        new GetItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: `call-${i}` } },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const send = await rate((i) =>
+      sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queues[Math.floor(i / MESSAGES_PER_RAW_QUEUE)] as string,
+          MessageBody: body,
+        }),
+      ),
+    );
+    return { put, update, get, send };
+  } finally {
+    ddb.destroy();
+    sqs.destroy();
+  }
+}
+
+/** POSTs one signed event; resolves to the status code. */
+function post(url: URL, agent: Agent, body: string): Promise<number> {
+  const header = signPayload(BENCH_SECRET, Math.floor(Date.now() / 1000), body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-fpt-signature': header,
+        },
+        timeout: 30_000,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A distinct, valid event: its own eventId and contactId, a timestamp of now. */
+function eventBody(index: number): string {
+  const envelope = JSON.parse(smallEnvelope(benchEventId(index + 1))) as Record<string, unknown>;
+  envelope.eventTimestamp = new Date().toISOString();
+  envelope.data = { contactId: 100_000 + index, previousSubGroupId: 3, newSubGroupId: 7 };
+  return JSON.stringify(envelope);
+}
+
+async function runChild(options: E2eOptions): Promise<E2eOutcome> {
+  let emulatorModule: EmulatorModule;
+  let provisionModule: ProvisionModule;
+  let stackModule: StackModule;
+  let pollerModule: PollerModule;
+  try {
+    emulatorModule = await loadLocal<EmulatorModule>('emulator');
+    provisionModule = await loadLocal<ProvisionModule>('provision');
+    stackModule = await loadLocal<StackModule>('stack');
+    pollerModule = await loadLocal<PollerModule>('poller');
+  } catch (error) {
+    return { ok: false, skipped: (error as Error).message };
+  }
+
+  const port = await emulatorModule.findFreePort();
+  let emulator: Awaited<ReturnType<EmulatorModule['startEmulator']>>;
+  try {
+    emulator = await emulatorModule.startEmulator({ port, startTimeoutMs: 60_000 });
+  } catch (error) {
+    return { ok: false, skipped: `the emulator did not start: ${(error as Error).message.split('\n')[0]}` };
+  }
+  log(`emulator on ${emulator.url}`);
+  const extraPollers: Array<{ stop(): Promise<void> }> = [];
+  let running: Awaited<ReturnType<StackModule['runLocalStack']>> | undefined;
+  const sqs = new SQSClient(clientConfig(emulator.url));
+  try {
+    const config = provisionModule.loadReceiverConfig();
+
+    const rawStack = await provisionModule.provisionLocalStack({
+      endpoint: emulator.url,
+      config,
+      namespace: 'bench-raw',
+    });
+    const emulatorRaw = await rawLoop(emulator.url, rawStack.tableName, options.rawOps, options.concurrency);
+    log(`raw PutItem + SendMessage: ${emulatorRaw.toFixed(1)} pairs/s`);
+    const calls = await callRates(emulator.url, rawStack.tableName, options.callOps, options.concurrency);
+    // Per event: verifier PutItem (claim) + SendMessage + UpdateItem (enqueued); processor UpdateItem
+    // (lease) + GetItem and UpdateItem (ordering guard) + UpdateItem (processed). Receives and deletes
+    // (one per batch of 10) are left out, so this is an upper bound.
+    const ceiling = 1 / (1 / calls.put + 1 / calls.send + 4 / calls.update + 1 / calls.get);
+    log(
+      `single calls/s: PutItem ${calls.put.toFixed(1)}, UpdateItem ${calls.update.toFixed(1)}, GetItem ${calls.get.toFixed(1)}, SendMessage ${calls.send.toFixed(1)}; modelled e2e ceiling ${ceiling.toFixed(1)} events/s`,
+    );
+
+    // Processed eventIds, from every poller's batches.
+    const processed = new Set<string>();
+    let timed = new Set<string>();
+    let timedProcessed = 0;
+    let lastProcessedAt = 0;
+    let pollErrors = 0;
+    const onBatch = (batch: BatchInfo) => {
+      for (const record of batch.records) {
+        if (batch.failedMessageIds.has(record.messageId)) continue;
+        const eventId = record.messageAttributes['fpt-event-id']?.stringValue;
+        if (eventId !== undefined && !processed.has(eventId)) {
+          processed.add(eventId);
+          lastProcessedAt = Date.now();
+          if (timed.has(eventId)) timedProcessed++;
+        }
+      }
+    };
+    let processorHandler: AnyHandler | undefined;
+    running = await stackModule.runLocalStack({
+      endpoint: emulator.url,
+      config,
+      namespace: 'bench-e2e',
+      serverPort: 0,
+      secrets: { default: BENCH_SECRET },
+      waitTimeSeconds: 1,
+      wrap: {
+        processor: (handler) => {
+          processorHandler = handler;
+          return handler;
+        },
+      },
+      onBatch,
+      onPollError: () => {
+        pollErrors++;
+      },
+      onInvocationError: (error) => log(`verifier invocation failed: ${(error as Error).message}`),
+    });
+    const stack = running.stack;
+    if (processorHandler === undefined)
+      throw new Error('runLocalStack did not hand over the processor handler');
+    for (let i = 1; i < options.pollers; i++) {
+      extraPollers.push(
+        pollerModule.startPoller({
+          sqs,
+          queueUrl: stack.queueUrl,
+          queueArn: stack.queueArn,
+          handler: processorHandler,
+          batchSize: stack.spec.eventSource.batchSize,
+          batchingWindowSeconds: stack.spec.eventSource.maxBatchingWindowSeconds,
+          timeoutSeconds: stack.spec.processorTimeoutSeconds,
+          waitTimeSeconds: 1,
+          onBatch,
+          onError: () => {
+            pollErrors++;
+          },
+        }),
+      );
+    }
+
+    const url = new URL(running.webhookUrl('default'));
+    const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+    const deadline = Date.now() + options.timeoutMs - 30_000;
+    const waitProcessed = async (ids: readonly string[]) => {
+      while (ids.some((id) => !processed.has(id))) {
+        if (Date.now() > deadline) break;
+        await sleep(20);
+      }
+    };
+
+    // Warm-up: the secret fetch, the first connections and the JIT, outside the timed window.
+    const warmIds: string[] = [];
+    await pool(20, options.concurrency, async (i) => {
+      const body = eventBody(options.events + i);
+      warmIds.push((JSON.parse(body) as { eventId: string }).eventId);
+      await post(url, agent, body);
+    });
+    await waitProcessed(warmIds);
+
+    const bodies = Array.from({ length: options.events }, (_, i) => eventBody(i));
+    const ids = bodies.map((b) => (JSON.parse(b) as { eventId: string }).eventId);
+    timed = new Set(ids);
+    const statuses: number[] = new Array(options.events).fill(0);
+    let started = 0;
+    let lastAcceptedAt = 0;
+    const start = Date.now();
+    await pool(options.events, options.concurrency, async (i) => {
+      // Closed loop: at most WINDOW events between "sent" and "processed", so the queue stays as
+      // shallow as the bare loop's queues (see MESSAGES_PER_RAW_QUEUE) and moto's cost per message
+      // does not grow with a backlog that real SQS would not mind.
+      while (started - timedProcessed >= options.window && Date.now() < deadline) await sleep(2);
+      started++;
+      statuses[i] = await post(url, agent, bodies[i] as string).catch(() => 0);
+      lastAcceptedAt = Date.now();
+    });
+    log(`${options.events} events sent in ${lastAcceptedAt - start} ms; waiting for the processor`);
+    await waitProcessed(ids);
+    const end = lastProcessedAt;
+    agent.destroy();
+
+    // Zero loss: every event answered 202, PROCESSED in the ledger, nothing in the DLQ.
+    let lost = 0;
+    await pool(ids.length, options.concurrency, async (i) => {
+      const row = await running?.readRow(ids[i] as string);
+      if (statuses[i] !== 202 || row?.status !== 'PROCESSED') lost++;
+    });
+    const dlq = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: stack.deadLetterQueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    const inDlq =
+      Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(dlq.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    if (lost > 0 || inDlq > 0) log(`LOSS: ${lost} events not 202 + PROCESSED, ${inDlq} in the DLQ`);
+    if (pollErrors > 0) log(`${pollErrors} poll errors (retried)`);
+    const complete = ids.every((id) => processed.has(id));
+    return {
+      ok: true,
+      result: {
+        emulator_raw_ops_per_s: emulatorRaw,
+        emulator_putitem_ops_per_s: calls.put,
+        emulator_updateitem_ops_per_s: calls.update,
+        emulator_getitem_ops_per_s: calls.get,
+        emulator_sendmessage_ops_per_s: calls.send,
+        e2e_modelled_ceiling_events_per_s: ceiling,
+        e2e_events_per_s: complete ? options.events / ((end - start) / 1000) : 0,
+        e2e_events: options.events,
+        e2e_lost_events: lost + inDlq,
+        e2e_pollers: options.pollers,
+      },
+    };
+  } finally {
+    await Promise.all(extraPollers.map((p) => p.stop()));
+    await running?.stop().catch(() => {});
+    sqs.destroy();
+    await emulator.stop();
+  }
+}
+
+/** Runs the benchmark in a child process and returns its outcome (or why it was skipped). */
+export async function runE2e(options: E2eOptions): Promise<E2eOutcome> {
+  const missing = ['emulator', 'provision'].filter(
+    (name) => !existsSync(path.join(ROOT, 'local', `${name}.ts`)),
+  );
+  if (missing.length > 0) {
+    return {
+      ok: false,
+      skipped: `the local emulator stack is not there yet (no ${missing.map((m) => `local/${m}.ts`).join(', ')})`,
+    };
+  }
+  const resultFile = path.join(ROOT, 'bench', 'out', `e2e-${process.pid}.json`);
+  rmSync(resultFile, { force: true });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', __filename, resultFile, JSON.stringify(options)],
+    {
+      cwd: ROOT,
+      // The handlers' JSON logs and EMF metrics go to stdout: dropped. Progress goes to stderr.
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    },
+  );
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGTERM'), options.timeoutMs);
+    child.once('exit', (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  if (!existsSync(resultFile))
+    return { ok: false, skipped: `the e2e child exited with ${code} and no result` };
+  const outcome = JSON.parse(readFileSync(resultFile, 'utf8')) as E2eOutcome;
+  rmSync(resultFile, { force: true });
+  return outcome;
+}
+
+if (require.main === module) {
+  const [resultFile, optionsJson] = process.argv.slice(2);
+  if (resultFile === undefined || optionsJson === undefined) {
+    process.stderr.write('usage: node --import tsx bench/e2e.ts <result file> <options json>\n');
+    process.exit(2);
+  }
+  const options = JSON.parse(optionsJson) as E2eOptions;
+  runChild(options)
+    .catch(
+      (error: unknown): E2eOutcome => ({
+        ok: false,
+        skipped: `failed: ${(error as Error).stack ?? String(error)}`,
+      }),
+    )
+    .then((outcome) => {
+      writeFileSync(resultFile, JSON.stringify(outcome));
+      process.exit(0);
+    });
+}

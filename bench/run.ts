@@ -1,0 +1,373 @@
+/**
+ * `npm run bench`: every figure of docs/performance.md from one run on one machine. Prints a table and
+ * the target ratios, and writes bench/out/latest.json (a flat object of named numbers).
+ *
+ *   npm run bench                      everything (about 4 minutes)
+ *   npm run bench -- --quick           fewer rounds and smaller counts, for a smoke test
+ *   npm run bench -- --only=pure,e2e   a subset: pure, bundles, import, e2e
+ *
+ * Knobs (environment): BENCH_SECONDS (0.5 s per measurement slice), BENCH_ROUNDS (11),
+ * BENCH_IMPORT_RUNS (15), BENCH_E2E_EVENTS (1000), BENCH_RAW_OPS (2000), BENCH_CONCURRENCY (8),
+ * BENCH_POLLERS (5).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildAllBundles, PROJECT_ROOT, smithyExcluded } from './bundles';
+import { runE2e } from './e2e';
+import { compareImports } from './import-time';
+import { PAYLOAD_NAMES, runPure } from './pure';
+
+const OUT_FILE = path.join(PROJECT_ROOT, 'bench', 'out', 'latest.json');
+const STAGES = ['pure', 'bundles', 'import', 'e2e'] as const;
+type Stage = (typeof STAGES)[number];
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, not ${raw}`);
+  return value;
+}
+
+interface Row {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+}
+
+interface Target {
+  readonly label: string;
+  readonly ratio: number | undefined;
+  /** `>=` the ratio must reach `bound`; `<=` it must stay at or under it. */
+  readonly op: '>=' | '<=';
+  readonly bound: number;
+  readonly note?: string;
+}
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+function formatValue(value: number): string {
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(Math.abs(value) >= 10 ? 1 : 2);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+    allowPositionals: false,
+  });
+  const quick = values.quick === true;
+  const requested = values.only?.split(',').map((s) => s.trim()) ?? [...STAGES];
+  const unknown = requested.filter((s) => !(STAGES as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new Error(`--only takes ${STAGES.join(', ')}; not ${unknown.join(', ')}`);
+  const only = new Set(requested as Stage[]);
+  const seconds = envNumber('BENCH_SECONDS', quick ? 0.25 : 0.5);
+  const rounds = Math.round(envNumber('BENCH_ROUNDS', quick ? 5 : 11));
+  const importRuns = Math.round(envNumber('BENCH_IMPORT_RUNS', quick ? 5 : 15));
+  const e2eEvents = Math.round(envNumber('BENCH_E2E_EVENTS', quick ? 200 : 1000));
+  const rawOps = Math.round(envNumber('BENCH_RAW_OPS', quick ? 500 : 2000));
+  const concurrency = Math.round(envNumber('BENCH_CONCURRENCY', 8));
+  const pollers = Math.round(envNumber('BENCH_POLLERS', 5));
+
+  const results: Record<string, number> = {};
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const put = (name: string, value: number, unit: string) => {
+    results[name] = Number.isInteger(value) ? value : Math.round(value * 100) / 100;
+    rows.push({ name, value, unit });
+  };
+
+  const cpus = os.cpus();
+  say(
+    `fpt-webhook-receiver benchmarks: node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}`,
+  );
+  say(
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  results.generated_at_unix_ms = Date.now();
+  results.cpu_count = cpus.length;
+  results.node_major = Number(process.versions.node.split('.')[0]);
+  results.load_average_1m_at_start = Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
+
+  // 1. Signature verification + envelope parsing, interleaved in this process.
+  if (only.has('pure')) {
+    say(`\n[pure] ${rounds} interleaved rounds of ${seconds} s per implementation and payload`);
+    const pure = runPure({ seconds, rounds, warmupSeconds: Math.max(0.3, seconds), log: say });
+    for (const name of PAYLOAD_NAMES) {
+      put(`payload_${name}_bytes`, pure.payloadBytes[name], 'bytes');
+      put(`verify_${name}_ops_per_s`, pure.medians[`verify.${name}`] ?? 0, 'ops/s');
+      put(`stripe_${name}_ops_per_s`, pure.medians[`stripe.${name}`] ?? 0, 'ops/s');
+      put(`raw_limit_${name}_ops_per_s`, pure.medians[`raw.${name}`] ?? 0, 'ops/s');
+      put(`raw_limit_keyobject_${name}_ops_per_s`, pure.medians[`raw_key.${name}`] ?? 0, 'ops/s');
+      put(`verify_from_string_${name}_ops_per_s`, pure.medians[`verify_str.${name}`] ?? 0, 'ops/s');
+      put(`stripe_from_string_${name}_ops_per_s`, pure.medians[`stripe_str.${name}`] ?? 0, 'ops/s');
+    }
+    // Per CPU second: the same measurements, steadier when other processes share the machine.
+    for (const name of PAYLOAD_NAMES) {
+      put(`verify_${name}_cpu_ops_per_s`, pure.cpuMedians[`verify.${name}`] ?? 0, 'ops/cpu-s');
+      put(`stripe_${name}_cpu_ops_per_s`, pure.cpuMedians[`stripe.${name}`] ?? 0, 'ops/cpu-s');
+      put(`raw_limit_${name}_cpu_ops_per_s`, pure.cpuMedians[`raw.${name}`] ?? 0, 'ops/cpu-s');
+    }
+    // The headline figures are the small payload's: every documented v1.1 event is about that size.
+    put('verify_ops_per_s', results.verify_small_ops_per_s ?? 0, 'ops/s');
+    put('stripe_ops_per_s', results.stripe_small_ops_per_s ?? 0, 'ops/s');
+    put('raw_limit_ops_per_s', results.raw_limit_small_ops_per_s ?? 0, 'ops/s');
+  }
+
+  // 2. Bundles, built as CDK builds them.
+  let bundles: Awaited<ReturnType<typeof buildAllBundles>> | undefined;
+  if (only.has('bundles') || only.has('import')) {
+    say(
+      `\n[bundles] esbuild --bundle --platform=node --target=node24 --minify --sourcemap, external ${smithyExcluded() ? '@aws-sdk/* @smithy/*' : '@aws-sdk/*'} (CDK default for NODEJS_24_X)`,
+    );
+    bundles = await buildAllBundles(say);
+    const b = bundles.bundles;
+    if (only.has('bundles')) {
+      if (b.verifier) put('verifier_bundle_bytes', b.verifier.bytes, 'bytes');
+      if (b.processor) put('processor_bundle_bytes', b.processor.bytes, 'bytes');
+      else notes.push(`processor_bundle_bytes: not measured (${bundles.skipped.processor ?? 'not built'})`);
+      if (b.verifier_sdk_bundled)
+        put('verifier_bundle_bytes_sdk_bundled', b.verifier_sdk_bundled.bytes, 'bytes');
+      if (b.verifier_sdk_bundled_esm) {
+        put('verifier_bundle_bytes_sdk_bundled_esm', b.verifier_sdk_bundled_esm.bytes, 'bytes');
+      }
+      if (b.processor_sdk_bundled)
+        put('processor_bundle_bytes_sdk_bundled', b.processor_sdk_bundled.bytes, 'bytes');
+      if (b.naive_sdk_bundled) put('naive_bundle_bytes_sdk_bundled', b.naive_sdk_bundled.bytes, 'bytes');
+    }
+  }
+
+  // 3. Cold import: our verifier against the naive all-clients bundle, each pair built the same way.
+  if (only.has('import') && bundles !== undefined) {
+    say(`\n[import] median of ${importRuns} fresh node processes each, alternating, --enable-source-maps`);
+    const variants: Array<[suffix: string, keySuffix: string, label: string]> = [
+      ['', '', 'as deployed (SDK from the runtime)'],
+      ['_sdk_bundled', '_sdk_bundled', 'SDK bundled (CommonJS builds)'],
+      ['_sdk_bundled_esm', '_sdk_bundled_esm', 'SDK bundled (ES builds, tree-shaken)'],
+    ];
+    for (const [suffix, keySuffix, label] of variants) {
+      const verifier = bundles.bundles[`verifier${suffix}`];
+      const naive = bundles.bundles[`naive${suffix}`];
+      if (verifier === undefined || naive === undefined) continue;
+      const c = compareImports({ file: verifier.file }, { file: naive.file }, importRuns);
+      say(
+        `  ${label}: verifier ${c.medianA.toFixed(1)} ms, naive ${c.medianB.toFixed(1)} ms (ratio ${(c.medianA / c.medianB).toFixed(2)})`,
+      );
+      put(`verifier_import_ms${keySuffix}`, c.medianA, 'ms');
+      put(`naive_import_ms${keySuffix}`, c.medianB, 'ms');
+      if (keySuffix === '') {
+        put('verifier_import_cpu_ms', c.cpuA, 'ms');
+        put('naive_import_cpu_ms', c.cpuB, 'ms');
+      }
+    }
+    // What NODE_OPTIONS=--enable-source-maps costs at load (Node reads and parses the .map up front).
+    for (const [suffix, keySuffix] of [
+      ['', ''],
+      ['_sdk_bundled_esm', '_sdk_bundled_esm'],
+    ] as const) {
+      const verifier = bundles.bundles[`verifier${suffix}`];
+      if (verifier === undefined) continue;
+      const c = compareImports(
+        { file: verifier.file },
+        { file: verifier.file, sourceMaps: false },
+        importRuns,
+      );
+      say(
+        `  verifier${suffix}: ${c.medianA.toFixed(1)} ms with --enable-source-maps, ${c.medianB.toFixed(1)} ms without`,
+      );
+      put(`verifier_import_ms${keySuffix}_no_sourcemaps`, c.medianB, 'ms');
+    }
+  }
+
+  // 4. End to end on the local emulator stack.
+  if (only.has('e2e')) {
+    say(`\n[e2e] ${rawOps} raw pairs, ${e2eEvents} events, concurrency ${concurrency}, ${pollers} pollers`);
+    const outcome = await runE2e({
+      events: e2eEvents,
+      rawOps,
+      callOps: quick ? 100 : 300,
+      concurrency,
+      window: 100,
+      pollers,
+      timeoutMs: 15 * 60_000,
+    });
+    if (!outcome.ok) {
+      say(`  skipped: ${outcome.skipped}`);
+      notes.push(`e2e: skipped (${outcome.skipped.split('\n')[0]})`);
+    } else {
+      const r = outcome.result;
+      put('emulator_raw_ops_per_s', r.emulator_raw_ops_per_s, 'pairs/s');
+      put('e2e_events_per_s', r.e2e_events_per_s, 'events/s');
+      put('e2e_events', r.e2e_events, 'events');
+      put('e2e_lost_events', r.e2e_lost_events, 'events');
+      put('e2e_pollers', r.e2e_pollers, 'pollers');
+      put('emulator_putitem_ops_per_s', r.emulator_putitem_ops_per_s, 'ops/s');
+      put('emulator_updateitem_ops_per_s', r.emulator_updateitem_ops_per_s, 'ops/s');
+      put('emulator_getitem_ops_per_s', r.emulator_getitem_ops_per_s, 'ops/s');
+      put('emulator_sendmessage_ops_per_s', r.emulator_sendmessage_ops_per_s, 'ops/s');
+      put('e2e_modelled_ceiling_events_per_s', r.e2e_modelled_ceiling_events_per_s, 'events/s');
+    }
+  }
+
+  // Targets (docs/performance.md). Ratios are of the medians above.
+  const ratio = (a: string, b: string) =>
+    results[a] !== undefined && results[b] !== undefined && (results[b] as number) > 0
+      ? (results[a] as number) / (results[b] as number)
+      : undefined;
+  const targets: Target[] = [
+    {
+      label: 'verify / stripe-node, small (headline)',
+      ratio: ratio('verify_small_ops_per_s', 'stripe_small_ops_per_s'),
+      op: '>=',
+      bound: 1,
+    },
+    {
+      label: 'verify / stripe-node, 64 KiB',
+      ratio: ratio('verify_64k_ops_per_s', 'stripe_64k_ops_per_s'),
+      op: '>=',
+      bound: 1,
+    },
+    {
+      label: 'verify / raw limit, small (headline)',
+      ratio: ratio('verify_small_ops_per_s', 'raw_limit_small_ops_per_s'),
+      op: '>=',
+      bound: 0.85,
+    },
+    {
+      label: 'verify / raw limit, 64 KiB',
+      ratio: ratio('verify_64k_ops_per_s', 'raw_limit_64k_ops_per_s'),
+      op: '>=',
+      bound: 0.85,
+    },
+    {
+      label: 'verifier / naive cold import (as deployed)',
+      ratio: ratio('verifier_import_ms', 'naive_import_ms'),
+      op: '<=',
+      bound: 0.6,
+    },
+    {
+      label: 'e2e / emulator raw',
+      ratio: ratio('e2e_events_per_s', 'emulator_raw_ops_per_s'),
+      op: '>=',
+      bound: 0.5,
+    },
+  ];
+  const info: Target[] = [
+    {
+      label: 'verify / stripe-node, small, CPU time',
+      ratio: ratio('verify_small_cpu_ops_per_s', 'stripe_small_cpu_ops_per_s'),
+      op: '>=',
+      bound: 1,
+      note: 'informational',
+    },
+    {
+      label: 'verify / raw limit, small, CPU time',
+      ratio: ratio('verify_small_cpu_ops_per_s', 'raw_limit_small_cpu_ops_per_s'),
+      op: '>=',
+      bound: 0.85,
+      note: 'informational',
+    },
+    {
+      label: 'verify / raw limit, 64 KiB, CPU time',
+      ratio: ratio('verify_64k_cpu_ops_per_s', 'raw_limit_64k_cpu_ops_per_s'),
+      op: '>=',
+      bound: 0.85,
+      note: 'informational',
+    },
+    {
+      label: 'verifier / naive cold import, CPU time (as deployed)',
+      ratio: ratio('verifier_import_cpu_ms', 'naive_import_cpu_ms'),
+      op: '<=',
+      bound: 0.6,
+      note: 'informational',
+    },
+    {
+      label: 'verify / raw limit with an imported key, small',
+      ratio: ratio('verify_small_ops_per_s', 'raw_limit_keyobject_small_ops_per_s'),
+      op: '>=',
+      bound: 0.85,
+      note: 'informational',
+    },
+    {
+      label: 'verifier / naive cold import, SDK bundled',
+      ratio: ratio('verifier_import_ms_sdk_bundled', 'naive_import_ms_sdk_bundled'),
+      op: '<=',
+      bound: 0.6,
+      note: 'informational',
+    },
+    {
+      label: 'verifier / naive cold import, SDK bundled, ES builds',
+      ratio: ratio('verifier_import_ms_sdk_bundled_esm', 'naive_import_ms_sdk_bundled_esm'),
+      op: '<=',
+      bound: 0.6,
+      note: 'informational',
+    },
+    {
+      label: 'verify / stripe-node from the string body, small',
+      ratio: ratio('verify_from_string_small_ops_per_s', 'stripe_from_string_small_ops_per_s'),
+      op: '>=',
+      bound: 1,
+      note: 'informational',
+    },
+    {
+      label: 'verify / stripe-node from the string body, 64 KiB',
+      ratio: ratio('verify_from_string_64k_ops_per_s', 'stripe_from_string_64k_ops_per_s'),
+      op: '>=',
+      bound: 1,
+      note: 'informational',
+    },
+  ];
+  if ((results.e2e_lost_events ?? 0) > 0)
+    notes.push(`e2e: ${results.e2e_lost_events} events LOST: the e2e figure does not count`);
+  for (const [key, t] of [
+    ['ratio_verify_vs_stripe', targets[0]],
+    ['ratio_verify_vs_stripe_64k', targets[1]],
+    ['ratio_verify_vs_raw_limit', targets[2]],
+    ['ratio_verify_vs_raw_limit_64k', targets[3]],
+    ['ratio_verifier_vs_naive_import', targets[4]],
+    ['ratio_e2e_vs_emulator_raw', targets[5]],
+  ] as const) {
+    if (t?.ratio !== undefined) results[key] = Math.round(t.ratio * 1000) / 1000;
+  }
+
+  const nameWidth = Math.max(...rows.map((r) => r.name.length), 10);
+  say(`\n${'name'.padEnd(nameWidth)}  ${'value'.padStart(12)}  unit`);
+  say(`${'-'.repeat(nameWidth)}  ${'-'.repeat(12)}  ${'-'.repeat(8)}`);
+  for (const row of rows)
+    say(`${row.name.padEnd(nameWidth)}  ${formatValue(row.value).padStart(12)}  ${row.unit}`);
+
+  say('\ntargets');
+  const labelWidth = Math.max(...[...targets, ...info].map((t) => t.label.length));
+  for (const t of [...targets, ...info]) {
+    if (t.ratio === undefined) {
+      say(`  ${t.label.padEnd(labelWidth)}  not measured`);
+      continue;
+    }
+    const pass = t.op === '>=' ? t.ratio >= t.bound : t.ratio <= t.bound;
+    const lost = t.label.startsWith('e2e') && (results.e2e_lost_events ?? 0) > 0;
+    const verdict = t.note
+      ? `(${pass ? 'would pass' : 'would miss'}; ${t.note})`
+      : pass && !lost
+        ? 'PASS'
+        : 'MISS';
+    say(
+      `  ${t.label.padEnd(labelWidth)}  ${t.ratio.toFixed(3).padStart(7)} ${t.op} ${t.bound.toFixed(2)}  ${verdict}`,
+    );
+  }
+  for (const note of notes) say(`  note: ${note}`);
+
+  mkdirSync(path.dirname(OUT_FILE), { recursive: true });
+  writeFileSync(OUT_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  say(`\nwrote ${path.relative(process.cwd(), OUT_FILE)}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${(error as Error).message ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,217 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { type ListSubscribers, snsSubscriberLister } from '../alarm-subscribers';
+import { UsageError } from '../errors';
+import type { Io } from '../io';
+import { queueFacts } from '../redrive';
+import { formatTime, readSecretState } from '../signing-secrets';
+import {
+  type ClientConfig,
+  resolveTarget,
+  TARGET_HELP,
+  TARGET_OPTIONS,
+  type Target,
+  targetOptionsFrom,
+} from '../target';
+import { parseCommandArgs } from './parse';
+
+export const DOCTOR_HELP = `Usage: fpt-webhooks doctor (--local | --stack NAME)
+
+Checks that the receiver can take FPT's deliveries and that someone hears when it cannot:
+  - every subscription's signing secret is configured (not the placeholder); rotation due is a warning
+  - every webhook URL is reachable and answers 401 to an unsigned POST (so the verifier runs)
+  - the alarm topic (output AlarmTopicArn) has a confirmed subscriber
+  - the dead-letter queue is empty
+Prints one line per check (✓ ok, ⚠ warning, ✗ problem).
+
+Options:
+  --help   show this help
+
+${TARGET_HELP}
+
+Exit codes: 0 no problem (warnings allowed), 1 a problem, 2 bad command line.`;
+
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  help: { type: 'boolean', default: false },
+} as const;
+
+/** What doctor talks to besides the target's AWS resources; tests replace them. */
+export interface DoctorDeps {
+  /** @default SNS, when `@aws-sdk/client-sns` is installed */
+  readonly subscriberLister?: (clientConfig: ClientConfig) => Promise<ListSubscribers | undefined>;
+  /** @default global fetch */
+  readonly fetch?: typeof fetch;
+}
+
+type Verdict = 'ok' | 'warn' | 'fail';
+const MARK: Record<Verdict, string> = { ok: '✓', warn: '⚠', fail: '✗' };
+
+class Report {
+  problems = 0;
+  warnings = 0;
+  constructor(private readonly io: Io) {}
+  add(verdict: Verdict, subject: string, detail: string): void {
+    if (verdict === 'fail') this.problems++;
+    if (verdict === 'warn') this.warnings++;
+    this.io.out(`${MARK[verdict]} ${subject}: ${detail}`);
+  }
+}
+
+async function checkSecrets(report: Report, target: Target): Promise<void> {
+  const client = new SecretsManagerClient(target.clientConfig);
+  const nowMs = Date.now();
+  try {
+    for (const subscription of target.subscriptions) {
+      const subject = `secret ${subscription}`;
+      try {
+        const state = await readSecretState(client, target, subscription, nowMs);
+        if (!state.configured) {
+          report.add(
+            'fail',
+            subject,
+            `not configured (still the placeholder): every delivery gets 503; run fpt-webhooks secret set ${subscription} ${target.flags}`,
+          );
+          continue;
+        }
+        report.add(
+          'ok',
+          subject,
+          `configured${state.currentSetAtMs !== undefined ? ` (set ${formatTime(state.currentSetAtMs)})` : ''}`,
+        );
+        if (state.dueReasons.length > 0) {
+          report.add(
+            'warn',
+            subject,
+            `rotation due: ${state.dueReasons.join('; ')} (docs/runbooks/rotate-secret.md)`,
+          );
+        }
+      } catch (error) {
+        report.add('fail', subject, (error as Error).message);
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+async function checkEndpoints(report: Report, target: Target, fetchImpl: typeof fetch): Promise<void> {
+  for (const subscription of target.subscriptions) {
+    const url = target.webhookUrl(subscription);
+    const subject = `endpoint ${subscription}`;
+    try {
+      const response = await fetchImpl(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'fpt-webhooks-doctor' },
+        body: '{}',
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.text().catch(() => '');
+      if (response.status === 401) {
+        report.add('ok', subject, `${url} answers 401 to an unsigned POST`);
+      } else {
+        report.add(
+          'fail',
+          subject,
+          `${url} answered ${response.status} to an unsigned POST, not 401: ${response.status === 404 ? 'the subscription is not routed to the verifier' : 'the verifier is not answering as it should'}`,
+        );
+      }
+    } catch (error) {
+      const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      const hint = target.kind === 'local' ? ' (is npm start running, on the same PORT?)' : '';
+      report.add('fail', subject, `${url} is not reachable: ${reason}${hint}`);
+    }
+  }
+}
+
+async function checkAlarms(report: Report, target: Target, deps: DoctorDeps): Promise<void> {
+  const subject = 'alarms';
+  if (target.alarmTopicArn === undefined) {
+    report.add(
+      'warn',
+      subject,
+      target.kind === 'local'
+        ? 'not checked: the local stack has no alarms'
+        : 'not checked: the stack has no AlarmTopicArn output (deploy the current version)',
+    );
+    return;
+  }
+  const list = await (deps.subscriberLister ?? snsSubscriberLister)(target.clientConfig);
+  if (list === undefined) {
+    report.add(
+      'warn',
+      subject,
+      `not checked: @aws-sdk/client-sns is not installed; check ${target.alarmTopicArn} has a confirmed subscription by hand`,
+    );
+    return;
+  }
+  try {
+    const { confirmed, pending } = await list(target.alarmTopicArn);
+    if (confirmed > 0) {
+      report.add(
+        'ok',
+        subject,
+        `${confirmed} confirmed subscriber${confirmed === 1 ? '' : 's'} on the alarm topic`,
+      );
+    } else {
+      report.add(
+        'fail',
+        subject,
+        `no confirmed subscriber on ${target.alarmTopicArn}: alarms notify nobody${pending > 0 ? ` (${pending} pending: confirm the email AWS sent)` : ' (set alarmEmail, or subscribe Slack or PagerDuty to it)'}`,
+      );
+    }
+  } catch (error) {
+    report.add(
+      'fail',
+      subject,
+      `could not list the subscribers of ${target.alarmTopicArn}: ${(error as Error).message}`,
+    );
+  }
+}
+
+async function checkDeadLetterQueue(report: Report, target: Target): Promise<void> {
+  const sqs = new SQSClient(target.clientConfig);
+  const subject = 'dead-letter queue';
+  try {
+    const { visible, inFlight } = await queueFacts(sqs, target.deadLetterQueueUrl);
+    const total = visible + inFlight;
+    if (total === 0) report.add('ok', subject, 'empty');
+    else {
+      report.add(
+        'fail',
+        subject,
+        `${total} message${total === 1 ? '' : 's'}: see why with fpt-webhooks events list ${target.flags} --status DEAD_LETTERED, fix, then fpt-webhooks dlq redrive ${target.flags}`,
+      );
+    }
+  } catch (error) {
+    report.add('fail', subject, `could not read ${target.deadLetterQueueUrl}: ${(error as Error).message}`);
+  } finally {
+    sqs.destroy();
+  }
+}
+
+export async function doctor(argv: readonly string[], io: Io, deps: DoctorDeps = {}): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, OPTIONS, 'doctor');
+  if (values.help) {
+    io.out(DOCTOR_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`doctor takes no arguments, but got "${positionals.join(' ')}"`);
+  }
+  const target = await resolveTarget(targetOptionsFrom(values));
+  io.out(`checking ${target.description}`);
+  const report = new Report(io);
+  await checkSecrets(report, target);
+  await checkEndpoints(report, target, deps.fetch ?? fetch);
+  await checkAlarms(report, target, deps);
+  await checkDeadLetterQueue(report, target);
+  const warnings =
+    report.warnings > 0 ? ` (${report.warnings} warning${report.warnings === 1 ? '' : 's'})` : '';
+  if (report.problems > 0) {
+    io.out(`${report.problems} problem${report.problems === 1 ? '' : 's'} found${warnings}`);
+    return 1;
+  }
+  io.out(`all checks passed${warnings}`);
+  return 0;
+}

@@ -1,0 +1,84 @@
+import { CliError, UsageError } from '../errors';
+import type { Io } from '../io';
+import { formatRow, LedgerReader, rowToJson } from '../ledger';
+import { resolveTarget, TARGET_HELP, TARGET_OPTIONS, targetOptionsFrom } from '../target';
+import { eventsList } from './events-list';
+import { parseCommandArgs } from './parse';
+
+export const EVENTS_HELP = `Usage: fpt-webhooks events <command>
+
+Commands:
+  get <eventId>   show one event's ledger row (status, attempts, timings)
+  list            the most recent events, newest first (--status, --limit)
+
+Run fpt-webhooks events <command> --help for its options.`;
+
+export const EVENTS_GET_HELP = `Usage: fpt-webhooks events get <eventId> (--local | --stack NAME) [--json]
+
+Shows the ledger row of one event: status (RECEIVED, ENQUEUED, PROCESSING, PROCESSED, FAILED,
+DEAD_LETTERED), attempts and timings. Exit code 1 when the event is not in the ledger.
+
+Options:
+  --json    print the row as JSON (the key pk is shown as eventId)
+  --help    show this help
+
+${TARGET_HELP}`;
+
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const;
+
+async function eventsGet(argv: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, OPTIONS, 'events get');
+  if (values.help) {
+    io.out(EVENTS_GET_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `events get takes exactly one eventId, but got ${positionals.length} arguments (see fpt-webhooks events get --help)`,
+    );
+  }
+  const raw = positionals[0] as string;
+  if (!/^[0-9a-fA-F]{32}$/.test(raw)) {
+    throw new UsageError(`eventId must be 32 hex characters, but "${raw}" was provided`);
+  }
+  const eventId = raw.toLowerCase();
+  const target = await resolveTarget(targetOptionsFrom(values));
+  const ledger = new LedgerReader(target);
+  try {
+    let row: Record<string, unknown> | undefined;
+    try {
+      row = (await ledger.get(eventId)) as Record<string, unknown> | undefined;
+    } catch (error) {
+      throw new CliError(
+        `could not read ledger table ${target.tableName}: ${(error as Error).message ?? String(error)}`,
+        { cause: error },
+      );
+    }
+    if (row === undefined) {
+      io.err(
+        `event ${eventId} is not in the ledger (${target.tableName}): it never arrived, was rejected, or its row has expired`,
+      );
+      return 1;
+    }
+    if (values.json) io.out(JSON.stringify(rowToJson(row), null, 2));
+    else for (const line of formatRow(row)) io.out(line);
+    return 0;
+  } finally {
+    ledger.close();
+  }
+}
+
+export async function events(argv: readonly string[], io: Io): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    io.out(EVENTS_HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub === 'get') return eventsGet(rest, io);
+  if (sub === 'list') return eventsList(rest, io);
+  throw new UsageError(`unknown events command "${sub}" (see fpt-webhooks events --help)`);
+}

@@ -1,0 +1,70 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { EventRow } from '../lambda/shared/ledger-schema';
+import type { Target } from './target';
+
+/** Reads ledger rows of a target with consistent reads. */
+export class LedgerReader {
+  private readonly client: DynamoDBDocumentClient;
+
+  constructor(private readonly target: Target) {
+    this.client = DynamoDBDocumentClient.from(new DynamoDBClient(target.clientConfig));
+  }
+
+  async get(eventId: string): Promise<EventRow | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.target.tableName, Key: { pk: eventId }, ConsistentRead: true }),
+    );
+    return out.Item as EventRow | undefined;
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}
+
+/** Timestamps in a row: epoch milliseconds, except `expiresAt` (epoch seconds, the TTL attribute). */
+const EPOCH_MS_FIELDS = new Set([
+  'receivedAt',
+  'enqueuedAt',
+  'processedAt',
+  'failedAt',
+  'leaseExpiresAt',
+  'processingExpiresAt',
+]);
+
+/** A row as the CLI shows it: `pk` becomes `eventId`, first; the rest as stored. */
+export function rowToJson(row: Record<string, unknown>): Record<string, unknown> {
+  const { pk, ...rest } = row;
+  return { eventId: pk, ...rest };
+}
+
+/** `name  value` lines, with timestamps also shown as ISO-8601 UTC. */
+export function formatRow(row: Record<string, unknown>): string[] {
+  const json = rowToJson(row);
+  const first = [
+    'eventId',
+    'status',
+    'eventType',
+    'subscription',
+    'attempts',
+    'eventTimestamp',
+    'locationId',
+  ];
+  const keys = [
+    ...first.filter((k) => k in json),
+    ...Object.keys(json)
+      .filter((k) => !first.includes(k))
+      .sort(),
+  ];
+  const width = Math.max(...keys.map((k) => k.length)) + 2;
+  return keys.map((key) => {
+    const value = json[key];
+    let text = typeof value === 'string' ? value : JSON.stringify(value);
+    if (typeof value === 'number' && EPOCH_MS_FIELDS.has(key))
+      text = `${new Date(value).toISOString()}  (${value})`;
+    if (typeof value === 'number' && key === 'expiresAt')
+      text = `${new Date(value * 1000).toISOString()}  (${value})`;
+    return `${key.padEnd(width)}${text}`;
+  });
+}

@@ -1,0 +1,263 @@
+/**
+ * Where a command sends events and reads the ledger: the local stack (`--local`) or a deployed stack
+ * (`--stack NAME`, resolved from its CloudFormation outputs). Commands only see the `Target` interface,
+ * so a new kind of target needs no change to them.
+ */
+import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
+import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_CONFIG } from '../lib/config';
+import {
+  DEFAULT_EMULATOR_PORT,
+  DEFAULT_SERVER_PORT,
+  emulatorUrl,
+  LOCAL_HOST,
+  type LocalClientConfig,
+  localClientConfig,
+  portFromEnv,
+} from '../local/aws';
+import { isEmulatorHealthy } from '../local/emulator';
+import { DEFAULT_NAMESPACE, loadReceiverConfig, localResourceNames } from '../local/provision';
+import { CliError, UsageError } from './errors';
+
+/** SDK client settings: the emulator's, or empty for the default AWS credential and region chain. */
+export type ClientConfig = Partial<LocalClientConfig>;
+
+export interface Target {
+  /** For messages: `local stack (emulator http://127.0.0.1:4566)` or `stack FptWebhookReceiver`. */
+  readonly description: string;
+  readonly kind: 'local' | 'stack';
+  /** The options that select this target again, for hints: `--local` or `--stack NAME [--region R]`. */
+  readonly flags: string;
+  readonly clientConfig: ClientConfig;
+  readonly tableName: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly subscriptions: readonly string[];
+  /** @throws UsageError when the target has no such subscription */
+  webhookUrl(subscription: string): string;
+  /** Secrets Manager id (name) of the subscription's signing secret. */
+  secretId(subscription: string): string;
+  /**
+   * Hours the verifier still accepts the previous secret after a new one is set: the stack's
+   * `PreviousSecretGraceHours` output, or the local config (default 24).
+   */
+  readonly previousSecretGraceHours: number;
+  /**
+   * Days after which a secret is due for rotation, from the local config. Undefined for a deployed
+   * stack: each secret's rotation schedule says it.
+   */
+  readonly secretMaxAgeDays?: number;
+  /** The SNS topic every alarm notifies (output `AlarmTopicArn`); undefined when the target has none. */
+  readonly alarmTopicArn?: string;
+}
+
+export interface TargetOptions {
+  readonly local?: boolean;
+  readonly stack?: string;
+  readonly region?: string;
+}
+
+/** The target options out of `parseArgs` values, without the unset ones. */
+export function targetOptionsFrom(values: TargetOptions): TargetOptions {
+  return {
+    ...(values.local !== undefined ? { local: values.local } : {}),
+    ...(values.stack !== undefined ? { stack: values.stack } : {}),
+    ...(values.region !== undefined ? { region: values.region } : {}),
+  };
+}
+
+/**
+ * The namespace of the local stack `--local` talks to: `local`, the one `npm start` runs. Tests set
+ * FPT_LOCAL_NAMESPACE to run the CLI against their own isolated stack on the same emulator.
+ */
+export const LOCAL_NAMESPACE_ENV = 'FPT_LOCAL_NAMESPACE';
+
+/** The options every command that needs a target accepts, for `parseArgs`. */
+export const TARGET_OPTIONS = {
+  local: { type: 'boolean' },
+  stack: { type: 'string' },
+  region: { type: 'string' },
+} as const;
+
+export const TARGET_HELP = `Target (one is required):
+  --local          the local stack started by npm start (emulator on FPT_EMULATOR_PORT, default ${DEFAULT_EMULATOR_PORT};
+                   API on PORT, default ${DEFAULT_SERVER_PORT})
+  --stack NAME     a deployed stack, found through its CloudFormation outputs (AWS credentials from the
+                   usual chain: AWS_PROFILE, environment, SSO...)
+  --region REGION  region of --stack (default: AWS_REGION or your profile's)`;
+
+function unknownSubscription(subscription: string, known: readonly string[]): UsageError {
+  return new UsageError(
+    `subscription must be one of ${known.map((s) => `"${s}"`).join(', ')}, but "${subscription}" was provided`,
+  );
+}
+
+async function resolveLocal(env: NodeJS.ProcessEnv): Promise<Target> {
+  const emulatorPort = portFromEnv('FPT_EMULATOR_PORT', DEFAULT_EMULATOR_PORT, env);
+  const serverPort = portFromEnv('PORT', DEFAULT_SERVER_PORT, env);
+  const endpoint = emulatorUrl(emulatorPort);
+  if (!(await isEmulatorHealthy(endpoint))) {
+    throw new CliError(
+      `the local stack is not running (no emulator answers on ${endpoint}): start it with npm start in another terminal`,
+    );
+  }
+  const clientConfig = localClientConfig(endpoint);
+  const namespace = env[LOCAL_NAMESPACE_ENV] || DEFAULT_NAMESPACE;
+  const names = localResourceNames(namespace);
+  const sqs = new SQSClient(clientConfig);
+  let queueUrl: string | undefined;
+  let deadLetterQueueUrl: string | undefined;
+  try {
+    queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: names.queueName }))).QueueUrl;
+    deadLetterQueueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: names.deadLetterQueueName })))
+      .QueueUrl;
+  } catch (error) {
+    throw new CliError(
+      `the emulator on ${endpoint} has no local stack yet (queue ${names.queueName} is missing): start it with npm start`,
+      { cause: error },
+    );
+  } finally {
+    sqs.destroy();
+  }
+  const config = loadReceiverConfig();
+  const subscriptions = config.subscriptions.map((s) => s.name);
+  return {
+    description: `local stack (emulator ${endpoint}, API http://${LOCAL_HOST}:${serverPort})`,
+    kind: 'local',
+    flags: '--local',
+    clientConfig,
+    tableName: names.tableName,
+    queueUrl: queueUrl ?? '',
+    deadLetterQueueUrl: deadLetterQueueUrl ?? '',
+    subscriptions,
+    webhookUrl: (subscription) => {
+      if (!subscriptions.includes(subscription)) throw unknownSubscription(subscription, subscriptions);
+      return `http://${LOCAL_HOST}:${serverPort}/webhooks/${subscription}`;
+    },
+    secretId: (subscription) => {
+      if (!subscriptions.includes(subscription)) throw unknownSubscription(subscription, subscriptions);
+      return names.secretName(subscription);
+    },
+    previousSecretGraceHours: config.previousSecretGraceHours,
+    secretMaxAgeDays: config.secretMaxAgeDays,
+  };
+}
+
+/**
+ * Reads a deployed stack's outputs (see lib/fpt-webhook-receiver-stack.ts): per subscription
+ * `WebhookUrl<Name>` and `SigningSecretName<Name>`, and `LedgerTableName`, `QueueUrl`, `DeadLetterQueueUrl`;
+ * optionally `PreviousSecretGraceHours` (default 24) and `AlarmTopicArn`.
+ * The subscription name is taken from the URL's last path segment, so no name mangling is reversed.
+ */
+export function targetFromOutputs(
+  stackName: string,
+  outputs: readonly Output[],
+  clientConfig: ClientConfig,
+): Target {
+  const byKey = new Map(outputs.map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  const required = (key: string): string => {
+    const value = byKey.get(key);
+    if (value === undefined || value === '') {
+      throw new CliError(
+        `stack ${stackName} has no output ${key}: is it an FPT webhook receiver stack, and is it fully deployed?`,
+      );
+    }
+    return value;
+  };
+  const urls = new Map<string, string>();
+  const secretNames = new Map<string, string>();
+  for (const [key, value] of byKey) {
+    if (!key.startsWith('WebhookUrl')) continue;
+    const suffix = key.slice('WebhookUrl'.length);
+    const subscription = /\/webhooks\/([^/?#]+)\/?$/.exec(value)?.[1];
+    if (subscription === undefined) continue;
+    urls.set(subscription, value);
+    const secretName = byKey.get(`SigningSecretName${suffix}`);
+    if (secretName !== undefined) secretNames.set(subscription, secretName);
+  }
+  if (urls.size === 0) {
+    throw new CliError(
+      `stack ${stackName} has no WebhookUrl<Name> outputs: is it an FPT webhook receiver stack?`,
+    );
+  }
+  const subscriptions = [...urls.keys()];
+  const graceOutput = byKey.get('PreviousSecretGraceHours');
+  const grace = graceOutput === undefined ? Number.NaN : Number(graceOutput);
+  const alarmTopicArn = byKey.get('AlarmTopicArn');
+  return {
+    description: `stack ${stackName}`,
+    kind: 'stack',
+    flags: `--stack ${stackName}${clientConfig.region !== undefined ? ` --region ${clientConfig.region}` : ''}`,
+    clientConfig,
+    tableName: required('LedgerTableName'),
+    queueUrl: required('QueueUrl'),
+    deadLetterQueueUrl: required('DeadLetterQueueUrl'),
+    subscriptions,
+    webhookUrl: (subscription) => {
+      const url = urls.get(subscription);
+      if (url === undefined) throw unknownSubscription(subscription, subscriptions);
+      return url;
+    },
+    secretId: (subscription) => {
+      const name = secretNames.get(subscription);
+      if (name === undefined) {
+        if (urls.has(subscription)) {
+          throw new CliError(
+            `stack ${stackName} has no SigningSecretName output for subscription "${subscription}"`,
+          );
+        }
+        throw unknownSubscription(subscription, subscriptions);
+      }
+      return name;
+    },
+    previousSecretGraceHours:
+      Number.isInteger(grace) && grace >= 0 ? grace : DEFAULT_CONFIG.previousSecretGraceHours,
+    ...(alarmTopicArn !== undefined && alarmTopicArn !== '' ? { alarmTopicArn } : {}),
+  };
+}
+
+async function resolveStack(stackName: string, region: string | undefined): Promise<Target> {
+  const clientConfig: ClientConfig = region !== undefined ? { region } : {};
+  const cloudFormation = new CloudFormationClient(clientConfig);
+  try {
+    const out = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const stack = out.Stacks?.[0];
+    if (stack === undefined) throw new CliError(`stack ${stackName} was not found`);
+    return targetFromOutputs(stackName, stack.Outputs ?? [], clientConfig);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    const message = (error as Error).message ?? String(error);
+    throw new CliError(`could not read stack ${stackName}: ${message}`, { cause: error });
+  } finally {
+    cloudFormation.destroy();
+  }
+}
+
+/**
+ * Resolves `--local` or `--stack NAME` into a {@link Target}.
+ * @throws UsageError when neither or both are given
+ * @throws CliError when the target cannot be reached
+ */
+export async function resolveTarget(
+  options: TargetOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Target> {
+  if (options.local === true && options.stack !== undefined) {
+    throw new UsageError('choose one target: --local or --stack NAME, not both');
+  }
+  if (options.local === true) {
+    if (options.region !== undefined) throw new UsageError('--region applies to --stack only');
+    return resolveLocal(env);
+  }
+  if (options.stack !== undefined) {
+    if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(options.stack)) {
+      throw new UsageError(
+        `--stack must be a CloudFormation stack name, but "${options.stack}" was provided`,
+      );
+    }
+    return resolveStack(options.stack, options.region);
+  }
+  throw new UsageError(
+    'choose a target: --local (the stack npm start runs) or --stack NAME (a deployed stack)',
+  );
+}

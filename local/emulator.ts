@@ -1,0 +1,169 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import * as path from 'node:path';
+import { emulatorUrl, LOCAL_HOST } from './aws';
+
+/** The project root: `local/..`. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+export interface EmulatorOptions {
+  /** TCP port on 127.0.0.1. */
+  readonly port: number;
+  /**
+   * Directory holding `.venv` (created by `npm run emulator:install`).
+   * @default the project root
+   */
+  readonly projectRoot?: string;
+  /**
+   * How long to wait for the emulator to answer before giving up.
+   * @default 30_000
+   */
+  readonly startTimeoutMs?: number;
+}
+
+export interface Emulator {
+  /** `http://127.0.0.1:<port>`: use as AWS_ENDPOINT_URL. */
+  readonly url: string;
+  readonly port: number;
+  /** True when an emulator was already running on the port and is reused (and will not be stopped). */
+  readonly reused: boolean;
+  /** Stops the emulator if this process started it; a no-op for a reused one. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Thrown when the emulator cannot be started; the message says what to do. */
+export class EmulatorError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmulatorError';
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** True when something on `url` answers the moto management API (or any path) with 200. */
+export async function isEmulatorHealthy(url: string, timeoutMs = 1000): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/moto-api/`, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function isPortInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(true));
+    probe.listen(port, LOCAL_HOST, () => probe.close(() => resolve(false)));
+  });
+}
+
+/** Asks the OS for a free TCP port on 127.0.0.1. Another process could take it before we do; rare enough. */
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, LOCAL_HOST, () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('could not find a free port'))));
+    });
+  });
+}
+
+function emulatorCommand(projectRoot: string): { command: string; args: string[] } {
+  const server = path.join(projectRoot, '.venv', 'bin', 'moto_server');
+  if (existsSync(server)) return { command: server, args: [] };
+  const python = path.join(projectRoot, '.venv', 'bin', 'python');
+  if (existsSync(python)) return { command: python, args: ['-m', 'moto.server'] };
+  throw new EmulatorError(
+    `the local AWS emulator is not installed (no ${path.join(projectRoot, '.venv')}): run npm run emulator:install`,
+  );
+}
+
+/**
+ * Starts moto server on 127.0.0.1:<port>, or reuses a healthy emulator already listening there.
+ *
+ * Waits, with a bounded poll, until it answers. If the process dies first, the error carries the tail of
+ * its output.
+ * @throws EmulatorError
+ */
+export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
+  const url = emulatorUrl(options.port);
+  if (await isEmulatorHealthy(url)) {
+    return { url, port: options.port, reused: true, stop: async () => {} };
+  }
+  if (await isPortInUse(options.port)) {
+    throw new EmulatorError(
+      `port ${options.port} on ${LOCAL_HOST} is in use by something that is not the AWS emulator: stop it or set FPT_EMULATOR_PORT to a free port`,
+    );
+  }
+
+  const { command, args } = emulatorCommand(options.projectRoot ?? PROJECT_ROOT);
+  const child = spawn(command, [...args, '-H', LOCAL_HOST, '-p', String(options.port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+  let output = '';
+  const keepTail = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', keepTail);
+  child.stderr?.on('data', keepTail);
+  let exited = false;
+  const exitedPromise = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    });
+    child.once('error', (error) => {
+      output += `\n${error.message}`;
+      exited = true;
+      resolve();
+    });
+  });
+  // If this process exits without stopping the emulator (an uncaught error), do not leave an orphan.
+  const killOnExit = () => {
+    if (!exited) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  const stop = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
+    if (exited) return;
+    child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      exitedPromise.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), 5000);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut && !exited) {
+      child.kill('SIGKILL');
+      await exitedPromise;
+    }
+  };
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (exited) {
+      process.removeListener('exit', killOnExit);
+      throw new EmulatorError(
+        `the AWS emulator exited before it was ready (${command}); its output:\n${output.trim() || '(none)'}`,
+      );
+    }
+    if (await isEmulatorHealthy(url, 500)) {
+      return { url, port: options.port, reused: false, stop };
+    }
+    await sleep(100);
+  }
+  await stop();
+  throw new EmulatorError(
+    `the AWS emulator did not answer on ${url} within ${Math.round((options.startTimeoutMs ?? 30_000) / 1000)} s; its output:\n${output.trim() || '(none)'}`,
+  );
+}

@@ -1,0 +1,113 @@
+/**
+ * `npm run reliability`: the full fault-injection run on the local emulator stack (10,000 events by
+ * default), printed as markdown and written to docs/reliability.md with the command, date and machine.
+ * The scaled-down version runs in `npm test` (test/integration/fault-injection.test.ts).
+ *
+ * Options: --events N, --concurrency N, --duplicates RATE, --fault-rate RATE, --persistent RATE,
+ * --seed N, --no-window-faults, --no-write (print only), --emulator-port N (reuse or start moto there).
+ * Network: 127.0.0.1 only (the emulator on a free port). Every wait is bounded; the run ends by itself.
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { findFreePort, PROJECT_ROOT, startEmulator } from '../local/emulator';
+import { type FaultInjectionOptions, runFaultInjection } from '../test/integration/support/fault-injection';
+import { describeMachine, formatReport, updateMarkdownSection } from '../test/integration/support/fault-report';
+
+const DOC = path.join(PROJECT_ROOT, 'docs', 'reliability.md');
+
+/** The full run's timing: leases and deadlines in the proportions of production, compressed. */
+export const FULL_RUN_TIMING: FaultInjectionOptions['timing'] = {
+  verifierDeadlineMs: 5000,
+  claimLeaseMs: 6000,
+  processorDeadlineMs: 15_000,
+  processingLeaseMs: 17_000,
+  visibilityTimeoutSeconds: 20,
+  batchSize: 10,
+  pollers: 4,
+  secretTtlMs: 5000,
+  retryBaseMs: 100,
+  retryCapMs: 5000,
+  retryMaxAttempts: 40,
+};
+
+function number(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`--${name} must be a number >= 0, but "${value}" was provided`);
+  return parsed;
+}
+
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string' },
+      concurrency: { type: 'string' },
+      duplicates: { type: 'string' },
+      'fault-rate': { type: 'string' },
+      persistent: { type: 'string' },
+      seed: { type: 'string' },
+      'no-window-faults': { type: 'boolean', default: false },
+      'no-write': { type: 'boolean', default: false },
+      'emulator-port': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'Usage: npm run reliability -- [--events 10000] [--concurrency 32] [--duplicates 0.3] [--fault-rate 0.03]\n' +
+        '         [--persistent 0.005] [--seed N] [--no-window-faults] [--no-write] [--emulator-port N]\n',
+    );
+    return;
+  }
+  const options: Omit<FaultInjectionOptions, 'endpoint'> = {
+    events: number(values.events, 'events', 10_000),
+    concurrency: number(values.concurrency, 'concurrency', 32),
+    duplicateRate: number(values.duplicates, 'duplicates', 0.3),
+    faultRate: number(values['fault-rate'], 'fault-rate', 0.03),
+    persistentFailureRate: number(values.persistent, 'persistent', 0.005),
+    windowFaults: values['no-window-faults'] !== true,
+    seed: number(values.seed, 'seed', Date.now() % 2 ** 31),
+    maxReceiveCount: 5,
+    timing: FULL_RUN_TIMING,
+    drainTimeoutMs: 15 * 60_000,
+    onProgress: (line) => process.stderr.write(`${line}\n`),
+  };
+  const port = values['emulator-port'] === undefined ? await findFreePort() : number(values['emulator-port'], 'emulator-port', 0);
+  const emulator = await startEmulator({ port });
+  process.stderr.write(`emulator ${emulator.url} (${emulator.reused ? 'reused' : 'started'}); ${options.events} events, seed ${options.seed}\n`);
+  const startedAt = new Date();
+  try {
+    const report = await runFaultInjection({ ...options, endpoint: emulator.url });
+    const markdown = formatReport(report);
+    process.stdout.write(`${markdown}\n`);
+    const ok =
+      report.final.lost === 0 &&
+      report.unexplainedDoubles === 0 &&
+      report.dlq.depthAfter === 0 &&
+      report.verifierFaulted.answered2xxUnexplained === 0 &&
+      report.processor.deletedBeforeProcessed === 0 &&
+      report.leaseLost === 0;
+    if (values['no-write'] !== true) {
+      const argv = process.argv.slice(2).join(' ');
+      const section = [
+        `### Fault injection: latest full run (${ok ? 'passed' : '**FAILED**'})`,
+        '',
+        `Command: \`npm run reliability${argv ? ` -- ${argv}` : ''}\` (seed ${options.seed}). ` +
+          `Run on ${startedAt.toISOString().slice(0, 10)} at ${startedAt.toISOString().slice(11, 16)} UTC, on ${describeMachine(PROJECT_ROOT)}.`,
+        '',
+        markdown,
+      ].join('\n');
+      updateMarkdownSection(DOC, 'fault-injection', section);
+      process.stderr.write(`wrote ${path.relative(PROJECT_ROOT, DOC)}\n`);
+    }
+    if (!ok) process.exitCode = 1;
+  } finally {
+    await emulator.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,140 @@
+import type { SQSRecord } from 'aws-lambda';
+import type { EventRow } from '../../lambda/shared/ledger-schema';
+import { DeliveryView } from '../../local/delivery-view';
+
+const EVENT_ID = 'ab12cd34ef56ab12cd34ef56ab12cd34';
+
+function record(receiveCount: number): SQSRecord {
+  return {
+    messageId: `m-${receiveCount}`,
+    receiptHandle: 'r',
+    body: '{"secret-looking":"body"}',
+    attributes: { ApproximateReceiveCount: String(receiveCount) } as SQSRecord['attributes'],
+    messageAttributes: {
+      'fpt-event-id': {
+        stringValue: EVENT_ID,
+        dataType: 'String',
+        stringListValues: [],
+        binaryListValues: [],
+      },
+      'fpt-event-type': {
+        stringValue: 'contact.updated',
+        dataType: 'String',
+        stringListValues: [],
+        binaryListValues: [],
+      },
+      'fpt-subscription': {
+        stringValue: 'default',
+        dataType: 'String',
+        stringListValues: [],
+        binaryListValues: [],
+      },
+    },
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn',
+    awsRegion: 'us-east-1',
+  };
+}
+
+describe('DeliveryView (the npm start terminal)', () => {
+  const t0 = Date.parse('2026-01-01T10:00:00.000Z');
+  let rows: Record<string, Partial<EventRow>>;
+  let lines: string[];
+  let view: DeliveryView;
+
+  beforeEach(() => {
+    rows = {};
+    lines = [];
+    view = new DeliveryView({
+      write: (line) => lines.push(line),
+      readRow: async (id) => rows[id] as EventRow | undefined,
+      holdMs: 50,
+    });
+  });
+
+  it('prints one line with every stage once the processor is done', async () => {
+    rows[EVENT_ID] = {
+      status: 'ENQUEUED',
+      eventType: 'contact.updated',
+      receivedAt: t0 + 3,
+      enqueuedAt: t0 + 12,
+    };
+    await view.verifierDone({
+      arrivedAt: t0,
+      subscription: 'default',
+      statusCode: 202,
+      responseBody: JSON.stringify({ status: 'accepted', eventId: EVENT_ID }),
+      logs: [],
+    });
+    expect(lines).toEqual([]);
+
+    rows[EVENT_ID] = { ...rows[EVENT_ID], status: 'PROCESSED', attempts: 1, processedAt: t0 + 1250 };
+    await view.batchDone({
+      records: [record(1)],
+      failedMessageIds: new Set(),
+      startedAt: t0 + 20,
+      endedAt: t0 + 1260,
+    });
+
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /ab12cd34 {2}contact\.updated +default +received → verified \+3ms → queued \+12ms → processed \+1\.3s$/,
+    );
+  });
+
+  it('prints rejections with the logged reason and nothing from the request', async () => {
+    await view.verifierDone({
+      arrivedAt: t0,
+      subscription: 'default',
+      statusCode: 401,
+      responseBody: '{"message":"Unauthorized"}',
+      logs: [{ level: 'WARN', message: 'delivery rejected', reason: 'bad_signature', statusCode: 401 }],
+    });
+
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/-------- {2}- +default +rejected 401 \(bad_signature\)$/);
+  });
+
+  it('prints retries and the move to the DLQ as their own lines', async () => {
+    rows[EVENT_ID] = { status: 'FAILED', eventType: 'contact.updated', attempts: 2 };
+    await view.batchDone({
+      records: [record(2)],
+      failedMessageIds: new Set(['m-2']),
+      startedAt: t0,
+      endedAt: t0,
+    });
+    rows[EVENT_ID] = { status: 'DEAD_LETTERED', eventType: 'contact.updated', attempts: 5 };
+    await view.batchDone({
+      records: [record(5)],
+      failedMessageIds: new Set(['m-5']),
+      startedAt: t0,
+      endedAt: t0,
+    });
+
+    expect(lines[0]).toMatch(/failed \(attempt 2\)$/);
+    expect(lines[1]).toMatch(/dead-lettered \(attempt 5\)$/);
+    expect(lines.join('\n')).not.toContain('secret-looking');
+  });
+
+  it('prints a held line without the processor stage when the processor is slow', async () => {
+    rows[EVENT_ID] = {
+      status: 'ENQUEUED',
+      eventType: 'contact.updated',
+      receivedAt: t0 + 1,
+      enqueuedAt: t0 + 2,
+    };
+    await view.verifierDone({
+      arrivedAt: t0,
+      subscription: 'default',
+      statusCode: 202,
+      responseBody: JSON.stringify({ status: 'accepted', eventId: EVENT_ID }),
+      logs: [],
+    });
+
+    await new Promise((resolve) => setTimeout(resolve, 150));
+
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/queued \+2ms → waiting for the processor$/);
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * Turns a fault-injection report into markdown, describes the machine a measurement ran on, and keeps
+ * generated sections of docs/reliability.md up to date (scripts/fault-injection.ts, scripts/soak.ts).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  FAULT_KINDS,
+  type FaultInjectionReport,
+  isWindowFault,
+  PROCESSOR_STEPS,
+  type Step,
+  VERIFIER_STEPS,
+} from './fault-injection';
+
+const n = (value: number) => value.toLocaleString('en-US');
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** What a number was measured on: CPU, cores, memory, OS, Node.js and the emulator version. */
+export function describeMachine(projectRoot: string): string {
+  const cpus = os.cpus();
+  const model = cpus[0]?.model.trim() ?? 'unknown CPU';
+  let moto = 'moto (version unknown)';
+  const requirements = path.join(projectRoot, 'requirements-dev.txt');
+  if (existsSync(requirements)) {
+    const pin = /moto\[server\]==([\w.]+)/.exec(readFileSync(requirements, 'utf8'));
+    if (pin) moto = `moto ${pin[1]}`;
+  }
+  return (
+    `${model}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ` +
+    `${os.type()} ${os.release()} (${os.arch()}), Node.js ${process.version}, ${moto} (server mode, on 127.0.0.1)`
+  );
+}
+
+/**
+ * Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` in a markdown file, or
+ * appends the marked section when it is not there yet.
+ */
+export function updateMarkdownSection(file: string, name: string, content: string, fallbackHeader = ''): void {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const block = `${start}\n${content.trim()}\n${end}`;
+  const existing = existsSync(file) ? readFileSync(file, 'utf8') : fallbackHeader;
+  const from = existing.indexOf(start);
+  const to = existing.indexOf(end);
+  const next =
+    from !== -1 && to > from
+      ? `${existing.slice(0, from)}${block}${existing.slice(to + end.length)}`
+      : `${existing.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, next.endsWith('\n') ? next : `${next}\n`);
+}
+
+function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const line = (cells: readonly (string | number)[]) => `| ${cells.map(String).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** The fault table: one row per step, one column per kind, `-` where a kind does not apply. */
+export function faultTable(report: FaultInjectionReport): string {
+  const rows = ([...VERIFIER_STEPS, ...PROCESSOR_STEPS] as Step[]).map((step) => {
+    const byKind = report.faults[step] ?? {};
+    const total = Object.values(byKind).reduce((a, b) => a + b, 0);
+    const where = (VERIFIER_STEPS as readonly string[]).includes(step) ? 'verifier' : 'processor';
+    return [
+      `${where}: ${step}`,
+      ...FAULT_KINDS.map((kind) => {
+        const count = byKind[kind];
+        if (count === undefined) return '-';
+        return isWindowFault(step, kind) ? `${count} (window)` : String(count);
+      }),
+      total,
+    ];
+  });
+  return table(['step', ...FAULT_KINDS, 'total'], rows);
+}
+
+/** The headline figures and the details, as markdown. */
+export function formatReport(report: FaultInjectionReport): string {
+  const o = report.options;
+  const outcomes = Object.entries(report.fpt.byOutcome)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([outcome, count]) => `${outcome}: ${n(count)}`)
+    .join(', ');
+  const lostDetail = Object.entries(report.final.lostByStatus)
+    .map(([status, count]) => `${status}: ${count}`)
+    .join(', ');
+  return [
+    table(
+      ['figure', 'value'],
+      [
+        ['events (distinct eventIds)', n(report.events)],
+        ['deliveries (with duplicates)', `${n(report.deliveries)} (${n(report.duplicateDeliveries)} duplicates, ${((100 * report.duplicateDeliveries) / report.events).toFixed(1)} % of events)`],
+        ['HTTP attempts by FPT (with retries)', n(report.fpt.attempts)],
+        ['faults injected', `${n(report.faultsTotal)} (${n(report.windowFaultsInjected)} inside the documented window)`],
+        ['events with a persistent handler failure (until the redrive)', n(report.persistentFailureEvents)],
+        ['**events lost**', `**${n(report.final.lost)}**${lostDetail ? ` (${lostDetail})` : ''}`],
+        ['events PROCESSED in the ledger', `${n(report.final.processed)} / ${n(report.events)}`],
+        ['**handlers succeeded twice (outside the documented window)**', `**${n(report.unexplainedDoubles)}**`],
+        ['handlers succeeded twice inside the documented window', `${n(report.windowDoubles)} (of ${n(report.windowIncidents)} events with a fault or timeout in the window)`],
+        ['events whose handler succeeded exactly once', `${n(report.eventsSucceededOnce)} / ${n(report.events)}`],
+        ['PROCESSED writes that found another lease (lease too short)', n(report.leaseLost)],
+        ['FPT deliveries that gave up (retries exhausted)', n(report.fpt.chainsGaveUp)],
+        ['DLQ depth before redrive (max seen)', n(report.dlq.maxDepthBeforeRedrive)],
+        ['DLQ messages redriven / rounds', `${n(report.dlq.redriven)} / ${report.dlq.redriveRounds}`],
+        ['DLQ depth after redrive', n(report.dlq.depthAfter)],
+        ['work queue depth at the end', n(report.final.queueDepth)],
+        ['parked rows / rows for unknown eventIds', `${n(report.final.parkedRows)} / ${n(report.final.unexpectedRows)}`],
+      ],
+    ),
+    '',
+    '**Where the faults went.** Verifier invocations with an injected fault: ' +
+      `${n(report.verifierFaulted.total)}; answered 5xx or 409 (FPT retried): ${n(report.verifierFaulted.answeredNon2xx)}; ` +
+      `no answer, crash or timeout (FPT retried): ${n(report.verifierFaulted.noAnswer)}; ` +
+      `answered 2xx because the event was already queued (a markEnqueued fault the protocol absorbs): ${n(report.verifierFaulted.answered2xxAbsorbed)}; ` +
+      `answered 2xx without the event queued: **${n(report.verifierFaulted.answered2xxUnexplained)}**. ` +
+      `Processor: ${n(report.processor.invocations)} invocations, ${n(report.processor.invocationsLost)} lost to a crash or timeout ` +
+      `(whole batch received again), ${n(report.processor.recordsFailed)} of ${n(report.processor.recordsReceived)} records reported as batch item failures ` +
+      `(received again, or moved to the DLQ after ${o.maxReceiveCount} receives); messages deleted before their event was PROCESSED: **${n(report.processor.deletedBeforeProcessed)}**. ` +
+      `${n(report.eventsQueuedMoreThanOnce)} events were queued more than once (up to ${report.maxCopiesOfOneEvent} copies: a lost response or a crash after the send, then FPT's retry after the claim lease); ` +
+      'the processing lease and the PROCESSED check ran their handler once.',
+    '',
+    `**FPT's view** (every attempt): ${outcomes}. Longest retry chain: ${report.fpt.maxAttemptsForOneDelivery} attempts. ` +
+      `Timeouts nobody injected (slow emulator): verifier ${n(report.verifierNaturalTimeouts)}, processor ${n(report.processor.naturalTimeouts)}.`,
+    '',
+    faultTable(report),
+    '',
+    `Settings: ${n(o.events)} events, duplicate rate ${o.duplicateRate}, concurrency ${o.concurrency}, fault rate ${o.faultRate} per call, ` +
+      `persistent failures ${o.persistentFailureRate}, window faults ${o.windowFaults ? 'on' : 'off'}, seed ${o.seed}, maxReceiveCount ${o.maxReceiveCount}; ` +
+      `verifier deadline ${o.timing.verifierDeadlineMs} ms, claim lease ${o.timing.claimLeaseMs} ms, processor deadline ${o.timing.processorDeadlineMs} ms, ` +
+      `processing lease ${o.timing.processingLeaseMs} ms, visibility timeout ${o.timing.visibilityTimeoutSeconds} s, batch size ${o.timing.batchSize}, ` +
+      `${o.timing.pollers} pollers, secret TTL ${o.timing.secretTtlMs} ms, FPT backoff ${o.timing.retryBaseMs} ms doubling to ${o.timing.retryCapMs} ms, ` +
+      `${o.timing.retryMaxAttempts} attempts. Verifier containers: ${n(report.verifierContainers)}. Emulator calls: ${n(report.emulatorCalls)}. ` +
+      `Duration: ${seconds(report.durationsMs.total)} (deliveries ${seconds(report.durationsMs.deliveries)}, drain ${seconds(report.durationsMs.drain)}, ` +
+      `redrive ${seconds(report.durationsMs.redrive)}).`,
+  ].join('\n');
+}

@@ -1,0 +1,74 @@
+import { main } from '../../../cli/main';
+import { captureIo } from './support/fake-aws';
+
+/** Every command, subcommand and its --help; bad command lines fail with 2 before anything is read. */
+describe('fpt-webhooks command line', () => {
+  it.each([
+    [['--help']],
+    [['secret', '--help']],
+    [['secret', 'set', '--help']],
+    [['secret', 'status', '--help']],
+    [['send-test-event', '--help']],
+    [['events', '--help']],
+    [['events', 'get', '--help']],
+    [['events', 'list', '--help']],
+    [['dlq', '--help']],
+    [['dlq', 'redrive', '--help']],
+    [['doctor', '--help']],
+  ])('prints help for %j and exits 0', async (argv) => {
+    const { io, out } = captureIo();
+
+    expect(await main(argv, io)).toBe(0);
+    expect(out.join('\n')).toMatch(/^Usage: fpt-webhooks/);
+  });
+
+  it('lists every command in the main help', async () => {
+    const { io, out } = captureIo();
+
+    await main(['--help'], io);
+
+    for (const command of [
+      'secret set',
+      'secret status',
+      'send-test-event',
+      'events get',
+      'events list',
+      'dlq redrive',
+      'doctor',
+    ]) {
+      expect(out.join('\n')).toContain(command);
+    }
+  });
+
+  it.each([
+    [['events', 'list', '--local', '--status', 'DONE'], '--status must be one of RECEIVED, ENQUEUED'],
+    [['events', 'list', '--local', '--limit', '0'], '--limit must be a whole number from 1 to 1000'],
+    [['events', 'list', '--local', '--limit', 'ten'], '--limit must be a whole number'],
+    [['events', 'list', '--local', 'extra'], 'events list takes no arguments'],
+    [['dlq', 'redrive', '--local', '--max', '0', '--yes'], '--max must be a whole number from 1 to 100000'],
+    [['dlq', 'redrive', '--local'], 'stdin is not a terminal: add --yes'],
+    [['dlq', 'purge'], 'unknown dlq command "purge"'],
+    [['doctor', '--local', 'now'], 'doctor takes no arguments'],
+    [['doctor'], 'choose a target'],
+    [['secret', 'status', '--local', 'default'], 'secret status takes no arguments'],
+    [['secret', 'status', '--local', '--stack', 'X'], 'not both'],
+    [['secret', 'set', '--local'], 'secret set needs the subscription name'],
+    [['secret', 'set', 'default', '--local', '--timeout', 'soon'], '--timeout must be a number of seconds'],
+    [['secret', 'set', 'default', '--stack', 'bad name!'], '--stack must be a CloudFormation stack name'],
+    [['secret'], 'Usage: fpt-webhooks secret'],
+    [['dlq'], 'Usage: fpt-webhooks dlq'],
+  ])('fails with exit code 2 for %j and says why', async (argv, message) => {
+    const capture = captureIo();
+
+    expect(await main(argv, capture.io)).toBe(2);
+    expect([...capture.out, ...capture.err].join('\n')).toContain(message);
+  });
+
+  it('accepts --status in any letter case', async () => {
+    // The target is missing, so the command stops there: after --status was accepted.
+    const capture = captureIo();
+
+    expect(await main(['events', 'list', '--status', 'dead_lettered'], capture.io)).toBe(2);
+    expect(capture.err.join('\n')).toContain('choose a target');
+  });
+});

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Io } from '../../../../cli/io';
+import { runRotationStep } from '../../../../lambda/rotation/rotate';
+
+export const STACK = 'FptTest';
+export const SECRET_NAME = `fpt-webhooks/${STACK}/default`;
+
+interface Version {
+  value: string;
+  stages: string[];
+  createdAtMs: number;
+}
+
+const notFound = (what: string) =>
+  Object.assign(new Error(`Secrets Manager can't find ${what}`), { name: 'ResourceNotFoundException' });
+
+/**
+ * An in-memory Secrets Manager with AWS's label semantics (a label is on one version at most; moving
+ * AWSCURRENT moves AWSPREVIOUS to the version it left), behind aws-sdk-client-mock. RotateSecret runs
+ * the real rotation steps (lambda/rotation/rotate.ts), as Secrets Manager invokes the rotation function.
+ */
+export class FakeSecretsManager {
+  readonly mock = mockClient(SecretsManagerClient);
+  readonly versions = new Map<string, Version>();
+  rotationEnabled = true;
+  rotationDays = 90;
+  nextRotationMs: number | undefined;
+  /** 'sync': the rotation has finished when RotateSecret returns; 'never': the function never runs. */
+  rotation: 'sync' | 'never' = 'sync';
+  now = () => Date.now();
+
+  constructor(initial: string, createdAtMs: number) {
+    this.versions.set('v-initial', { value: initial, stages: ['AWSCURRENT'], createdAtMs });
+    this.install();
+  }
+
+  versionWith(stage: string): [string, Version] | undefined {
+    return [...this.versions].find(([, v]) => v.stages.includes(stage));
+  }
+
+  private moveLabel(stage: string, to: string | undefined): void {
+    for (const v of this.versions.values()) v.stages = v.stages.filter((s) => s !== stage);
+    if (to !== undefined) this.versions.get(to)?.stages.push(stage);
+  }
+
+  private install(): void {
+    const sm = this.mock;
+    sm.on(DescribeSecretCommand).callsFake(async (input: { SecretId: string }) => {
+      if (input.SecretId !== SECRET_NAME) throw notFound(input.SecretId);
+      return {
+        Name: SECRET_NAME,
+        RotationEnabled: this.rotationEnabled,
+        ...(this.rotationEnabled ? { RotationRules: { AutomaticallyAfterDays: this.rotationDays } } : {}),
+        ...(this.nextRotationMs !== undefined ? { NextRotationDate: new Date(this.nextRotationMs) } : {}),
+        VersionIdsToStages: Object.fromEntries([...this.versions].map(([id, v]) => [id, [...v.stages]])),
+      };
+    });
+    sm.on(GetSecretValueCommand).callsFake(
+      async (input: { SecretId: string; VersionId?: string; VersionStage?: string }) => {
+        const stage = input.VersionStage ?? (input.VersionId === undefined ? 'AWSCURRENT' : undefined);
+        const entry =
+          input.VersionId !== undefined
+            ? ([input.VersionId, this.versions.get(input.VersionId)] as const)
+            : this.versionWith(stage ?? '');
+        const [id, version] = entry ?? [];
+        if (id === undefined || version === undefined) throw notFound('the version');
+        if (stage !== undefined && !version.stages.includes(stage)) throw notFound(`stage ${stage}`);
+        return {
+          Name: SECRET_NAME,
+          VersionId: id,
+          SecretString: version.value,
+          VersionStages: [...version.stages],
+          CreatedDate: new Date(version.createdAtMs),
+        };
+      },
+    );
+    sm.on(PutSecretValueCommand).callsFake(
+      async (input: { SecretString: string; ClientRequestToken?: string; VersionStages?: string[] }) => {
+        const id = input.ClientRequestToken ?? randomUUID();
+        const stages = input.VersionStages ?? ['AWSCURRENT'];
+        for (const stage of stages) this.moveLabel(stage, undefined);
+        this.versions.set(id, { value: input.SecretString, stages: [...stages], createdAtMs: this.now() });
+        return { Name: SECRET_NAME, VersionId: id, VersionStages: stages };
+      },
+    );
+    sm.on(UpdateSecretVersionStageCommand).callsFake(
+      async (input: { VersionStage: string; MoveToVersionId?: string; RemoveFromVersionId?: string }) => {
+        const from = input.RemoveFromVersionId;
+        if (from !== undefined) {
+          const version = this.versions.get(from);
+          version?.stages.splice(version.stages.indexOf(input.VersionStage), 1);
+        }
+        if (input.MoveToVersionId !== undefined) this.moveLabel(input.VersionStage, input.MoveToVersionId);
+        if (input.VersionStage === 'AWSCURRENT' && from !== undefined) this.moveLabel('AWSPREVIOUS', from);
+        return { Name: SECRET_NAME };
+      },
+    );
+    sm.on(RotateSecretCommand).callsFake(async (input: { SecretId: string }) => {
+      if (!this.rotationEnabled) {
+        throw Object.assign(new Error('no rotation function'), { name: 'InvalidRequestException' });
+      }
+      const token = randomUUID();
+      if (this.rotation === 'sync') {
+        const client = new SecretsManagerClient({ region: 'us-east-1' });
+        for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const) {
+          await runRotationStep(client, { Step, SecretId: input.SecretId, ClientRequestToken: token });
+        }
+      }
+      return { Name: SECRET_NAME, VersionId: token };
+    });
+  }
+}
+
+/** A deployed stack's outputs, as `--stack FptTest` resolves them. */
+export function fakeStack(outputs: Record<string, string> = {}) {
+  const cfn = mockClient(CloudFormationClient);
+  cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves({
+    Stacks: [
+      {
+        StackName: STACK,
+        CreationTime: new Date(0),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: Object.entries({
+          WebhookUrlDefault: 'https://abc.execute-api.us-east-1.amazonaws.com/webhooks/default',
+          SigningSecretNameDefault: SECRET_NAME,
+          LedgerTableName: 'ledger',
+          QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+          DeadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
+          PreviousSecretGraceHours: '24',
+          ...outputs,
+        }).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
+  });
+  return cfn;
+}
+
+export interface Captured {
+  readonly io: Io;
+  readonly out: string[];
+  readonly err: string[];
+  readonly text: () => string;
+  readonly prompts: string[];
+}
+
+/** An Io whose stdin holds `stdin` (a pipe), or a terminal that "types" it at a hidden prompt. */
+export function captureIo(stdin?: string, options: { tty?: boolean } = {}): Captured {
+  const out: string[] = [];
+  const err: string[] = [];
+  const prompts: string[] = [];
+  const io: Io = {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    ...(stdin !== undefined
+      ? {
+          input: {
+            isTTY: options.tty === true,
+            readAll: async () => stdin,
+            readHidden: async (prompt: string) => {
+              prompts.push(prompt);
+              return stdin;
+            },
+            readLine: async (prompt: string) => {
+              prompts.push(prompt);
+              return stdin;
+            },
+          },
+        }
+      : {}),
+  };
+  return { io, out, err, prompts, text: () => [...out, ...err, ...prompts].join('\n') };
+}
