@@ -116,11 +116,8 @@ export async function processRecord(
     throw new HandlerFailedError(eventId, { cause: error });
   }
 
-  // The handler succeeded. A failure from here on leaves the lease to expire and SQS redelivers: the
-  // handler may then run again, which the at-least-once contract allows.
-  if (guard !== undefined && !guard.isStale) {
-    await ledger.advanceHighWaterMark(envelope.locationId, guard.contactId, parsed.eventTimestampMs, now());
-  }
+  // The handler succeeded. Recording that comes first and alone: until it is written, a redelivery
+  // would run the handler again, so nothing else may stand between the two.
   const finishedAt = now();
   const kept = await ledger.finishProcessing(eventId, started.token, {
     status: EVENT_STATUS.processed,
@@ -128,6 +125,14 @@ export async function processRecord(
   });
   if (!kept) {
     logger.warn('processing lease lost before success was recorded; another invocation owns the event');
+  }
+  if (guard !== undefined && !guard.isStale) {
+    // Best effort: a missed advance only means a later event is not flagged stale.
+    try {
+      await ledger.advanceHighWaterMark(envelope.locationId, guard.contactId, parsed.eventTimestampMs, now());
+    } catch (error) {
+      logger.warn('ordering guard not advanced', { errorName: errorName(error) });
+    }
   }
   metrics.emit(METRIC.processed, MetricUnit.Count, 1, {
     eventType: isCatalogEventType(eventType) ? eventType : OTHER_EVENT_TYPE,

@@ -472,6 +472,37 @@ describe('processRecord', () => {
     });
   });
 
+  describe('after the handler succeeds', () => {
+    it('records PROCESSED before touching the ordering guard', async () => {
+      const { deps, ledger } = setup();
+      const order: string[] = [];
+      const finish = ledger.finishProcessing.bind(ledger);
+      jest.spyOn(ledger, 'finishProcessing').mockImplementation(async (...args) => {
+        order.push('finish');
+        return finish(...args);
+      });
+      jest.spyOn(ledger, 'advanceHighWaterMark').mockImplementation(async () => {
+        order.push('advance');
+      });
+
+      await processRecord(makeRecord(makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated'])), deps);
+
+      expect(order).toEqual(['finish', 'advance']);
+    });
+
+    it('still succeeds, without running the handler again, when the ordering guard cannot be advanced', async () => {
+      const { deps, ledger, handlers } = setup();
+      jest.spyOn(ledger, 'advanceHighWaterMark').mockRejectedValue(new Error('throttled'));
+      const record = makeRecord(makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated']));
+
+      await expect(processRecord(record, deps)).resolves.toBe('processed');
+      await expect(processRecord(record, deps)).resolves.toBe('duplicate');
+
+      expect(handlers['contact.updated']).toHaveBeenCalledTimes(1);
+      expect(ledger.rows.get(EVENT_ID)?.status).toBe(EVENT_STATUS.processed);
+    });
+  });
+
   describe('metrics', () => {
     it('measures HandlerDuration and EndToEndLatency with the injected clock', async () => {
       // Prepare: every clock read advances 250 ms, starting 5 s after the event happened.
@@ -481,12 +512,12 @@ describe('processRecord', () => {
       await processRecord(makeRecord(makeEnvelope('contact.created', SAMPLE_DATA['contact.created'])), deps);
 
       // Assess: reads are startProcessing (5000), handler start (5250), handler end (5500),
-      // advanceHighWaterMark (5750), finish (6000).
+      // finish (5750), then advanceHighWaterMark.
       expect(metrics.named(METRIC.handlerDuration)).toEqual([
         { name: METRIC.handlerDuration, unit: 'Milliseconds', value: 250 },
       ]);
       expect(metrics.named(METRIC.endToEndLatency)).toEqual([
-        { name: METRIC.endToEndLatency, unit: 'Milliseconds', value: 6_000 },
+        { name: METRIC.endToEndLatency, unit: 'Milliseconds', value: 5_750 },
       ]);
     });
 
