@@ -85,7 +85,7 @@ export class SecretRotation extends Construct {
     this.rotationFunction = new ReceiverFunction(this, 'RotationFunction', {
       entry: 'rotation/handler.ts',
       description: 'Rotates the FPT signing secrets: promotes the staged secret, or reports rotation due',
-      // Four to six Secrets Manager calls per step; Secrets Manager gives up on a step after 15 minutes.
+      // Each step makes at most four Secrets Manager calls.
       timeout: Duration.seconds(30),
       memorySize: 256,
       logRetentionDays: props.logRetentionDays,

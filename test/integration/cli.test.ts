@@ -99,7 +99,7 @@ describe('fpt-webhooks CLI against the local stack', () => {
     [['send-test-event', '--local', '--stack', 'X'], 'not both'],
     [['events', 'get', 'not-an-id', '--local'], 'eventId must be 32 hex characters'],
     [['events', 'get', '--local'], 'exactly one eventId'],
-    [['events', 'list'], 'unknown events command'],
+    [['events', 'purge'], 'unknown events command'],
     [['deploy'], 'unknown command "deploy"'],
   ])('fails with exit code 2 and says why for %j', async (argv, message) => {
     const result = await cli(...argv);

@@ -3,7 +3,6 @@ import {
   PutSecretValueCommand,
   RotateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import type { AwsStub } from 'aws-sdk-client-mock';
 import { main } from '../../../cli/main';
 import { STAGED_LABEL } from '../../../lambda/rotation/rotate';
 import { SECRET_PLACEHOLDER } from '../../../lambda/shared/secret-placeholder';
@@ -14,11 +13,11 @@ const NEW = 'NewFptSecret_0123456789-abcdefghijklmnopqrs';
 const TARGET = ['--stack', STACK, '--region', 'us-east-1'];
 
 let sm: FakeSecretsManager;
-let cfn: AwsStub<object, object, unknown>;
+let cfn: ReturnType<typeof fakeStack>;
 
 beforeEach(() => {
   sm = new FakeSecretsManager(OLD, Date.parse('2026-08-01T00:00:00Z'));
-  cfn = fakeStack() as unknown as AwsStub<object, object, unknown>;
+  cfn = fakeStack();
 });
 afterEach(() => {
   sm.mock.restore();
@@ -105,7 +104,7 @@ describe('fpt-webhooks secret set --stack', () => {
 
   it('uses the grace window the stack publishes', async () => {
     cfn.restore();
-    cfn = fakeStack({ PreviousSecretGraceHours: '6' }) as unknown as AwsStub<object, object, unknown>;
+    cfn = fakeStack({ PreviousSecretGraceHours: '6' });
     const { io, out } = captureIo(NEW);
 
     await main(['secret', 'set', 'default', ...TARGET], io);

@@ -1,0 +1,106 @@
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { SubscriberCount } from '../../../cli/alarm-subscribers';
+import { doctor } from '../../../cli/commands/doctor';
+import { SECRET_PLACEHOLDER } from '../../../lambda/shared/secret-placeholder';
+import { captureIo, FakeSecretsManager, fakeStack, STACK } from './support/fake-aws';
+
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:alarms';
+const TARGET = ['--stack', STACK, '--region', 'us-east-1'];
+const sqsMock = mockClient(SQSClient);
+
+function setup(
+  options: {
+    secret?: string;
+    dlqMessages?: number;
+    status?: number;
+    subscribers?: SubscriberCount | 'absent';
+  } = {},
+) {
+  const sm = new FakeSecretsManager(options.secret ?? 'a-real-fpt-secret-0123456789-abcdefghij', Date.now());
+  const cfn = fakeStack({ AlarmTopicArn: TOPIC });
+  sqsMock.reset();
+  sqsMock.on(GetQueueAttributesCommand).resolves({
+    Attributes: {
+      QueueArn: 'arn:aws:sqs:us-east-1:123456789012:dlq',
+      ApproximateNumberOfMessages: String(options.dlqMessages ?? 0),
+      ApproximateNumberOfMessagesNotVisible: '0',
+    },
+  });
+  const posted: { url: string; init: RequestInit | undefined }[] = [];
+  const fetchFake = (async (url: string, init?: RequestInit) => {
+    posted.push({ url, init });
+    return new Response('{"message":"Unauthorized"}', { status: options.status ?? 401 });
+  }) as unknown as typeof fetch;
+  const subscribers = options.subscribers ?? { confirmed: 1, pending: 0 };
+  const deps = {
+    fetch: fetchFake,
+    subscriberLister: async () =>
+      subscribers === 'absent'
+        ? undefined
+        : async (topicArn: string) => (topicArn === TOPIC ? subscribers : { confirmed: 0, pending: 0 }),
+  };
+  return {
+    sm,
+    cfn,
+    deps,
+    posted,
+    restore: () => {
+      sm.mock.restore();
+      cfn.restore();
+    },
+  };
+}
+
+describe('fpt-webhooks doctor', () => {
+  it('passes with ✓ lines when every check is fine, posting unsigned to every webhook URL', async () => {
+    const { deps, posted, restore } = setup();
+    const { io, out } = captureIo();
+    try {
+      const code = await doctor(TARGET, io, deps);
+
+      expect(code).toBe(0);
+      expect(out).toEqual([
+        `checking stack ${STACK}`,
+        expect.stringMatching(/^✓ secret default: configured \(set /),
+        expect.stringMatching(/^✓ endpoint default: https:\/\/.*\/webhooks\/default answers 401/),
+        '✓ alarms: 1 confirmed subscriber on the alarm topic',
+        '✓ dead-letter queue: empty',
+        'all checks passed',
+      ]);
+      expect(posted).toHaveLength(1);
+      expect(JSON.stringify(posted[0]?.init?.headers)).not.toMatch(/x-fpt-signature/i);
+    } finally {
+      restore();
+    }
+  });
+
+  it.each([
+    [{ secret: SECRET_PLACEHOLDER }, '✗ secret default: not configured (still the placeholder)'],
+    [{ dlqMessages: 3 }, '✗ dead-letter queue: 3 messages'],
+    [{ status: 404 }, 'answered 404 to an unsigned POST, not 401'],
+    [{ subscribers: { confirmed: 0, pending: 1 } }, '✗ alarms: no confirmed subscriber on'],
+  ] as const)('fails with exit code 1 for %j', async (options, line) => {
+    const { deps, restore } = setup(options);
+    const { io, out } = captureIo();
+    try {
+      expect(await doctor(TARGET, io, deps)).toBe(1);
+      expect(out.join('\n')).toContain(line);
+      expect(out.at(-1)).toMatch(/^1 problem found/);
+    } finally {
+      restore();
+    }
+  });
+
+  it('warns, and still passes, when the SNS client is not installed', async () => {
+    const { deps, restore } = setup({ subscribers: 'absent' });
+    const { io, out } = captureIo();
+    try {
+      expect(await doctor(TARGET, io, deps)).toBe(0);
+      expect(out.join('\n')).toContain('⚠ alarms: not checked: @aws-sdk/client-sns is not installed');
+      expect(out.at(-1)).toBe('all checks passed (1 warning)');
+    } finally {
+      restore();
+    }
+  });
+});
