@@ -2,28 +2,29 @@
  * Builds the Lambda bundles the way CDK's NodejsFunction builds them for this project, with the esbuild
  * API instead of the CLI CDK spawns.
  *
- * What CDK runs (aws-cdk-lib 2.276, aws-lambda-nodejs/lib/bundling.js, local bundling):
- *   esbuild --bundle <entry> --target=node24 --platform=node --outfile=<out>/index.js --minify --sourcemap
- *           --external:@aws-sdk/*
- * - `--target`: lib/receiver-function.ts sets `target: 'node24'` (also CDK's default for NODEJS_24_X).
- * - `--minify --sourcemap`: set by lib/receiver-function.ts. No `--format`: esbuild's default for
- *   `--platform=node` is CommonJS, which is what Lambda loads from index.js.
- * - externals: for a Node 18+ runtime CDK marks `@aws-sdk/*` external because the runtime ships SDK v3
- *   (`bundleAwsSDK` unset, no `externalModules`). `@smithy/*` is external too only with the feature flag
- *   `@aws-cdk/aws-lambda-nodejs:sdkV3ExcludeSmithyPackages`, read here from cdk.json (unset today: Smithy
- *   packages are bundled).
- * - No `mainFields`: esbuild's default for node (`main,module`) picks the SDK's CommonJS builds.
+ * - Our functions: scripts/lambda-bundle.ts turns lib/receiver-function.ts's LAMBDA_BUNDLING into esbuild
+ *   options (SDK bundled from its ES builds, the credential chain replaced by the environment provider,
+ *   minified, source maps without sources), so what is measured is what `cdk deploy` ships.
+ * - The naive bundle: NodejsFunction's defaults for a Node 18+ runtime: `@aws-sdk/*` external, loaded from
+ *   the runtime's CommonJS clients (`@smithy/*` external too only with the feature flag
+ *   `@aws-cdk/aws-lambda-nodejs:sdkV3ExcludeSmithyPackages`, read here from cdk.json).
+ * - The `bundled` and `bundled_esm` modes are comparisons, not what ships.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
+import { esbuildOptionsForLambda } from '../scripts/lambda-bundle';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const OUT_DIR = path.join(PROJECT_ROOT, 'bench', 'out', 'bundles');
 
 /** How the AWS SDK is treated. */
 export type SdkMode =
-  /** What CDK does for this project: `@aws-sdk/*` external, loaded from the runtime. */
+  /**
+   * As CDK builds it: for our functions, lib/receiver-function.ts's LAMBDA_BUNDLING (SDK bundled from its
+   * ES builds, credential chain replaced); for the naive bundle, NodejsFunction's defaults
+   * (`@aws-sdk/*` external, loaded from the runtime's CommonJS clients).
+   */
   | 'external'
   /** CDK with `bundleAwsSDK: true`: the SDK inside the bundle, CommonJS builds (no tree shaking). */
   | 'bundled'
@@ -75,19 +76,29 @@ export async function buildBundle(spec: BundleSpec, sdk: SdkMode): Promise<Built
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'index.js');
-  await build({
-    absWorkingDir: PROJECT_ROOT,
-    entryPoints: [path.join(PROJECT_ROOT, spec.entry)],
-    bundle: true,
-    target: 'node24',
-    platform: 'node',
-    outfile: file,
-    minify: true,
-    sourcemap: true,
-    external: externalsFor(sdk),
-    ...(sdk === 'bundled_esm' ? { mainFields: ['module', 'main'] } : {}),
-    logLevel: 'silent',
-  });
+  // Our functions in their CDK mode are built with the exact options lib/receiver-function.ts gives CDK;
+  // the naive bundle gets NodejsFunction's defaults, as a first-time user would ship it.
+  if (sdk === 'external' && spec.name !== 'naive') {
+    await build({
+      ...esbuildOptionsForLambda(),
+      entryPoints: [path.join(PROJECT_ROOT, spec.entry)],
+      outfile: file,
+    });
+  } else {
+    await build({
+      absWorkingDir: PROJECT_ROOT,
+      entryPoints: [path.join(PROJECT_ROOT, spec.entry)],
+      bundle: true,
+      target: 'node24',
+      platform: 'node',
+      outfile: file,
+      minify: true,
+      sourcemap: true,
+      external: externalsFor(sdk),
+      ...(sdk === 'bundled_esm' ? { mainFields: ['module', 'main'] } : {}),
+      logLevel: 'silent',
+    });
+  }
   return {
     name: spec.name,
     sdk,

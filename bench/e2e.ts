@@ -29,6 +29,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { MESSAGE_ATTRIBUTES } from '../lambda/shared/ledger-schema';
 import { signPayload } from '../lambda/verifier/signature';
 import { BENCH_SECRET, benchEventId, smallEnvelope } from './payloads';
 
@@ -393,7 +394,7 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
     const onBatch = (batch: BatchInfo) => {
       for (const record of batch.records) {
         if (batch.failedMessageIds.has(record.messageId)) continue;
-        const eventId = record.messageAttributes['fpt-event-id']?.stringValue;
+        const eventId = record.messageAttributes[MESSAGE_ATTRIBUTES.eventId]?.stringValue;
         if (eventId !== undefined && !processed.has(eventId)) {
           processed.add(eventId);
           lastProcessedAt = Date.now();

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every figure of docs/performance.md from one run on one machine. Prints a table and
- * the target ratios, and writes bench/out/latest.json (a flat object of named numbers).
+ * the target ratios, and writes bench/out/latest.json (a flat object of named numbers); a `--quick` or
+ * `--only` run writes bench/out/partial.json instead.
  *
  *   npm run bench                      everything (about 4 minutes)
  *   npm run bench -- --quick           fewer rounds and smaller counts, for a smoke test
@@ -14,12 +15,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { VERIFIER_RUNTIME_SOURCE_MAPS } from '../lib/verifier-function';
 import { buildAllBundles, PROJECT_ROOT, smithyExcluded } from './bundles';
 import { runE2e } from './e2e';
 import { compareImports } from './import-time';
 import { PAYLOAD_NAMES, runPure } from './pure';
 
-const OUT_FILE = path.join(PROJECT_ROOT, 'bench', 'out', 'latest.json');
+const OUT_DIR = path.join(PROJECT_ROOT, 'bench', 'out');
+/** A full run's figures; `--quick` and `--only` runs go to partial.json so they never replace them. */
+const OUT_FILE = path.join(OUT_DIR, 'latest.json');
+const PARTIAL_FILE = path.join(OUT_DIR, 'partial.json');
 const STAGES = ['pure', 'bundles', 'import', 'e2e'] as const;
 type Stage = (typeof STAGES)[number];
 
@@ -124,7 +129,7 @@ async function main(): Promise<void> {
   let bundles: Awaited<ReturnType<typeof buildAllBundles>> | undefined;
   if (only.has('bundles') || only.has('import')) {
     say(
-      `\n[bundles] esbuild --bundle --platform=node --target=node24 --minify --sourcemap, external ${smithyExcluded() ? '@aws-sdk/* @smithy/*' : '@aws-sdk/*'} (CDK default for NODEJS_24_X)`,
+      `\n[bundles] ours: LAMBDA_BUNDLING from lib/receiver-function.ts (SDK bundled, ES builds); naive: NodejsFunction defaults, external ${smithyExcluded() ? '@aws-sdk/* @smithy/*' : '@aws-sdk/*'}`,
     );
     bundles = await buildAllBundles(say);
     const b = bundles.bundles;
@@ -145,9 +150,9 @@ async function main(): Promise<void> {
 
   // 3. Cold import: our verifier against the naive all-clients bundle, each pair built the same way.
   if (only.has('import') && bundles !== undefined) {
-    say(`\n[import] median of ${importRuns} fresh node processes each, alternating, --enable-source-maps`);
+    say(`\n[import] median of ${importRuns} fresh node processes each, alternating`);
     const variants: Array<[suffix: string, keySuffix: string, label: string]> = [
-      ['', '', 'as deployed (SDK from the runtime)'],
+      ['', '', 'as deployed (ours: LAMBDA_BUNDLING; naive: NodejsFunction defaults)'],
       ['_sdk_bundled', '_sdk_bundled', 'SDK bundled (CommonJS builds)'],
       ['_sdk_bundled_esm', '_sdk_bundled_esm', 'SDK bundled (ES builds, tree-shaken)'],
     ];
@@ -155,7 +160,16 @@ async function main(): Promise<void> {
       const verifier = bundles.bundles[`verifier${suffix}`];
       const naive = bundles.bundles[`naive${suffix}`];
       if (verifier === undefined || naive === undefined) continue;
-      const c = compareImports({ file: verifier.file }, { file: naive.file }, importRuns);
+      // As deployed: the verifier without runtime source maps (lib/verifier-function.ts), the naive bundle
+      // as NodejsFunction ships it by default (no source maps). The other rows compare like with like.
+      const c =
+        keySuffix === ''
+          ? compareImports(
+              { file: verifier.file, sourceMaps: VERIFIER_RUNTIME_SOURCE_MAPS },
+              { file: naive.file, sourceMaps: false },
+              importRuns,
+            )
+          : compareImports({ file: verifier.file }, { file: naive.file }, importRuns);
       say(
         `  ${label}: verifier ${c.medianA.toFixed(1)} ms, naive ${c.medianB.toFixed(1)} ms (ratio ${(c.medianA / c.medianB).toFixed(2)})`,
       );
@@ -362,9 +376,19 @@ async function main(): Promise<void> {
   }
   for (const note of notes) say(`  note: ${note}`);
 
-  mkdirSync(path.dirname(OUT_FILE), { recursive: true });
-  writeFileSync(OUT_FILE, `${JSON.stringify(results, null, 2)}\n`);
-  say(`\nwrote ${path.relative(process.cwd(), OUT_FILE)}`);
+  const loadAtEnd = os.loadavg()[0] ?? 0;
+  results.load_average_1m_at_end = Math.round(loadAtEnd * 100) / 100;
+  const busiest = Math.max(results.load_average_1m_at_start ?? 0, loadAtEnd);
+  if (busiest > cpus.length * 0.75) {
+    say(
+      `\nwarning: the machine was busy (1-minute load up to ${busiest.toFixed(1)} on ${cpus.length} CPUs). Wall-clock figures and their ratios are noisy; the CPU-time rows are steadier. Re-run when the machine is quiet before recording numbers.`,
+    );
+  }
+
+  const file = quick || only.size < STAGES.length ? PARTIAL_FILE : OUT_FILE;
+  mkdirSync(OUT_DIR, { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  say(`\nwrote ${path.relative(process.cwd(), file)}`);
 }
 
 main().catch((error: unknown) => {

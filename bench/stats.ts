@@ -7,14 +7,3 @@ export function median(values: readonly number[]): number {
     ? (sorted[mid] as number)
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
-
-/** Relative spread of the samples: (max - min) / median. */
-export function spread(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  return (Math.max(...values) - Math.min(...values)) / median(values);
-}
-
-export function round(value: number, digits = 0): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}

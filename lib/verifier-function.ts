@@ -103,6 +103,12 @@ export interface VerifierFunctionProps {
  * Its environment names the secrets (by ARN), never their values; it may read exactly the secrets it
  * was given, write to the ledger and send to the queue.
  */
+/**
+ * The verifier answers FPT inside its 30-second window, so its cold start counts; it logs errors by name
+ * and AWS request id, never with a stack, so reading source maps at start-up would buy nothing.
+ */
+export const VERIFIER_RUNTIME_SOURCE_MAPS = false;
+
 export class VerifierFunction extends ReceiverFunction {
   constructor(scope: Construct, id: string, props: VerifierFunctionProps) {
     const subscriptions = Object.fromEntries(
@@ -111,6 +117,7 @@ export class VerifierFunction extends ReceiverFunction {
     super(scope, id, {
       entry: 'verifier/handler.ts',
       description: 'Verifies FPT webhook signatures, deduplicates and enqueues events',
+      runtimeSourceMaps: VERIFIER_RUNTIME_SOURCE_MAPS,
       timeout: props.timeout ?? Duration.seconds(DEFAULT_SPEC.verifierTimeoutSeconds),
       memorySize: props.memorySize ?? 256,
       logRetentionDays: props.logRetentionDays,

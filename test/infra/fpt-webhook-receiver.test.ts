@@ -144,7 +144,6 @@ describe('FptWebhookReceiver', () => {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
-        Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
       });
     });
 
@@ -186,7 +185,6 @@ describe('FptWebhookReceiver', () => {
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           POWERTOOLS_LOG_LEVEL: 'INFO',
           POWERTOOLS_LOGGER_SAMPLE_RATE: '0',
-          NODE_OPTIONS: '--enable-source-maps',
         },
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
