@@ -4,26 +4,31 @@
  * The scaled-down version runs in `npm test` (test/integration/fault-injection.test.ts).
  *
  * Options: --events N, --concurrency N, --duplicates RATE, --fault-rate RATE, --persistent RATE,
- * --seed N, --no-window-faults, --no-write (print only), --emulator-port N (reuse or start moto there).
+ * --seed N, --max-backlog N (hold new deliveries while the work queue is deeper), --no-window-faults,
+ * --no-write (print only), --emulator-port N (reuse or start moto there).
  * Network: 127.0.0.1 only (the emulator on a free port). Every wait is bounded; the run ends by itself.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findFreePort, PROJECT_ROOT, startEmulator } from '../local/emulator';
 import { type FaultInjectionOptions, runFaultInjection } from '../test/integration/support/fault-injection';
-import { describeMachine, formatReport, updateMarkdownSection } from '../test/integration/support/fault-report';
+import {
+  describeMachine,
+  formatReport,
+  updateMarkdownSection,
+} from '../test/integration/support/fault-report';
 
 const DOC = path.join(PROJECT_ROOT, 'docs', 'reliability.md');
 
 /** The full run's timing: leases and deadlines in the proportions of production, compressed. */
 export const FULL_RUN_TIMING: FaultInjectionOptions['timing'] = {
-  verifierDeadlineMs: 5000,
-  claimLeaseMs: 6000,
-  processorDeadlineMs: 15_000,
-  processingLeaseMs: 17_000,
-  visibilityTimeoutSeconds: 20,
+  verifierDeadlineMs: 8000,
+  claimLeaseMs: 10_000,
+  processorDeadlineMs: 20_000,
+  processingLeaseMs: 25_000,
+  visibilityTimeoutSeconds: 30,
   batchSize: 10,
-  pollers: 4,
+  pollers: 8,
   secretTtlMs: 5000,
   retryBaseMs: 100,
   retryCapMs: 5000,
@@ -33,7 +38,8 @@ export const FULL_RUN_TIMING: FaultInjectionOptions['timing'] = {
 function number(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`--${name} must be a number >= 0, but "${value}" was provided`);
+  if (!Number.isFinite(parsed) || parsed < 0)
+    throw new Error(`--${name} must be a number >= 0, but "${value}" was provided`);
   return parsed;
 }
 
@@ -50,13 +56,14 @@ async function main(): Promise<void> {
       'no-window-faults': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
       'emulator-port': { type: 'string' },
+      'max-backlog': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run reliability -- [--events 10000] [--concurrency 32] [--duplicates 0.3] [--fault-rate 0.03]\n' +
-        '         [--persistent 0.005] [--seed N] [--no-window-faults] [--no-write] [--emulator-port N]\n',
+      'Usage: npm run reliability -- [--events 10000] [--concurrency 32] [--duplicates 0.3] [--fault-rate 0.01]\n' +
+        '         [--persistent 0.005] [--seed N] [--max-backlog 200] [--no-window-faults] [--no-write] [--emulator-port N]\n',
     );
     return;
   }
@@ -64,18 +71,24 @@ async function main(): Promise<void> {
     events: number(values.events, 'events', 10_000),
     concurrency: number(values.concurrency, 'concurrency', 32),
     duplicateRate: number(values.duplicates, 'duplicates', 0.3),
-    faultRate: number(values['fault-rate'], 'fault-rate', 0.03),
+    faultRate: number(values['fault-rate'], 'fault-rate', 0.01),
     persistentFailureRate: number(values.persistent, 'persistent', 0.005),
     windowFaults: values['no-window-faults'] !== true,
     seed: number(values.seed, 'seed', Date.now() % 2 ** 31),
     maxReceiveCount: 5,
     timing: FULL_RUN_TIMING,
-    drainTimeoutMs: 15 * 60_000,
+    drainTimeoutMs: 30 * 60_000,
+    maxBacklog: number(values['max-backlog'], 'max-backlog', 200),
     onProgress: (line) => process.stderr.write(`${line}\n`),
   };
-  const port = values['emulator-port'] === undefined ? await findFreePort() : number(values['emulator-port'], 'emulator-port', 0);
+  const port =
+    values['emulator-port'] === undefined
+      ? await findFreePort()
+      : number(values['emulator-port'], 'emulator-port', 0);
   const emulator = await startEmulator({ port });
-  process.stderr.write(`emulator ${emulator.url} (${emulator.reused ? 'reused' : 'started'}); ${options.events} events, seed ${options.seed}\n`);
+  process.stderr.write(
+    `emulator ${emulator.url} (${emulator.reused ? 'reused' : 'started'}); ${options.events} events, seed ${options.seed}\n`,
+  );
   const startedAt = new Date();
   try {
     const report = await runFaultInjection({ ...options, endpoint: emulator.url });

@@ -1,16 +1,16 @@
+import { emulatorUrlFromEnv } from './support/emulator-env';
 import { FAULT_KINDS, type FaultInjectionReport, runFaultInjection } from './support/fault-injection';
 import { formatReport } from './support/fault-report';
-import { emulatorUrlFromEnv } from './support/emulator-env';
 
 /**
  * The scaled-down fault-injection run (the full one is `npm run reliability`, see docs/reliability.md):
- * 300 events, ~30 % delivered twice, 8 at a time, through the real verifier and processor handlers on
+ * 200 events, ~30 % delivered twice, 10 at a time, through the real verifier and processor handlers on
  * the emulator, with errors, lost responses, crashes and timeouts injected at every protocol step,
  * FPT's retries simulated and the DLQ redriven at the end.
  */
 jest.setTimeout(150_000);
 
-const EVENTS = 300;
+const EVENTS = 200;
 
 describe('local stack under injected faults', () => {
   let report: FaultInjectionReport;
@@ -20,23 +20,23 @@ describe('local stack under injected faults', () => {
       endpoint: emulatorUrlFromEnv(),
       events: EVENTS,
       duplicateRate: 0.3,
-      concurrency: 8,
-      faultRate: 0.03,
+      concurrency: 10,
+      faultRate: 0.02,
       persistentFailureRate: 0.01,
       windowFaults: true,
       seed: 20_261_128,
       maxReceiveCount: 3,
       timing: {
-        verifierDeadlineMs: 2000,
-        claimLeaseMs: 2500,
-        processorDeadlineMs: 4000,
-        processingLeaseMs: 5000,
-        visibilityTimeoutSeconds: 6,
+        verifierDeadlineMs: 1500,
+        claimLeaseMs: 2000,
+        processorDeadlineMs: 3000,
+        processingLeaseMs: 3500,
+        visibilityTimeoutSeconds: 4,
         batchSize: 5,
-        pollers: 3,
-        secretTtlMs: 2000,
+        pollers: 4,
+        secretTtlMs: 5000,
         retryBaseMs: 50,
-        retryCapMs: 1000,
+        retryCapMs: 800,
         retryMaxAttempts: 40,
       },
       drainTimeoutMs: 60_000,
@@ -45,7 +45,13 @@ describe('local stack under injected faults', () => {
   });
 
   it('loses no event: every eventId ends PROCESSED, the queue and the DLQ end empty', () => {
-    expect(report.final).toMatchObject({ lost: 0, processed: EVENTS, queueDepth: 0, parkedRows: 0, unexpectedRows: 0 });
+    expect(report.final).toMatchObject({
+      lost: 0,
+      processed: EVENTS,
+      queueDepth: 0,
+      parkedRows: 0,
+      unexpectedRows: 0,
+    });
     expect(report.dlq.depthAfter).toBe(0);
     expect(report.fpt.chainsGaveUp).toBe(0);
   });
@@ -60,7 +66,9 @@ describe('local stack under injected faults', () => {
   it('ends every fault as a retry or in the DLQ: no 2xx without the event queued, no message dropped early', () => {
     expect(report.verifierFaulted.answered2xxUnexplained).toBe(0);
     expect(report.verifierFaulted.total).toBe(
-      report.verifierFaulted.answeredNon2xx + report.verifierFaulted.noAnswer + report.verifierFaulted.answered2xxAbsorbed,
+      report.verifierFaulted.answeredNon2xx +
+        report.verifierFaulted.noAnswer +
+        report.verifierFaulted.answered2xxAbsorbed,
     );
     expect(report.processor.deletedBeforeProcessed).toBe(0);
   });
@@ -71,14 +79,16 @@ describe('local stack under injected faults', () => {
     expect(report.dlq.redriven).toBeGreaterThanOrEqual(report.persistentFailureEvents);
   });
 
-  it('actually injected every kind of fault at the main steps, and duplicates', () => {
+  it('actually injected every kind of fault at the main steps, faults at every other step, and duplicates', () => {
     expect(report.duplicateDeliveries).toBeGreaterThan(EVENTS * 0.2);
     for (const step of ['claim', 'send', 'markEnqueued', 'startProcessing', 'finishProcessed']) {
-      for (const kind of FAULT_KINDS) expect({ step, kind, count: report.faults[step]?.[kind] ?? 0 }).toMatchObject({ count: expect.any(Number) });
-      expect(Object.keys(report.faults[step] ?? {}).sort()).toEqual([...FAULT_KINDS].sort());
+      expect({ step, kinds: Object.keys(report.faults[step] ?? {}).sort() }).toEqual({
+        step,
+        kinds: [...FAULT_KINDS].sort(),
+      });
     }
     for (const step of ['secret', 'handler', 'getHighWaterMark', 'advanceHighWaterMark', 'deleteMessages']) {
-      expect(report.faults[step]).toBeDefined();
+      expect({ step, faulted: report.faults[step] !== undefined }).toEqual({ step, faulted: true });
     }
     expect(report.verifierFaulted.noAnswer).toBeGreaterThan(0);
     expect(report.processor.invocationsLost).toBeGreaterThan(0);

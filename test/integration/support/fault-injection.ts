@@ -50,7 +50,11 @@ import type { FptEnvelope } from '../../../lambda/shared/fpt-events';
 import { EventLedger } from '../../../lambda/shared/ledger';
 import { EVENT_STATUS, MESSAGE_ATTRIBUTES } from '../../../lambda/shared/ledger-schema';
 import { METRICS_NAMESPACE } from '../../../lambda/shared/observability';
-import { createVerifierHandler, sqsEnqueue, type VerifierHandler } from '../../../lambda/verifier/create-handler';
+import {
+  createVerifierHandler,
+  sqsEnqueue,
+  type VerifierHandler,
+} from '../../../lambda/verifier/create-handler';
 import { SecretStore } from '../../../lambda/verifier/secret-store';
 import { localClientConfig } from '../../../local/aws';
 import { createLambdaContext } from '../../../local/lambda-context';
@@ -113,6 +117,13 @@ export interface FaultInjectionOptions {
   readonly onProgress?: (line: string) => void;
   /** Upper bound of the drain waits, so the run always ends. */
   readonly drainTimeoutMs: number;
+  /**
+   * Work-queue depth above which the senders start no new delivery until it falls again (retries
+   * continue). The emulator serves one call at a time and its SQS slows down as a queue grows, so an
+   * unbounded backlog turns the run into a test of moto; AWS would scale the processor out instead.
+   * @default - no limit
+   */
+  readonly maxBacklog?: number;
 }
 
 export const VERIFIER_STEPS = ['secret', 'claim', 'send', 'markEnqueued', 'release'] as const;
@@ -120,8 +131,8 @@ export const PROCESSOR_STEPS = [
   'startProcessing',
   'getHighWaterMark',
   'handler',
-  'advanceHighWaterMark',
   'finishProcessed',
+  'advanceHighWaterMark',
   'finishFailed',
   'deleteMessages',
 ] as const;
@@ -159,8 +170,10 @@ const KINDS_BY_STEP: Record<Step, readonly FaultKind[]> = {
  * (docs/architecture.md, last row of the crash table). The redelivered message runs the handler again.
  */
 export function isWindowFault(step: Step, kind: FaultKind): boolean {
-  if (step === 'advanceHighWaterMark') return true;
-  if (step === 'finishProcessed') return kind === 'error' || kind === 'crash-before' || kind === 'timeout-before';
+  // The processor writes PROCESSED right after the handler and only then advances the ordering guard
+  // (best effort), so advanceHighWaterMark is outside the window.
+  if (step === 'finishProcessed')
+    return kind === 'error' || kind === 'crash-before' || kind === 'timeout-before';
   if (step === 'handler') return kind === 'crash-after';
   return false;
 }
@@ -233,7 +246,14 @@ export interface FaultInjectionReport {
     readonly queueDepth: number;
   };
   readonly emulatorCalls: number;
-  readonly durationsMs: { readonly deliveries: number; readonly drain: number; readonly redrive: number; readonly total: number };
+  /** Time the senders spent waiting for the work queue to fall under `maxBacklog`. */
+  readonly backpressureMs: number;
+  readonly durationsMs: {
+    readonly deliveries: number;
+    readonly drain: number;
+    readonly redrive: number;
+    readonly total: number;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -313,12 +333,19 @@ function prng(seed: number): () => number {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-const valueOf = (v: unknown): string | undefined =>
-  typeof v === 'string' ? v : typeof (v as { S?: unknown } | undefined)?.S === 'string' ? (v as { S: string }).S : undefined;
+const attributeText = (v: unknown): string | undefined =>
+  typeof v === 'string'
+    ? v
+    : typeof (v as { S?: unknown } | undefined)?.S === 'string'
+      ? (v as { S: string }).S
+      : undefined;
 
 /** Which protocol step an SDK call is, from its command name and input (marshalled or not). */
-function classify(commandName: string, input: Record<string, unknown>): { step: Step | undefined; key?: string } {
-  const key = valueOf((input.Key as Record<string, unknown> | undefined)?.pk);
+function classify(
+  commandName: string,
+  input: Record<string, unknown>,
+): { step: Step | undefined; key?: string } {
+  const key = attributeText((input.Key as Record<string, unknown> | undefined)?.pk);
   const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
   switch (commandName) {
     case 'GetSecretValueCommand':
@@ -328,7 +355,7 @@ function classify(commandName: string, input: Record<string, unknown>): { step: 
     case 'DeleteMessageBatchCommand':
       return { step: 'deleteMessages' };
     case 'PutItemCommand': {
-      const pk = valueOf((input.Item as Record<string, unknown> | undefined)?.pk);
+      const pk = attributeText((input.Item as Record<string, unknown> | undefined)?.pk);
       return pk?.startsWith('parked#') ? { step: undefined } : { step: 'claim', ...(pk ? { key: pk } : {}) };
     }
     case 'DeleteItemCommand':
@@ -337,9 +364,14 @@ function classify(commandName: string, input: Record<string, unknown>): { step: 
       const base = key ? { key } : {};
       if (':enqueued' in values) return { step: 'markEnqueued', ...base };
       if (':processing' in values) return { step: 'startProcessing', ...base };
-      if (String(input.UpdateExpression ?? '').includes('#hwm')) return { step: 'advanceHighWaterMark', ...base };
+      if (String(input.UpdateExpression ?? '').includes('#hwm'))
+        return { step: 'advanceHighWaterMark', ...base };
       if (String(input.ConditionExpression ?? '').includes('#processingToken = :token')) {
-        return { step: valueOf(values[':status']) === EVENT_STATUS.processed ? 'finishProcessed' : 'finishFailed', ...base };
+        return {
+          step:
+            attributeText(values[':status']) === EVENT_STATUS.processed ? 'finishProcessed' : 'finishFailed',
+          ...base,
+        };
       }
       return { step: undefined };
     }
@@ -350,13 +382,15 @@ function classify(commandName: string, input: Record<string, unknown>): { step: 
   }
 }
 
-const isConditionFailure = (error: unknown) => (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+const isConditionFailure = (error: unknown) =>
+  (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 
 class FaultInjector {
   readonly counts: Record<string, Record<string, number>> = {};
   total = 0;
   windowInjected = 0;
   private readonly nextKind = new Map<Step, number>();
+  private readonly calls = new Map<Step, number>();
 
   constructor(
     private readonly random: () => number,
@@ -369,7 +403,13 @@ class FaultInjector {
    * kind of every step is exercised as soon as the step has had as many faults as it has kinds.
    */
   pick(step: Step): FaultKind | undefined {
-    if (this.random() >= this.rate) return undefined;
+    const calls = (this.calls.get(step) ?? 0) + 1;
+    this.calls.set(step, calls);
+    // Every 20 calls a step may owe a fault: until each of its kinds has been injected once, a step
+    // gets at least one fault per 20 calls, so short runs still cover every kind of every busy step.
+    const covered = Object.keys(this.counts[step] ?? {}).length;
+    const overdue = this.rate > 0 && covered < KINDS_BY_STEP[step].length && calls >= 20 * (covered + 1);
+    if (!overdue && this.random() >= this.rate) return undefined;
     const kinds = KINDS_BY_STEP[step].filter((kind) => this.windowFaults || !isWindowFault(step, kind));
     if (kinds.length === 0) return undefined;
     const index = this.nextKind.get(step) ?? Math.floor(this.random() * kinds.length);
@@ -398,7 +438,9 @@ const CATALOG_DATA: Array<[string, (contactId: number) => Record<string, unknown
 ];
 
 function makeBody(eventId: string, random: () => number): string {
-  const [eventType, data] = CATALOG_DATA[Math.floor(random() * CATALOG_DATA.length)] as (typeof CATALOG_DATA)[number];
+  const [eventType, data] = CATALOG_DATA[
+    Math.floor(random() * CATALOG_DATA.length)
+  ] as (typeof CATALOG_DATA)[number];
   return JSON.stringify({
     eventId,
     eventType,
@@ -447,16 +489,23 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
     DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 
   /** The middleware that injects faults into every call an invocation makes. */
-  const injectFaults = (commandName: string, input: Record<string, unknown>, next: () => Promise<unknown>) => {
-    emulatorCalls++;
+  const injectFaults = (
+    commandName: string,
+    input: Record<string, unknown>,
+    next: () => Promise<unknown>,
+  ) => {
     const invocation = als.getStore();
     const { step, key } = classify(commandName, input);
-    if (invocation === undefined) return next();
+    if (invocation === undefined) {
+      emulatorCalls++;
+      return next();
+    }
     if (invocation.dead) return Promise.reject(new Crash('refused: the invocation is gone'));
     const run = async () => {
       const kind = step === undefined ? undefined : injector.pick(step);
       if (kind !== undefined && step !== undefined) invocation.faults.push({ step, kind });
-      if (kind === 'error') throw Object.assign(new Error(`injected: ${step} failed`), { name: 'ServiceUnavailable' });
+      if (kind === 'error')
+        throw Object.assign(new Error(`injected: ${step} failed`), { name: 'ServiceUnavailable' });
       if (kind === 'crash-before') kill(invocation);
       if (kind === 'timeout-before') {
         await invocation.deadlineReached;
@@ -464,9 +513,17 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
       }
       let out: unknown;
       try {
+        emulatorCalls++;
         out = await next();
       } catch (error) {
-        if (step === 'finishProcessed' && isConditionFailure(error) && key !== undefined) {
+        // Another invocation holds the lease while this one is alive: the lease was too short. (A late
+        // answer to an invocation already gone is the window: its PROCESSED write never happened.)
+        if (
+          step === 'finishProcessed' &&
+          isConditionFailure(error) &&
+          key !== undefined &&
+          !invocation.dead
+        ) {
           leaseLost.add(key);
           invocation.inWindow.delete(key);
         }
@@ -481,7 +538,8 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
         if (eventId !== undefined) copies.set(eventId, (copies.get(eventId) ?? 0) + 1);
       }
       if (invocation.dead) throw new Crash('answer lost: the invocation is gone');
-      if (kind === 'lost-response') throw Object.assign(new Error(`injected: ${step} response lost`), { name: 'TimeoutError' });
+      if (kind === 'lost-response')
+        throw Object.assign(new Error(`injected: ${step} response lost`), { name: 'TimeoutError' });
       if (kind === 'crash-after') kill(invocation);
       if (kind === 'timeout-after') {
         await invocation.deadlineReached;
@@ -496,7 +554,9 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
     client.middlewareStack.add(
       (next: (args: { input: unknown }) => Promise<unknown>, context: { commandName?: string }) =>
         (args: { input: unknown }) =>
-          injectFaults(context.commandName ?? '', (args.input ?? {}) as Record<string, unknown>, () => next(args)),
+          injectFaults(context.commandName ?? '', (args.input ?? {}) as Record<string, unknown>, () =>
+            next(args),
+          ),
       { step: 'initialize', name: 'faultInjection', priority: 'high' },
     );
     return client;
@@ -510,7 +570,10 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
   pollerSqs.middlewareStack.add(
     (next, context) => async (args) => {
       emulatorCalls++;
-      if (context.commandName === 'DeleteMessageBatchCommand' && injector.pick('deleteMessages') !== undefined) {
+      if (
+        context.commandName === 'DeleteMessageBatchCommand' &&
+        injector.pick('deleteMessages') !== undefined
+      ) {
         throw Object.assign(new Error('injected: deleteMessages failed'), { name: 'ServiceUnavailable' });
       }
       return next(args);
@@ -519,7 +582,15 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
   );
   const sqs = new SQSClient(clientConfig);
   const documents = documentClient(new DynamoDBClient(clientConfig));
-  const clients = [verifierDocuments, verifierSqs, verifierSecrets, processorDocuments, pollerSqs, sqs, documents];
+  const clients = [
+    verifierDocuments,
+    verifierSqs,
+    verifierSecrets,
+    processorDocuments,
+    pollerSqs,
+    sqs,
+    documents,
+  ];
 
   // ----- The verifier: a pool of "containers", each with its own secret cache, replaced after a crash.
   const verifierLedger = new EventLedger({
@@ -549,7 +620,13 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
   };
 
   const fptOutcomes: Record<string, number> = {};
-  const verifierFaulted = { total: 0, answeredNon2xx: 0, noAnswer: 0, answered2xxAbsorbed: 0, answered2xxUnexplained: 0 };
+  const verifierFaulted = {
+    total: 0,
+    answeredNon2xx: 0,
+    noAnswer: 0,
+    answered2xxAbsorbed: 0,
+    answered2xxUnexplained: 0,
+  };
   let verifierNaturalTimeouts = 0;
 
   /** One HTTP attempt by FPT: API Gateway's event, one verifier invocation, FPT's view of the answer. */
@@ -558,7 +635,14 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
     const event = buildHttpApiEvent({
       method: 'POST',
       url: '/webhooks/default',
-      rawHeaders: ['content-type', 'application/json', 'x-fpt-signature', header, 'user-agent', 'FPT-Webhooks/1.1'],
+      rawHeaders: [
+        'content-type',
+        'application/json',
+        'x-fpt-signature',
+        header,
+        'user-agent',
+        'FPT-Webhooks/1.1',
+      ],
       httpVersion: '1.1',
       sourceIp: '127.0.0.1',
       body: Buffer.from(body, 'utf8'),
@@ -588,7 +672,10 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
       const timedOut = invocation.deadReason === 'timeout' || result.kind === 'timeout';
       if (timedOut && !invocation.faults.some((f) => f.kind.startsWith('timeout'))) verifierNaturalTimeouts++;
       if (faulted) verifierFaulted.noAnswer++;
-      return { status: timedOut ? 504 : 502, outcome: timedOut ? 'no answer (timeout)' : 'no answer (crash)' };
+      return {
+        status: timedOut ? 504 : 502,
+        outcome: timedOut ? 'no answer (timeout)' : 'no answer (crash)',
+      };
     }
     idleContainers.push(container);
     const status = result.value.statusCode ?? 200;
@@ -640,7 +727,14 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
     ]),
   ) as unknown as EventHandlers;
 
-  const processorStats = { invocations: 0, invocationsLost: 0, recordsReceived: 0, recordsFailed: 0, deletedBeforeProcessed: 0, naturalTimeouts: 0 };
+  const processorStats = {
+    invocations: 0,
+    invocationsLost: 0,
+    recordsReceived: 0,
+    recordsFailed: 0,
+    deletedBeforeProcessed: 0,
+    naturalTimeouts: 0,
+  };
   let invocationsInFlight = 0;
   const processorFor = () => {
     const processor = createProcessorHandler({
@@ -651,7 +745,10 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
       handlers: countingHandlers,
       defaultHandler: counting(defaultHandler),
     });
-    return async (event: Parameters<typeof processor>[0], context: Parameters<typeof processor>[1]): Promise<SQSBatchResponse> => {
+    return async (
+      event: Parameters<typeof processor>[0],
+      context: Parameters<typeof processor>[1],
+    ): Promise<SQSBatchResponse> => {
       processorStats.invocations++;
       invocationsInFlight++;
       const invocation = newInvocation('processor', timing.processorDeadlineMs);
@@ -669,10 +766,15 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
         for (const eventId of invocation.inWindow) windowHits.add(eventId);
         if (invocation.dead || result.kind !== 'answered') {
           processorStats.invocationsLost++;
-          if ((invocation.deadReason === 'timeout' || result.kind === 'timeout') && !invocation.faults.some((f) => f.kind.startsWith('timeout'))) {
+          if (
+            (invocation.deadReason === 'timeout' || result.kind === 'timeout') &&
+            !invocation.faults.some((f) => f.kind.startsWith('timeout'))
+          ) {
             processorStats.naturalTimeouts++;
           }
-          throw new Error(`invocation lost (${invocation.deadReason ?? 'error'}); the whole batch returns to the queue`);
+          throw new Error(
+            `invocation lost (${invocation.deadReason ?? 'error'}); the whole batch returns to the queue`,
+          );
         }
         return result.value;
       } finally {
@@ -692,11 +794,15 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
     if (deleted.length === 0) return;
     const out = await documents.send(
       new BatchGetCommand({
-        RequestItems: { [stack.tableName]: { Keys: [...new Set(deleted)].map((pk) => ({ pk })), ConsistentRead: true } },
+        RequestItems: {
+          [stack.tableName]: { Keys: [...new Set(deleted)].map((pk) => ({ pk })), ConsistentRead: true },
+        },
       }),
     );
     const processed = new Set(
-      (out.Responses?.[stack.tableName] ?? []).filter((row) => row.status === EVENT_STATUS.processed).map((row) => row.pk as string),
+      (out.Responses?.[stack.tableName] ?? [])
+        .filter((row) => row.status === EVENT_STATUS.processed)
+        .map((row) => row.pk as string),
     );
     for (const id of new Set(deleted)) if (!processed.has(id)) processorStats.deletedBeforeProcessed++;
   };
@@ -738,12 +844,36 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
     }
   }
 
+  const queueDepth = async (queueUrl: string): Promise<number> => {
+    const names = [
+      'ApproximateNumberOfMessages',
+      'ApproximateNumberOfMessagesNotVisible',
+      'ApproximateNumberOfMessagesDelayed',
+    ] as QueueAttributeName[];
+    const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: names }));
+    return names.reduce((sum, name) => sum + Number(out.Attributes?.[name] ?? 0), 0);
+  };
+  // Backpressure: a monitor reads the work queue's depth every second.
+  let paused = false;
+  let backpressureMs = 0;
+  let monitoring = options.maxBacklog !== undefined;
+  const monitor = (async () => {
+    while (monitoring) {
+      const depth = await queueDepth(stack.queueUrl).catch(() => 0);
+      paused = depth > (options.maxBacklog ?? Number.POSITIVE_INFINITY);
+      await sleep(1000);
+    }
+  })();
+
   let attempts = 0;
   let chainsSucceeded = 0;
   let chainsGaveUp = 0;
   let maxAttemptsForOneDelivery = 0;
   const deliver = async (eventId: string) => {
     const body = bodies.get(eventId) as string;
+    const waitStart = Date.now();
+    while (paused) await sleep(200);
+    backpressureMs += Date.now() - waitStart;
     for (let n = 1; n <= timing.retryMaxAttempts; n++) {
       attempts++;
       const { status, outcome } = await attempt(body);
@@ -760,16 +890,13 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
     maxAttemptsForOneDelivery = Math.max(maxAttemptsForOneDelivery, timing.retryMaxAttempts);
   };
 
-  const queueDepth = async (queueUrl: string): Promise<number> => {
-    const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as QueueAttributeName[];
-    const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: names }));
-    return names.reduce((sum, name) => sum + Number(out.Attributes?.[name] ?? 0), 0);
-  };
-
   let maxDlqDepth = 0;
   const reporter = setInterval(() => {
     void (async () => {
-      const [main, dlq] = await Promise.all([queueDepth(stack.queueUrl), queueDepth(stack.deadLetterQueueUrl)]).catch(() => [-1, -1]);
+      const [main, dlq] = await Promise.all([
+        queueDepth(stack.queueUrl),
+        queueDepth(stack.deadLetterQueueUrl),
+      ]).catch(() => [-1, -1]);
       maxDlqDepth = Math.max(maxDlqDepth, dlq ?? 0);
       progress(
         `[${Math.round((Date.now() - started) / 1000)} s] attempts ${attempts}, deliveries done ${chainsSucceeded + chainsGaveUp}/${deliveries.length}, ` +
@@ -839,7 +966,12 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
               MessageAttributes: message.MessageAttributes,
             }),
           );
-          await sqs.send(new DeleteMessageCommand({ QueueUrl: stack.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle ?? '' }));
+          await sqs.send(
+            new DeleteMessageCommand({
+              QueueUrl: stack.deadLetterQueueUrl,
+              ReceiptHandle: message.ReceiptHandle ?? '',
+            }),
+          );
           redriven++;
         }
       }
@@ -848,6 +980,8 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
     redriveMs = Date.now() - redriveStart;
   } finally {
     clearInterval(reporter);
+    monitoring = false;
+    await monitor;
     await Promise.all(pollers.map((p) => p.stop()));
   }
 
@@ -859,7 +993,11 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
   const expected = new Set(eventIds);
   do {
     const out = await documents.send(
-      new ScanCommand({ TableName: stack.tableName, ConsistentRead: true, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
+      new ScanCommand({
+        TableName: stack.tableName,
+        ConsistentRead: true,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
     );
     for (const item of out.Items ?? []) {
       const pk = String(item.pk);
@@ -928,7 +1066,13 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
       queueDepth: finalQueueDepth,
     },
     emulatorCalls,
-    durationsMs: { deliveries: deliveriesMs, drain: drainMs, redrive: redriveMs, total: Date.now() - started },
+    backpressureMs,
+    durationsMs: {
+      deliveries: deliveriesMs,
+      drain: drainMs,
+      redrive: redriveMs,
+      total: Date.now() - started,
+    },
     verifierContainers: containersCreated,
   };
 }

@@ -54,9 +54,9 @@ export const badV1 = (): fc.Arbitrary<string> =>
   fc.oneof(
     hex64().map((h) => h.slice(0, 63)),
     hex64().map((h) => `${h}0`),
-    fc.tuple(hex64(), fc.nat({ max: 63 }), fc.constantFrom('g', 'z', '-', '\u00e9', '\u0660')).map(
-      ([h, i, c]) => `${h.slice(0, i)}${c}${h.slice(i + 1)}`,
-    ),
+    fc
+      .tuple(hex64(), fc.nat({ max: 63 }), fc.constantFrom('g', 'z', '-', '\u00e9', '\u0660'))
+      .map(([h, i, c]) => `${h.slice(0, i)}${c}${h.slice(i + 1)}`),
     fc.constant(''),
   );
 
@@ -120,7 +120,11 @@ export const eventType = (): fc.Arbitrary<string> => {
 export const isoUtc = (): fc.Arbitrary<string> =>
   fc
     .tuple(
-      fc.date({ min: new Date('1000-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }),
+      fc.date({
+        min: new Date('1000-01-01T00:00:00.000Z'),
+        max: new Date('9999-12-31T23:59:59.999Z'),
+        noInvalidDate: true,
+      }),
       fc.nat({ max: 9 }),
       fc.string({ unit: fc.constantFrom(...HEX.slice(0, 10)), minLength: 9, maxLength: 9 }),
     )
@@ -158,7 +162,9 @@ export const validEnvelope = (): fc.Arbitrary<EnvelopeValue> =>
       apiVersion: fc.oneof(fc.constant('v1'), fc.string({ minLength: 1, maxLength: 5 })),
       data: dataObject(),
       extras: fc.dictionary(
-        fc.string({ minLength: 1, maxLength: 6 }).filter((k) => !ENVELOPE_FIELDS.includes(k) && k !== '__proto__'),
+        fc
+          .string({ minLength: 1, maxLength: 6 })
+          .filter((k) => !ENVELOPE_FIELDS.includes(k) && k !== '__proto__'),
         fc.jsonValue({ maxDepth: 1 }),
         { maxKeys: 2 },
       ),
@@ -186,7 +192,10 @@ export const serialisation = (): fc.Arbitrary<(value: unknown) => string> =>
     (value: unknown) => JSON.stringify(value, null, '\t').replaceAll('\n', '\r\n'),
     (value: unknown) => ` \n${JSON.stringify(value)}\n\t `,
     (value: unknown) =>
-      JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+      JSON.stringify(value).replace(
+        /[\u007f-\uffff]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      ),
   );
 
 /**

@@ -26,8 +26,12 @@ const INVALID: Record<string, fc.Arbitrary<unknown>> = {
   eventId: fc.oneof(
     eventIdHex().map((id) => id.slice(1)),
     eventIdHex().map((id) => `${id}0`),
-    eventIdHex().map((id) => `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 31)}`),
-    fc.tuple(eventIdHex(), fc.nat({ max: 31 }), fc.constantFrom('g', 'G', ' ', '\u0660', '\uff10', '\u00e9'))
+    eventIdHex().map(
+      (id) =>
+        `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 31)}`,
+    ),
+    fc
+      .tuple(eventIdHex(), fc.nat({ max: 31 }), fc.constantFrom('g', 'G', ' ', '\u0660', '\uff10', '\u00e9'))
       .map(([id, i, c]) => `${id.slice(0, i)}${c}${id.slice(i + 1)}`),
     eventIdHex().map((id) => `${id}\n`),
     eventIdHex().map((id) => ` ${id}`),
@@ -156,7 +160,10 @@ describe('validateEnvelope (properties)', () => {
 
   it('either returns an envelope that meets every rule or throws EnvelopeValidationError, for any value', () => {
     const nearlyValid = fc
-      .tuple(validEnvelope(), fc.dictionary(fc.constantFrom(...ENVELOPE_FIELDS), fc.anything(), { maxKeys: 3 }))
+      .tuple(
+        validEnvelope(),
+        fc.dictionary(fc.constantFrom(...ENVELOPE_FIELDS), fc.anything(), { maxKeys: 3 }),
+      )
       .map(([envelope, overrides]) => ({ ...envelope, ...overrides }));
     fc.assert(
       fc.property(fc.oneof(fc.anything(), nearlyValid), (value) => {
@@ -175,7 +182,9 @@ describe('validateEnvelope (properties)', () => {
         expect(Number.isSafeInteger(result.locationId) && result.locationId >= 0).toBe(true);
         expect(Number.isSafeInteger(result.organizationId) && result.organizationId >= 0).toBe(true);
         expect(typeof result.apiVersion === 'string' && result.apiVersion.length > 0).toBe(true);
-        expect(typeof result.data === 'object' && result.data !== null && !Array.isArray(result.data)).toBe(true);
+        expect(typeof result.data === 'object' && result.data !== null && !Array.isArray(result.data)).toBe(
+          true,
+        );
       }),
       { numRuns: runs(2000) },
     );
@@ -229,7 +238,10 @@ describe('parseEnvelope (properties)', () => {
   it('keeps the last of duplicate keys, as JSON.parse does everywhere downstream (the processor too)', () => {
     fc.assert(
       fc.property(fc.array(fc.mixedCase(eventIdHex()), { minLength: 2, maxLength: 4 }), (ids) => {
-        const body = `{${ids.slice(0, -1).map((id) => `"eventId":"${id}",`).join('')}${rest(ids.at(-1) as string)}}`;
+        const body = `{${ids
+          .slice(0, -1)
+          .map((id) => `"eventId":"${id}",`)
+          .join('')}${rest(ids.at(-1) as string)}}`;
         const envelope = parseEnvelope(Buffer.from(body));
         expect(envelope.eventId).toBe((ids.at(-1) as string).toLowerCase());
         expect((JSON.parse(body) as { eventId: string }).eventId.toLowerCase()).toBe(envelope.eventId);
@@ -259,22 +271,36 @@ describe('parseEnvelope (properties)', () => {
       fc.bigInt({ min: 1n, max: 10n ** 20n }).map((n) => `-${n}`),
     );
     fc.assert(
-      fc.property(eventIdHex(), unsafe, fc.constantFrom('locationId', 'organizationId'), (id, literal, field) => {
-        const body = rest(id).replace(`"${field}":${field === 'locationId' ? 1 : 0}`, `"${field}":${literal}`);
-        const problems = (() => {
-          try {
-            parseEnvelope(Buffer.from(`{${body}}`));
-            return [];
-          } catch (error) {
-            return (error as EnvelopeValidationError).problems;
-          }
-        })();
-        expect(problems).toEqual([`${field} must be an integer >= 0`]);
-      }),
+      fc.property(
+        eventIdHex(),
+        unsafe,
+        fc.constantFrom('locationId', 'organizationId'),
+        (id, literal, field) => {
+          const body = rest(id).replace(
+            `"${field}":${field === 'locationId' ? 1 : 0}`,
+            `"${field}":${literal}`,
+          );
+          const problems = (() => {
+            try {
+              parseEnvelope(Buffer.from(`{${body}}`));
+              return [];
+            } catch (error) {
+              return (error as EnvelopeValidationError).problems;
+            }
+          })();
+          expect(problems).toEqual([`${field} must be an integer >= 0`]);
+        },
+      ),
       { numRuns: runs(300) },
     );
     for (const literal of ['-0', '1.0', '0e0', '1E0']) {
-      expect(() => parseEnvelope(Buffer.from(`{${rest('9f1c7e2a8c4d4b1b9e3f5a6d7c8b9a0e').replace('"locationId":1', `"locationId":${literal}`)}}`))).not.toThrow();
+      expect(() =>
+        parseEnvelope(
+          Buffer.from(
+            `{${rest('9f1c7e2a8c4d4b1b9e3f5a6d7c8b9a0e').replace('"locationId":1', `"locationId":${literal}`)}}`,
+          ),
+        ),
+      ).not.toThrow();
     }
   });
 
@@ -283,7 +309,9 @@ describe('parseEnvelope (properties)', () => {
       fc.property(
         fc.oneof(
           fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
-          validEnvelope().map((e) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(e))])),
+          validEnvelope().map((e) =>
+            Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(e))]),
+          ),
           validEnvelope().map((e) => Buffer.from(JSON.stringify(e), 'utf16le')),
           validEnvelope().map((e) => Buffer.from(JSON.stringify(e)).subarray(0, -1)),
         ),
@@ -299,4 +327,3 @@ describe('parseEnvelope (properties)', () => {
     );
   });
 });
-

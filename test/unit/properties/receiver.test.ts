@@ -19,9 +19,9 @@ import {
   hmacHex,
   ignorableItem,
   padding,
+  runs,
   serialisation,
   validEnvelope,
-  runs,
 } from './arbitraries';
 
 /**
@@ -148,7 +148,11 @@ interface World {
   current: number;
 }
 
-function createWorld(options: { faults?: ReadonlyArray<readonly unknown[]>; nowMs: number; logger?: Logger }): World {
+function createWorld(options: {
+  faults?: ReadonlyArray<readonly unknown[]>;
+  nowMs: number;
+  logger?: Logger;
+}): World {
   const ledger = new FakeLedger();
   const faults = options.faults ?? [];
   let faultIndex = 0;
@@ -201,7 +205,8 @@ function createWorld(options: { faults?: ReadonlyArray<readonly unknown[]>; nowM
         world.secretGets.push(stage);
         maybeFail();
         const subscription = SUBSCRIPTION_BY_SECRET_ID.get(secretId);
-        if (stage === 'AWSPREVIOUS' || subscription === undefined) return { value: undefined, createdAtMs: undefined };
+        if (stage === 'AWSPREVIOUS' || subscription === undefined)
+          return { value: undefined, createdAtMs: undefined };
         return { value: SECRETS[subscription], createdAtMs: 0 };
       },
       tryInvalidate: () => true,
@@ -243,7 +248,18 @@ const bodyBytes = (): fc.Arbitrary<Buffer> =>
       ),
     // Numbers JavaScript cannot hold exactly, or at all.
     fc
-      .tuple(eventIdHex(), fc.constantFrom('1e400', '-1e400', '9007199254740993', '1.5', '1e2', '-0', '123456789012345678901234567890'))
+      .tuple(
+        eventIdHex(),
+        fc.constantFrom(
+          '1e400',
+          '-1e400',
+          '9007199254740993',
+          '1.5',
+          '1e2',
+          '-0',
+          '123456789012345678901234567890',
+        ),
+      )
       .map(([id, n]) =>
         Buffer.from(
           `{"eventId":"${id}","eventType":"contact.created","eventTimestamp":"2026-06-10T23:45:00Z","locationId":${n},` +
@@ -260,7 +276,9 @@ function envelopeBody(): fc.Arbitrary<Buffer> {
   return fc
     .tuple(validEnvelope(), serialisation(), fc.string({ maxLength: 10 }))
     .map(([envelope, serialise, note]) =>
-      Buffer.from(serialise({ ...envelope, data: { ...envelope.data, email: `${PII}-${note}@example.com` } })),
+      Buffer.from(
+        serialise({ ...envelope, data: { ...envelope.data, email: `${PII}-${note}@example.com` } }),
+      ),
     );
 }
 
@@ -363,7 +381,8 @@ function materialiseTampered(recipe: TamperedRecipe, nowMs: number): IncomingDel
   switch (tampering) {
     case 'body-changed': {
       const bytes = Buffer.concat([base.body, Buffer.from(' ')]);
-      if (base.body.length > 0) bytes[amount % base.body.length] = (bytes[amount % base.body.length] as number) ^ 0x01;
+      if (base.body.length > 0)
+        bytes[amount % base.body.length] = (bytes[amount % base.body.length] as number) ^ 0x01;
       return withBody(base.body.length > 0 ? bytes.subarray(0, base.body.length) : bytes);
     }
     case 'stale':
@@ -372,14 +391,22 @@ function materialiseTampered(recipe: TamperedRecipe, nowMs: number): IncomingDel
       return materialiseAuthentic({ ...base, skewS: TOLERANCE_S + 1 + (amount % 100_000) }, nowMs);
     case 'other-subscription-secret': {
       const other = base.subscription === 'default' ? 'billing' : 'default';
-      return { ...good, headers: { ...good.headers, [base.headerName]: signedHeader(base, nowMs, SECRETS[other] as string) } };
+      return {
+        ...good,
+        headers: { ...good.headers, [base.headerName]: signedHeader(base, nowMs, SECRETS[other] as string) },
+      };
     }
     case 't-changed':
       return {
         ...good,
         headers: {
           ...good.headers,
-          [base.headerName]: signedHeader(base, nowMs, SECRETS[base.subscription] as string, (amount % 30) + 1),
+          [base.headerName]: signedHeader(
+            base,
+            nowMs,
+            SECRETS[base.subscription] as string,
+            (amount % 30) + 1,
+          ),
         },
       };
     case 'no-header':
@@ -387,7 +414,10 @@ function materialiseTampered(recipe: TamperedRecipe, nowMs: number): IncomingDel
     case 'header-renamed':
       return {
         ...good,
-        headers: { 'content-type': 'application/json', [amount % 2 === 0 ? 'x-fpt-signature-v2' : 'fpt-signature']: headerValue },
+        headers: {
+          'content-type': 'application/json',
+          [amount % 2 === 0 ? 'x-fpt-signature-v2' : 'fpt-signature']: headerValue,
+        },
       };
     case 'v1-truncated':
       return {
@@ -398,11 +428,19 @@ function materialiseTampered(recipe: TamperedRecipe, nowMs: number): IncomingDel
         },
       };
     case 'unknown-subscription':
-      return { ...good, subscription: ['nope', 'DEFAULT', 'default ', '__proto__', 'défault', 'constructor'][amount % 6] as string };
+      return {
+        ...good,
+        subscription: ['nope', 'DEFAULT', 'default ', '__proto__', 'défault', 'constructor'][
+          amount % 6
+        ] as string,
+      };
     case 'no-subscription':
       return { ...good, subscription: undefined };
     case 'oversize': {
-      const big = Buffer.concat([base.body, Buffer.alloc(MAX_BODY_BYTES - base.body.length + 1 + (amount % 1000), 0x20)]);
+      const big = Buffer.concat([
+        base.body,
+        Buffer.alloc(MAX_BODY_BYTES - base.body.length + 1 + (amount % 1000), 0x20),
+      ]);
       return materialiseAuthentic({ ...base, body: big }, nowMs);
     }
     case 'encoding-flipped':
@@ -429,12 +467,19 @@ const arbitraryRecipe = (): fc.Arbitrary<ArbitraryRecipe> => {
   );
   return fc
     .record({
-      subscription: fc.option(fc.oneof(fc.constantFrom('default', 'billing'), fc.string({ unit: 'binary', maxLength: 20 })), {
-        nil: undefined,
-      }),
+      subscription: fc.option(
+        fc.oneof(fc.constantFrom('default', 'billing'), fc.string({ unit: 'binary', maxLength: 20 })),
+        {
+          nil: undefined,
+        },
+      ),
       headers: fc.dictionary(headerName, headerValue, { maxKeys: 4 }),
       body: fc.option(
-        fc.oneof(fc.string({ unit: 'binary', maxLength: 400 }), fc.base64String({ maxLength: 400 }), fc.json()),
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 400 }),
+          fc.base64String({ maxLength: 400 }),
+          fc.json(),
+        ),
         { nil: undefined },
       ),
       isBase64Encoded: fc.boolean(),
@@ -517,7 +562,11 @@ describe('createReceiver (properties)', () => {
           }
           // Unknown subscription, oversize, no fresh timestamp: no secret lookup and no HMAC at all.
           const known = delivery.subscription !== undefined && SECRET_IDS.has(delivery.subscription);
-          if (!known || decodedBody(delivery).length > MAX_BODY_BYTES || !hasFreshTimestamp(delivery, nowMs)) {
+          if (
+            !known ||
+            decodedBody(delivery).length > MAX_BODY_BYTES ||
+            !hasFreshTimestamp(delivery, nowMs)
+          ) {
             expect(world.secretGets).toEqual([]);
             expect(hmacs).toBe(0);
           }
@@ -561,7 +610,8 @@ describe('createReceiver (properties)', () => {
           expect(sent?.eventId).toBe(answer.eventId);
           expect(sent?.subscription).toBe(recipe.subscription);
           // The queued body is the signed body (exact bytes whenever the body is valid UTF-8).
-          if (isUtf8Text(recipe.body)) expect(Buffer.from(sent?.rawBody ?? '', 'utf8').equals(recipe.body)).toBe(true);
+          if (isUtf8Text(recipe.body))
+            expect(Buffer.from(sent?.rawBody ?? '', 'utf8').equals(recipe.body)).toBe(true);
           // The ledger key is the eventId the processor will read from the same bytes (last duplicate key wins).
           const parsed = JSON.parse(recipe.body.toString('utf8')) as { eventId: string };
           expect(answer.eventId).toBe(parsed.eventId.toLowerCase());
@@ -589,10 +639,16 @@ describe('createReceiver (properties)', () => {
       fc.asyncProperty(
         fc.array(authenticRecipe(envelopeBody()), { minLength: 1, maxLength: 3 }),
         fc.array(step, { minLength: 1, maxLength: 8 }),
-        fc.array(fc.oneof({ weight: 3, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: thrown().map((e) => [e]) }), {
-          minLength: 1,
-          maxLength: 40,
-        }),
+        fc.array(
+          fc.oneof(
+            { weight: 3, arbitrary: fc.constant([]) },
+            { weight: 1, arbitrary: thrown().map((e) => [e]) },
+          ),
+          {
+            minLength: 1,
+            maxLength: 40,
+          },
+        ),
         clock(),
         async (events, steps, faults, startMs) => {
           const world = createWorld({ nowMs: startMs, faults });
@@ -635,10 +691,13 @@ describe('createReceiver (properties)', () => {
       fc.asyncProperty(
         fc.scheduler(),
         authenticRecipe(envelopeBody()),
-        fc.array(fc.record({ skewS: fc.integer({ min: -TOLERANCE_S, max: TOLERANCE_S }), base64: fc.boolean() }), {
-          minLength: 2,
-          maxLength: 8,
-        }),
+        fc.array(
+          fc.record({ skewS: fc.integer({ min: -TOLERANCE_S, max: TOLERANCE_S }), base64: fc.boolean() }),
+          {
+            minLength: 2,
+            maxLength: 8,
+          },
+        ),
         clock(),
         async (s, recipe, variants, nowMs) => {
           const world = createWorld({ nowMs });
@@ -663,7 +722,8 @@ describe('createReceiver (properties)', () => {
             },
             secrets: {
               get: async (id, stage) => ({
-                value: stage === 'AWSCURRENT' ? SECRETS[SUBSCRIPTION_BY_SECRET_ID.get(id) as string] : undefined,
+                value:
+                  stage === 'AWSCURRENT' ? SECRETS[SUBSCRIPTION_BY_SECRET_ID.get(id) as string] : undefined,
                 createdAtMs: 0,
               }),
               tryInvalidate: () => false,
@@ -693,7 +753,13 @@ describe('createReceiver (properties)', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.oneof(authenticRecipe(), tamperedRecipe()), { minLength: 1, maxLength: 4 }),
-        fc.array(fc.oneof(fc.constant([]), thrown().map((e) => [e])), { minLength: 1, maxLength: 10 }),
+        fc.array(
+          fc.oneof(
+            fc.constant([]),
+            thrown().map((e) => [e]),
+          ),
+          { minLength: 1, maxLength: 10 },
+        ),
         clock(),
         async (recipes, faults, nowMs) => {
           const world = createWorld({ nowMs, faults });
@@ -723,7 +789,9 @@ describe('createVerifierHandler (properties)', () => {
           fc.record({ subscription: fc.option(fc.string(), { nil: undefined }) }, { requiredKeys: [] }),
           { nil: undefined },
         ),
-        headers: fc.option(fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ maxLength: 100 })), { nil: undefined }),
+        headers: fc.option(fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ maxLength: 100 })), {
+          nil: undefined,
+        }),
         body: fc.option(fc.string({ unit: 'binary', maxLength: 300 }), { nil: undefined }),
         isBase64Encoded: fc.option(fc.boolean(), { nil: undefined }),
       },
@@ -738,7 +806,10 @@ describe('createVerifierHandler (properties)', () => {
           maxBodyBytes: MAX_BODY_BYTES,
           previousSecretGraceMs: 0,
           ledger: world.ledger,
-          secrets: { get: async () => ({ value: SECRETS.default, createdAtMs: 0 }), tryInvalidate: () => false },
+          secrets: {
+            get: async () => ({ value: SECRETS.default, createdAtMs: 0 }),
+            tryInvalidate: () => false,
+          },
           enqueue: async () => 'msg',
           now: () => nowMs,
           logger: new Logger({ serviceName: 'prop', logLevel: 'SILENT' }),

@@ -52,7 +52,8 @@ class FakeSecretsManager {
     const stage = command.input.VersionStage ?? 'AWSCURRENT';
     this.fetches.push({ stage, atMs: this.clock.nowMs });
     const version = stage === 'AWSCURRENT' ? this.current : this.previous;
-    if (version === undefined) throw Object.assign(new Error('no such version'), { name: 'ResourceNotFoundException' });
+    if (version === undefined)
+      throw Object.assign(new Error('no such version'), { name: 'ResourceNotFoundException' });
     return { SecretString: version.value, CreatedDate: new Date(version.createdAtMs) };
   }
 
@@ -77,7 +78,12 @@ const action = (): fc.Arbitrary<Action> =>
         .constantFrom('stale', 'future', 'no-header', 'unknown-subscription', 'oversize')
         .map((kind) => ({ kind }) as Action),
     },
-    { weight: 2, arbitrary: fc.constantFrom('authentic-current', 'authentic-previous').map((kind) => ({ kind }) as Action) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom('authentic-current', 'authentic-previous')
+        .map((kind) => ({ kind }) as Action),
+    },
     {
       weight: 1,
       arbitrary: fc
@@ -90,7 +96,11 @@ const BODY = Buffer.from(
   '{"eventId":"0123456789abcdef0123456789abcdef","eventType":"contact.updated","eventTimestamp":"2026-06-10T23:45:00.123Z","locationId":1,"organizationId":0,"apiVersion":"v1","data":{"contactId":1,"operation":"update"}}',
 );
 
-function delivery(headers: Record<string, string>, subscription = 'default', body: Buffer = BODY): IncomingDelivery {
+function delivery(
+  headers: Record<string, string>,
+  subscription = 'default',
+  body: Buffer = BODY,
+): IncomingDelivery {
   return { subscription, headers, body: body.toString('utf8'), isBase64Encoded: false };
 }
 
@@ -98,10 +108,16 @@ describe('secret lookups under a flood of forged requests (properties)', () => {
   it('stays within two fetches per stage per 10 s, skips Secrets Manager for cheap rejects, and follows rotation', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(action(), fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 0, max: 70_000 }))), {
-          minLength: 1,
-          maxLength: 60,
-        }),
+        fc.array(
+          fc.tuple(
+            action(),
+            fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 0, max: 70_000 })),
+          ),
+          {
+            minLength: 1,
+            maxLength: 60,
+          },
+        ),
         async (steps) => {
           const clock = { nowMs: START_MS };
           const sm = new FakeSecretsManager(clock, 'initial-secret-0123456789-abcdefghijklmnop');
@@ -125,7 +141,8 @@ describe('secret lookups under a flood of forged requests (properties)', () => {
             metrics: new Metrics({ namespace: 'Prop', serviceName: 'prop' }),
           });
           const nowS = () => Math.floor(clock.nowMs / 1000);
-          const sign = (secret: string, t = nowS(), body = BODY) => `t=${t},v1=${hmacHex(secret, String(t), body)}`;
+          const sign = (secret: string, t = nowS(), body = BODY) =>
+            `t=${t},v1=${hmacHex(secret, String(t), body)}`;
 
           for (const [step, advanceMs] of steps) {
             clock.nowMs += advanceMs;
@@ -179,7 +196,9 @@ describe('secret lookups under a flood of forged requests (properties)', () => {
           for (const stage of ['AWSCURRENT', 'AWSPREVIOUS']) {
             const times = sm.fetches.filter((f) => f.stage === stage).map((f) => f.atMs);
             for (const start of times) {
-              expect(times.filter((t) => t >= start && t < start + INTERVAL_MS).length).toBeLessThanOrEqual(2);
+              expect(times.filter((t) => t >= start && t < start + INTERVAL_MS).length).toBeLessThanOrEqual(
+                2,
+              );
             }
           }
         },

@@ -15,8 +15,8 @@ import {
   hmacHex,
   ignorableItem,
   padding,
-  timestampDigits,
   runs,
+  timestampDigits,
 } from './arbitraries';
 
 /**
@@ -66,7 +66,9 @@ const headerFromParts = (): fc.Arbitrary<{ parts: HeaderParts; header: string }>
         ...others,
       ];
       // A deterministic shuffle from the seed, keeping the relative order of the valid v1 values.
-      const order = items.map((_, i) => i).sort((a, b) => ((a * 7919 + seed) % 101) - ((b * 7919 + seed) % 101));
+      const order = items
+        .map((_, i) => i)
+        .sort((a, b) => ((a * 7919 + seed) % 101) - ((b * 7919 + seed) % 101));
       const validOrder = order.filter((i) => i >= 1 && i <= v1s.length).map((i) => v1s[i - 1] as string);
       const header = order
         .map((i, position) => {
@@ -87,7 +89,9 @@ describe('parseSignatureHeader (properties)', () => {
         const parsed = parseSignatureHeader(header);
         expect(parsed.timestampText).toBe(parts.t);
         expect(parsed.timestamp).toBe(Number(parts.t));
-        expect(parsed.signatures.map((s) => s.toString('hex'))).toEqual(parts.v1s.map((v) => v.toLowerCase()));
+        expect(parsed.signatures.map((s) => s.toString('hex'))).toEqual(
+          parts.v1s.map((v) => v.toLowerCase()),
+        );
       }),
       { numRuns: runs(1500) },
     );
@@ -169,20 +173,23 @@ describe('parseSignatureHeader (properties)', () => {
         return header.slice(0, at) + noise + header.slice(at);
       });
     fc.assert(
-      fc.property(fc.oneof(headerAlphabet, fc.string({ unit: 'binary', maxLength: 300 }), nearMiss), (header) => {
-        let parsed: ReturnType<typeof parseSignatureHeader>;
-        try {
-          parsed = parseSignatureHeader(header);
-        } catch (error) {
-          expect(error).toBeInstanceOf(SignatureVerificationError);
-          expect((error as SignatureVerificationError).failure).toBe('malformed_header');
-          return;
-        }
-        expect(parsed.timestampText).toMatch(/^\d{1,12}$/);
-        expect(parsed.timestamp).toBe(Number(parsed.timestampText));
-        expect(parsed.signatures.length).toBeGreaterThan(0);
-        for (const signature of parsed.signatures) expect(signature).toHaveLength(32);
-      }),
+      fc.property(
+        fc.oneof(headerAlphabet, fc.string({ unit: 'binary', maxLength: 300 }), nearMiss),
+        (header) => {
+          let parsed: ReturnType<typeof parseSignatureHeader>;
+          try {
+            parsed = parseSignatureHeader(header);
+          } catch (error) {
+            expect(error).toBeInstanceOf(SignatureVerificationError);
+            expect((error as SignatureVerificationError).failure).toBe('malformed_header');
+            return;
+          }
+          expect(parsed.timestampText).toMatch(/^\d{1,12}$/);
+          expect(parsed.timestamp).toBe(Number(parsed.timestampText));
+          expect(parsed.signatures.length).toBeGreaterThan(0);
+          for (const signature of parsed.signatures) expect(signature).toHaveLength(32);
+        },
+      ),
       { numRuns: runs(3000) },
     );
   });
@@ -247,7 +254,13 @@ describe('verifySignature (properties)', () => {
           hmacSpy.mockClear();
           const header = `t=${NOW_S + skew},${v1s.map((v) => `v1=${v}`).join(',')}`;
           const failure = failureOf(() =>
-            verifySignature({ rawBody: Buffer.from(body), header, secrets: [SECRET], nowMs: NOW_MS, toleranceSeconds: 300 }),
+            verifySignature({
+              rawBody: Buffer.from(body),
+              header,
+              secrets: [SECRET],
+              nowMs: NOW_MS,
+              toleranceSeconds: 300,
+            }),
           );
           expect(failure).toBe(skew > 0 ? 'future_timestamp' : 'stale_timestamp');
           expect(hmacSpy).not.toHaveBeenCalled();
@@ -309,7 +322,9 @@ describe('verifySignature (properties)', () => {
           expect(verify(`t=${t},v1=${v1}`, tampered)).toBe('bad_signature');
 
           const hexIndex = where % 64;
-          const otherHex = ((Number.parseInt(v1[hexIndex] as string, 16) + (flip % 15) + 1) % 16).toString(16);
+          const otherHex = ((Number.parseInt(v1[hexIndex] as string, 16) + (flip % 15) + 1) % 16).toString(
+            16,
+          );
           expect(verify(`t=${t},v1=${v1.slice(0, hexIndex)}${otherHex}${v1.slice(hexIndex + 1)}`)).toBe(
             'bad_signature',
           );
@@ -355,7 +370,10 @@ describe('verifySignature (properties)', () => {
   it('computes the documented HMAC for any sequence of secrets, past the imported-key cache size', () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), { minLength: 17, maxLength: 40 }),
+        fc.uniqueArray(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), {
+          minLength: 17,
+          maxLength: 40,
+        }),
         fc.array(fc.nat(), { minLength: 40, maxLength: 120 }),
         fc.uint8Array({ maxLength: 64 }),
         (secrets, picks, bytes) => {
