@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     });
     const loadEndedS = (Date.now() - t0) / 1000;
     say(
-      `load done: ${result.requests.sent} sent, ${result['2xx']} 2xx, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+      `load done: ${sent.length} sent, ${result['2xx']} 2xx, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
     );
 
     // Drain: poll the ledger until every accepted eventId is PROCESSED, or the bound is reached.
@@ -264,7 +264,7 @@ async function main(): Promise<void> {
       '| figure | value |',
       '| --- | --- |',
       `| offered rate / duration / connections | ${rate} req/s for ${durationS} s over ${connections} connections |`,
-      `| requests sent / answered 2xx | ${result.requests.sent} / ${result['2xx']} (${statusLine || 'none'}) |`,
+      `| distinct events sent / answered 2xx | ${sent.length} / ${result['2xx']} (${statusLine || 'none'}) |`,
       `| non-2xx / errors / timeouts | ${result.non2xx} / ${result.errors} / ${result.timeouts} |`,
       `| in flight when the load stopped (no answer recorded) | ${unanswered.length}, of which PROCESSED anyway: ${unansweredProcessed} (FPT would retry the rest) |`,
       `| achieved throughput (verifier) | ${result.requests.average.toFixed(1)} req/s average, ${(result['2xx'] / result.duration).toFixed(1)} accepted/s over ${result.duration.toFixed(1)} s |`,

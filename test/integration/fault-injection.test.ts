@@ -39,7 +39,7 @@ describe('local stack under injected faults', () => {
         retryCapMs: 800,
         retryMaxAttempts: 40,
       },
-      drainTimeoutMs: 60_000,
+      drainTimeoutMs: 90_000,
     });
     if (process.env.FPT_TEST_VERBOSE === '1') process.stdout.write(`${formatReport(report)}\n`);
   });
