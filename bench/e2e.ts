@@ -20,7 +20,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import * as path from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -30,7 +30,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { MESSAGE_ATTRIBUTES } from '../lambda/shared/ledger-schema';
-import { signPayload } from '../lambda/verifier/signature';
+import { postSignedEvent } from '../scripts/signed-post';
 import { BENCH_SECRET, benchEventId, smallEnvelope } from './payloads';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -305,34 +305,6 @@ async function callRates(
   }
 }
 
-/** POSTs one signed event; resolves to the status code. */
-function post(url: URL, agent: Agent, body: string): Promise<number> {
-  const header = signPayload(BENCH_SECRET, Math.floor(Date.now() / 1000), body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          'x-fpt-signature': header,
-        },
-        timeout: 30_000,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** A distinct, valid event: its own eventId and contactId, a timestamp of now. */
 function eventBody(index: number): string {
   const envelope = JSON.parse(smallEnvelope(benchEventId(index + 1))) as Record<string, unknown>;
@@ -459,7 +431,7 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
     await pool(20, options.concurrency, async (i) => {
       const body = eventBody(options.events + i);
       warmIds.push((JSON.parse(body) as { eventId: string }).eventId);
-      await post(url, agent, body);
+      await postSignedEvent(url, agent, BENCH_SECRET, body);
     });
     await waitProcessed(warmIds);
 
@@ -476,7 +448,7 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
       // does not grow with a backlog that real SQS would not mind.
       while (started - timedProcessed >= options.window && Date.now() < deadline) await sleep(2);
       started++;
-      statuses[i] = await post(url, agent, bodies[i] as string).catch(() => 0);
+      statuses[i] = await postSignedEvent(url, agent, BENCH_SECRET, bodies[i] as string).catch(() => 0);
       lastAcceptedAt = Date.now();
     });
     log(`${options.events} events sent in ${lastAcceptedAt - start} ms; waiting for the processor`);

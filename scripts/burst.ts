@@ -26,14 +26,13 @@
  * Usage: npm run burst -- [--events 500] [--concurrency 50] [--pollers 5] [--timeout-seconds 120] [--json]
  */
 import { randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { GetQueueAttributesCommand, type QueueAttributeName, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { getDocumentClient, getSecretsClient, getSqsClient } from '../lambda/shared/clients';
 import { EVENT_STATUS, MESSAGE_ATTRIBUTES } from '../lambda/shared/ledger-schema';
-import { signPayload } from '../lambda/verifier/signature';
 import { DEFAULT_CONFIG } from '../lib/config';
 import { applyEnvironment, localAwsEnvironment, localClientConfig } from '../local/aws';
 import { type Emulator, findFreePort, startEmulator } from '../local/emulator';
@@ -41,6 +40,7 @@ import { LogCapture, type LogRecord } from '../local/log-capture';
 import { type BatchResult, type Poller, type ProcessorLikeHandler, startPoller } from '../local/poller';
 import { loadReceiverConfig } from '../local/provision';
 import { generateSigningSecret, type RunningLocalStack, runLocalStack } from '../local/stack';
+import { postSignedEvent } from './signed-post';
 
 const HELP = `Usage: npm run burst -- [options]
 
@@ -156,34 +156,6 @@ function eventBody(index: number): { eventId: string; body: string } {
     data: { contactId: 100_000 + index, previousSubGroupId: 3, newSubGroupId: 7 },
   });
   return { eventId, body };
-}
-
-/** POSTs one signed event; resolves to the status code (0 when the request failed). */
-function post(url: URL, agent: Agent, secret: string, body: string): Promise<number> {
-  const header = signPayload(secret, Math.floor(Date.now() / 1000), body);
-  return new Promise((resolve) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          'x-fpt-signature': header,
-        },
-        timeout: 30_000,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('request timed out')));
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
 }
 
 const logBytes = (logs: readonly LogRecord[]) =>
@@ -334,7 +306,7 @@ async function runBurst(options: Options, emulator: Emulator, log: (line: string
     // Warm-up outside the measurement: the secret fetch, connections, JIT.
     const warm = Array.from({ length: 20 }, (_, i) => eventBody(options.events + i));
     await pool(warm.length, Math.min(10, options.concurrency), async (i) => {
-      await post(url, agent, secret, (warm[i] as { body: string }).body);
+      await postSignedEvent(url, agent, secret, (warm[i] as { body: string }).body).catch(() => 0);
     });
     await waitProcessed(
       warm.map((w) => w.eventId),
@@ -361,7 +333,9 @@ async function runBurst(options: Options, emulator: Emulator, log: (line: string
     await pool(options.events, options.concurrency, async (i) => {
       const sent = Date.now();
       starts[i] = sent;
-      const status = await post(url, agent, secret, (events[i] as { body: string }).body);
+      const status = await postSignedEvent(url, agent, secret, (events[i] as { body: string }).body).catch(
+        () => 0,
+      );
       const done = Date.now();
       statuses[i] = status;
       latencies[i] = done - sent;
