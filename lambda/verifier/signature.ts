@@ -113,6 +113,10 @@ export function checkSignatureHeader(
   if (header === undefined || header === '') throw new SignatureVerificationError('missing_header');
   const parsed = parseSignatureHeader(header);
   const age = Math.floor(nowMs / 1000) - parsed.timestamp;
+  // A clock or tolerance that is not a number would make both comparisons false: fail closed instead.
+  if (!Number.isFinite(age) || !Number.isFinite(toleranceSeconds)) {
+    throw new SignatureVerificationError('stale_timestamp');
+  }
   if (age > toleranceSeconds) throw new SignatureVerificationError('stale_timestamp');
   if (-age > toleranceSeconds) throw new SignatureVerificationError('future_timestamp');
   return parsed;

@@ -145,6 +145,15 @@ describe('verifySignature', () => {
     expect(failureOf(() => verify(`t=${T - 10_000},v1=${'0'.repeat(64)}`))).toBe('stale_timestamp');
   });
 
+  it('fails closed when the clock or the tolerance is not a number', () => {
+    expect(failureOf(() => verify(fptHeader(SECRET, T, BODY), { nowMs: Number.NaN }))).toBe(
+      'stale_timestamp',
+    );
+    expect(failureOf(() => verify(fptHeader(SECRET, T, BODY), { toleranceSeconds: Number.NaN }))).toBe(
+      'stale_timestamp',
+    );
+  });
+
   it('honours a custom tolerance', () => {
     expect(failureOf(() => verify(fptHeader(SECRET, T - 11, BODY), { toleranceSeconds: 10 }))).toBe(
       'stale_timestamp',
