@@ -31,6 +31,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { MESSAGE_ATTRIBUTES } from '../lambda/shared/ledger-schema';
 import { postSignedEvent } from '../scripts/signed-post';
+import { pool } from '../scripts/workload';
 import { BENCH_SECRET, benchEventId, smallEnvelope } from './payloads';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -164,22 +165,6 @@ async function loadLocal<T>(name: string): Promise<T> {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => process.stderr.write(`  e2e: ${line}\n`);
-
-/** Runs `count` tasks, `concurrency` at a time. */
-async function pool(
-  count: number,
-  concurrency: number,
-  task: (index: number) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const index = next++;
-      await task(index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-}
 
 function clientConfig(endpoint: string) {
   return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };

@@ -10,6 +10,7 @@
  *   and 64 KiB is a quarter of the receiver's 256 KiB limit.
  */
 import { signPayload } from '../lambda/verifier/signature';
+import { prng } from '../scripts/workload';
 
 /** A benchmark-only secret, 48 characters like a generated FPT key. Not used anywhere else. */
 export const BENCH_SECRET = 'fpt_bench_5f0c2a9d7e1b4c6a8f3e0d2b9c7a5e1f3d6b8a0c';
@@ -45,18 +46,6 @@ export function smallEnvelope(eventId: string): string {
     apiVersion: 'v1',
     data: { contactId: 9876, previousSubGroupId: 3, newSubGroupId: 7 },
   });
-}
-
-/** A small deterministic PRNG (mulberry32) so the 64 KiB payload is identical on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FIRST = ['Amelia', 'Zoë', 'Noah', 'José', 'Chloé', 'Liam', 'Søren', 'Mia', 'Ethan', 'Ana'];

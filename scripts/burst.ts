@@ -41,6 +41,7 @@ import { type BatchResult, type Poller, type ProcessorLikeHandler, startPoller }
 import { loadReceiverConfig } from '../local/provision';
 import { generateSigningSecret, type RunningLocalStack, runLocalStack } from '../local/stack';
 import { postSignedEvent } from './signed-post';
+import { pool } from './workload';
 
 const HELP = `Usage: npm run burst -- [options]
 
@@ -107,22 +108,6 @@ function percentile(sorted: readonly number[], p: number): number {
 function summary(values: readonly number[]): { p50: number; p99: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
-}
-
-/** Runs `count` tasks, `concurrency` at a time. */
-async function pool(
-  count: number,
-  concurrency: number,
-  task: (index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const index = next++;
-      await task(index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
 }
 
 /**

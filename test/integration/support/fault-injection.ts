@@ -61,6 +61,7 @@ import { createLambdaContext } from '../../../local/lambda-context';
 import { type BatchResult, type Poller, startPoller } from '../../../local/poller';
 import { loadReceiverConfig, provisionLocalStack, putSigningSecret } from '../../../local/provision';
 import { buildHttpApiEvent } from '../../../local/server';
+import { prng } from '../../../scripts/workload';
 import { fptHeader } from '../../support/independent-signer';
 
 // ---------------------------------------------------------------------------------------------------
@@ -317,18 +318,6 @@ function kill(invocation: Invocation): never {
     invocation.deadReason = 'crash';
   }
   throw new Crash();
-}
-
-/** mulberry32: a small seeded PRNG, so a run's workload and fault choices are reproducible in kind. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
