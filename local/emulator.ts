@@ -75,10 +75,9 @@ export async function findFreePort(): Promise<number> {
 }
 
 function emulatorCommand(projectRoot: string): { command: string; args: string[] } {
-  const server = path.join(projectRoot, '.venv', 'bin', 'moto_server');
-  if (existsSync(server)) return { command: server, args: [] };
   const python = path.join(projectRoot, '.venv', 'bin', 'python');
-  if (existsSync(python)) return { command: python, args: ['-m', 'moto.server'] };
+  if (existsSync(python))
+    return { command: python, args: [path.join(projectRoot, 'local', 'moto_server.py')] };
   throw new EmulatorError(
     `the local AWS emulator is not installed (no ${path.join(projectRoot, '.venv')}): run npm run emulator:install`,
   );
