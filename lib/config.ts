@@ -170,6 +170,25 @@ export interface ReceiverConfigInput {
    */
   readonly processorBatchingWindowSeconds?: number;
   /**
+   * Most processor invocations the SQS event source runs at once (2 to 1000). Caps what handlers' own
+   * dependencies (a CRM API, a database) receive and keeps the processor from taking the account's
+   * Lambda concurrency from the verifier. Events beyond the cap wait in the queue; none is lost.
+   * @default - no cap: the event source scales up to 1,250 concurrent batches
+   */
+  readonly processorMaxConcurrency?: number;
+  /**
+   * Lambda concurrency reserved for the verifier, so no other function in the account can starve
+   * ingestion. It is also the verifier's ceiling: requests beyond it get 429 and FPT retries them.
+   * @default - none: the verifier shares the account's unreserved concurrency
+   */
+  readonly verifierReservedConcurrency?: number;
+  /**
+   * Write units per second the ledger serves at once (DynamoDB warm throughput, 4,000 to 1,000,000).
+   * An event costs about two writes to enqueue and three to process; see docs/capacity.md.
+   * @default - DynamoDB's starting value for a new on-demand table (4,000)
+   */
+  readonly ledgerWarmWriteUnitsPerSecond?: number;
+  /**
    * Steady-state requests per second allowed by the API stage.
    * @default 50
    */
@@ -208,6 +227,9 @@ export interface ReceiverConfig {
   readonly processorTimeoutSeconds: number;
   readonly processorBatchSize: number;
   readonly processorBatchingWindowSeconds: number;
+  readonly processorMaxConcurrency?: number;
+  readonly verifierReservedConcurrency?: number;
+  readonly ledgerWarmWriteUnitsPerSecond?: number;
   readonly throttlingRateLimit: number;
   readonly throttlingBurstLimit: number;
   readonly previousSecretGraceHours: number;
@@ -336,12 +358,50 @@ export function resolveAlarmsConfig(input: AlarmsConfigInput = {}): AlarmsConfig
   return alarms;
 }
 
+/** Props of the construct that may also come from the `fpt` context but are read by the construct itself. */
+export const CONSTRUCT_SETTING_KEYS = [
+  'verifierMemorySize',
+  'processorMemorySize',
+  'logLevel',
+  'logSampleRate',
+] as const;
+
+/** Every setting `resolveConfig` knows; a Record so adding a setting without listing it fails to compile. */
+const CONFIG_KEYS: Readonly<Record<keyof ReceiverConfigInput, true>> = {
+  subscriptions: true,
+  signatureToleranceSeconds: true,
+  ledgerRetentionDays: true,
+  maxReceiveCount: true,
+  logRetentionDays: true,
+  alarmEmail: true,
+  processorTimeoutSeconds: true,
+  processorBatchSize: true,
+  processorBatchingWindowSeconds: true,
+  processorMaxConcurrency: true,
+  verifierReservedConcurrency: true,
+  ledgerWarmWriteUnitsPerSecond: true,
+  throttlingRateLimit: true,
+  throttlingBurstLimit: true,
+  previousSecretGraceHours: true,
+  secretMaxAgeDays: true,
+  alarms: true,
+};
+
 /**
  * Applies defaults and validates everything at once, so a user fixes all problems in one pass.
+ * @param otherKeys keys the caller reads itself (construct props), accepted here and named in messages
  * @throws ConfigValidationError listing each problem
  */
-export function resolveConfig(input: ReceiverConfigInput = {}): ReceiverConfig {
+export function resolveConfig(
+  input: ReceiverConfigInput = {},
+  otherKeys: readonly string[] = [],
+): ReceiverConfig {
   const problems: string[] = [];
+  const known = [...Object.keys(CONFIG_KEYS), ...otherKeys];
+  for (const key of Object.keys(input)) {
+    // A misspelt setting would otherwise be ignored in silence and the default used instead.
+    if (!known.includes(key)) problems.push(`${key} is not a setting; use one of ${known.join(', ')}`);
+  }
   const merged = { ...DEFAULT_CONFIG, ...stripUndefined(input) };
   const subscriptions = normaliseSubscriptions(problems, merged.subscriptions);
   const alarms = resolveAlarms(problems, input.alarms);
@@ -352,6 +412,24 @@ export function resolveConfig(input: ReceiverConfigInput = {}): ReceiverConfig {
   checkInteger(problems, 'processorTimeoutSeconds', merged.processorTimeoutSeconds, 1, 900);
   checkInteger(problems, 'processorBatchSize', merged.processorBatchSize, 1, 10);
   checkInteger(problems, 'processorBatchingWindowSeconds', merged.processorBatchingWindowSeconds, 0, 300);
+  if (merged.processorMaxConcurrency !== undefined) {
+    // The event source's own bounds: at least 2, at most 1,000.
+    checkInteger(problems, 'processorMaxConcurrency', merged.processorMaxConcurrency, 2, 1000);
+  }
+  if (merged.verifierReservedConcurrency !== undefined) {
+    // 0 would stop all ingestion; the upper bound only catches typos (the account quota is checked at deploy).
+    checkInteger(problems, 'verifierReservedConcurrency', merged.verifierReservedConcurrency, 1, 100000);
+  }
+  if (merged.ledgerWarmWriteUnitsPerSecond !== undefined) {
+    // DynamoDB starts on-demand tables at 4,000 and cannot set less; the upper bound catches typos.
+    checkInteger(
+      problems,
+      'ledgerWarmWriteUnitsPerSecond',
+      merged.ledgerWarmWriteUnitsPerSecond,
+      4000,
+      1_000_000,
+    );
+  }
   checkInteger(problems, 'throttlingRateLimit', merged.throttlingRateLimit, 1, 10000);
   checkInteger(problems, 'throttlingBurstLimit', merged.throttlingBurstLimit, 1, 5000);
   checkInteger(problems, 'previousSecretGraceHours', merged.previousSecretGraceHours, 0, 24 * 30);
@@ -390,6 +468,15 @@ export function resolveConfig(input: ReceiverConfigInput = {}): ReceiverConfig {
     processorTimeoutSeconds: merged.processorTimeoutSeconds,
     processorBatchSize: merged.processorBatchSize,
     processorBatchingWindowSeconds: merged.processorBatchingWindowSeconds,
+    ...(merged.processorMaxConcurrency !== undefined
+      ? { processorMaxConcurrency: merged.processorMaxConcurrency }
+      : {}),
+    ...(merged.verifierReservedConcurrency !== undefined
+      ? { verifierReservedConcurrency: merged.verifierReservedConcurrency }
+      : {}),
+    ...(merged.ledgerWarmWriteUnitsPerSecond !== undefined
+      ? { ledgerWarmWriteUnitsPerSecond: merged.ledgerWarmWriteUnitsPerSecond }
+      : {}),
     throttlingRateLimit: merged.throttlingRateLimit,
     throttlingBurstLimit: merged.throttlingBurstLimit,
     previousSecretGraceHours: merged.previousSecretGraceHours,

@@ -11,6 +11,12 @@ export interface EventLedgerTableProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Write units per second the table serves at once, without ramping up (DynamoDB warm throughput; a
+   * one-time charge). On-demand tables start at 4,000; raise it before a known burst or a high tier.
+   * @default - DynamoDB's own starting value
+   */
+  readonly warmWriteUnitsPerSecond?: number;
 }
 
 /**
@@ -33,6 +39,9 @@ export class EventLedgerTable extends dynamodb.Table {
       // AWS owned key, the managed key's use shows up in CloudTrail.
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      ...(props.warmWriteUnitsPerSecond !== undefined
+        ? { warmThroughput: { writeUnitsPerSecond: props.warmWriteUnitsPerSecond } }
+        : {}),
     });
   }
 }

@@ -6,6 +6,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
 import {
+  CONSTRUCT_SETTING_KEYS,
   deriveResourceSpec,
   type ReceiverConfig,
   type ReceiverConfigInput,
@@ -23,6 +24,10 @@ import { WebhookMetrics } from './webhook-metrics';
 import { WebhookQueue } from './webhook-queue';
 
 /** Properties of an {@link FptWebhookReceiver}: the receiver configuration plus function sizing. */
+// Checks at compile time that each name is one of the props below.
+const CONSTRUCT_ONLY_KEYS: ReadonlyArray<Exclude<keyof FptWebhookReceiverProps, keyof ReceiverConfigInput>> =
+  CONSTRUCT_SETTING_KEYS;
+
 export interface FptWebhookReceiverProps extends ReceiverConfigInput {
   /**
    * Memory of the verifier function, in MB.
@@ -92,14 +97,16 @@ export class FptWebhookReceiver extends Construct {
 
   constructor(scope: Construct, id: string, props: FptWebhookReceiverProps = {}) {
     // Validate before joining the construct tree, so a failed attempt leaves nothing behind.
-    const config = resolveConfig(props);
+    const config = resolveConfig(props, CONSTRUCT_ONLY_KEYS);
     loggingEnvironment(props.logLevel, props.logSampleRate);
     super(scope, id);
     this.config = config;
     this.spec = deriveResourceSpec(config);
     const { spec } = this;
 
-    this.table = new EventLedgerTable(this, 'Ledger');
+    this.table = new EventLedgerTable(this, 'Ledger', {
+      warmWriteUnitsPerSecond: config.ledgerWarmWriteUnitsPerSecond,
+    });
 
     const queues = new WebhookQueue(this, 'Queue', {
       processorTimeout: Duration.seconds(spec.processorTimeoutSeconds),
@@ -134,6 +141,7 @@ export class FptWebhookReceiver extends Construct {
       ledgerRetentionDays: spec.ledger.retentionDays,
       maxBodyBytes: config.maxBodyBytes,
       previousSecretGraceHours: config.previousSecretGraceHours,
+      reservedConcurrentExecutions: config.verifierReservedConcurrency,
       logRetentionDays: config.logRetentionDays,
       logLevel: props.logLevel,
       logSampleRate: props.logSampleRate,
@@ -146,6 +154,7 @@ export class FptWebhookReceiver extends Construct {
       memorySize: props.processorMemorySize,
       batchSize: spec.eventSource.batchSize,
       maxBatchingWindow: Duration.seconds(spec.eventSource.maxBatchingWindowSeconds),
+      maxConcurrency: config.processorMaxConcurrency,
       ledgerRetentionDays: spec.ledger.retentionDays,
       maxReceiveCount: spec.dlq.maxReceiveCount,
       logRetentionDays: config.logRetentionDays,

@@ -37,6 +37,11 @@ export interface ProcessorFunctionProps {
    */
   readonly maxBatchingWindow?: Duration;
   /**
+   * Most concurrent invocations by the SQS event source (2 to 1000).
+   * @default - no cap
+   */
+  readonly maxConcurrency?: number;
+  /**
    * Days an eventId is remembered.
    * @default 30 (`DEFAULT_CONFIG.ledgerRetentionDays`)
    */
@@ -94,6 +99,7 @@ export class ProcessorFunction extends ReceiverFunction {
         maxBatchingWindow:
           props.maxBatchingWindow ?? Duration.seconds(DEFAULT_SPEC.eventSource.maxBatchingWindowSeconds),
         reportBatchItemFailures: true,
+        ...(props.maxConcurrency !== undefined ? { maxConcurrency: props.maxConcurrency } : {}),
       }),
     );
   }

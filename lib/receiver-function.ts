@@ -54,6 +54,11 @@ export interface ReceiverFunctionProps {
    */
   readonly environment?: Record<string, string>;
   /**
+   * Concurrency reserved for (and capping) this function.
+   * @default - none: the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
    * Description of the function.
    * @default - no description
    */
@@ -96,6 +101,7 @@ export class ReceiverFunction extends nodejs.NodejsFunction {
       timeout: props.timeout,
       memorySize: props.memorySize ?? 256,
       description: props.description,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       role,
       logGroup,
       environment: {

@@ -81,6 +81,11 @@ export interface VerifierFunctionProps {
    */
   readonly previousSecretGraceHours?: number;
   /**
+   * Lambda concurrency reserved for the verifier; also its ceiling (beyond it, 429 and FPT retries).
+   * @default - none
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
    * Retention of the function's log group, in days.
    * @default 30 (`DEFAULT_CONFIG.logRetentionDays`)
    */
@@ -120,6 +125,7 @@ export class VerifierFunction extends ReceiverFunction {
       runtimeSourceMaps: VERIFIER_RUNTIME_SOURCE_MAPS,
       timeout: props.timeout ?? Duration.seconds(DEFAULT_SPEC.verifierTimeoutSeconds),
       memorySize: props.memorySize ?? 256,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       logRetentionDays: props.logRetentionDays,
       environment: {
         [ENV.ledgerTableName]: props.table.tableName,

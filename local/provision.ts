@@ -27,6 +27,7 @@ import { ENV } from '../lambda/shared/env';
 import { METRICS_NAMESPACE } from '../lambda/shared/observability';
 import { SECRET_PLACEHOLDER } from '../lambda/shared/secret-placeholder';
 import {
+  CONSTRUCT_SETTING_KEYS,
   deriveResourceSpec,
   type ReceiverConfig,
   type ReceiverConfigInput,
@@ -73,7 +74,7 @@ export function loadReceiverConfig(
   overrides: ReceiverConfigInput = {},
   projectRoot: string = PROJECT_ROOT,
 ): ReceiverConfig {
-  return resolveConfig({ ...readCdkConfigInput(projectRoot), ...overrides });
+  return resolveConfig({ ...readCdkConfigInput(projectRoot), ...overrides }, CONSTRUCT_SETTING_KEYS);
 }
 
 /** The raw `fpt` context value of cdk.json (before defaults and validation). */

@@ -45,6 +45,22 @@ describe('FptWebhookReceiverStack', () => {
       );
     });
 
+    test('rejects a misspelt setting in the fpt context instead of ignoring it', () => {
+      expect(() => build({ fpt: { subscriptions: ['a'], processorMaxConcurency: 10 } })).toThrow(
+        /processorMaxConcurency is not a setting; use one of .*processorMaxConcurrency.*logLevel/,
+      );
+    });
+
+    test('accepts the construct-only settings (memory, logging) in the fpt context', () => {
+      const { stack } = build({ fpt: { subscriptions: ['a'], logLevel: 'DEBUG', verifierMemorySize: 512 } });
+
+      expect(stack.receiver.verifier.node.defaultChild).toBeDefined();
+      Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+        MemorySize: 512,
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: 'DEBUG' }) },
+      });
+    });
+
     test('throws when the fpt context value is not a JSON object', () => {
       expect(() => build({ fpt: 'subscriptions=default' })).toThrow(
         'context "fpt" must be a JSON object such as {"subscriptions":["default"]}, but "subscriptions=default" was provided',

@@ -303,6 +303,47 @@ describe('FptWebhookReceiver', () => {
     });
   });
 
+  describe('concurrency', () => {
+    test('leaves the event source and the verifier uncapped by default', () => {
+      const { stack, receiver, template } = build();
+
+      const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0];
+      expect(mapping?.Properties.ScalingConfig).toBeUndefined();
+      const verifier = template.toJSON().Resources[logicalId(stack, receiver.verifier)];
+      expect(verifier.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    });
+
+    test('pre-warms the ledger for writes only when ledgerWarmWriteUnitsPerSecond is set', () => {
+      const table = (t: ReturnType<typeof build>['template']) =>
+        Object.values(t.findResources('AWS::DynamoDB::Table'))[0]?.Properties;
+
+      expect(table(build().template).WarmThroughput).toBeUndefined();
+      expect(table(build({ ledgerWarmWriteUnitsPerSecond: 20_000 }).template).WarmThroughput).toEqual({
+        WriteUnitsPerSecond: 20_000,
+      });
+    });
+
+    test('caps the event source with processorMaxConcurrency', () => {
+      const { template } = build({ processorMaxConcurrency: 50 });
+
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        ScalingConfig: { MaximumConcurrency: 50 },
+      });
+    });
+
+    test('reserves concurrency for the verifier only, with verifierReservedConcurrency', () => {
+      const { stack, receiver, template } = build({ verifierReservedConcurrency: 200 });
+
+      const resources = template.toJSON().Resources;
+      expect(resources[logicalId(stack, receiver.verifier)].Properties.ReservedConcurrentExecutions).toBe(
+        200,
+      );
+      expect(
+        resources[logicalId(stack, receiver.processor)].Properties.ReservedConcurrentExecutions,
+      ).toBeUndefined();
+    });
+  });
+
   describe('permissions', () => {
     test('grants the verifier item-level access to the ledger only', () => {
       const { stack, receiver, template } = build();

@@ -46,8 +46,30 @@ describe('resolveConfig', () => {
     [{ maxReceiveCount: 0 }, 'maxReceiveCount must be a whole number from 1 to 1000'],
     [{ logRetentionDays: 2 }, 'logRetentionDays must be one of 1, 3, 5'],
     [{ alarmEmail: 'not-an-email' }, 'alarmEmail must be an email address'],
+    [{ processorMaxConcurrency: 1 }, 'processorMaxConcurrency must be a whole number from 2 to 1000, but 1'],
+    [{ processorMaxConcurrency: 1001 }, 'processorMaxConcurrency must be a whole number from 2 to 1000'],
+    [{ verifierReservedConcurrency: 0 }, 'verifierReservedConcurrency must be a whole number from 1'],
+    [
+      { ledgerWarmWriteUnitsPerSecond: 1000 },
+      'ledgerWarmWriteUnitsPerSecond must be a whole number from 4000',
+    ],
+    [{ maxRecieveCount: 3 }, 'maxRecieveCount is not a setting; use one of subscriptions,'],
   ])('throws a fix-oriented message for %j', (input, expected) => {
     expect(problems(input as never)).toContain(expected);
+  });
+
+  it('leaves both concurrency settings unset by default and keeps them when given', () => {
+    expect(resolveConfig()).not.toHaveProperty('processorMaxConcurrency');
+    expect(resolveConfig()).not.toHaveProperty('verifierReservedConcurrency');
+    expect(resolveConfig({ processorMaxConcurrency: 2, verifierReservedConcurrency: 300 })).toMatchObject({
+      processorMaxConcurrency: 2,
+      verifierReservedConcurrency: 300,
+    });
+  });
+
+  it('accepts the keys its caller names as its own, and lists them when a key is unknown', () => {
+    expect(() => resolveConfig({ logLevel: 'INFO' } as never, ['logLevel'])).not.toThrow();
+    expect(problems({ nope: 1 } as never)).not.toContain('logLevel');
   });
 
   it('reports every problem in one error', () => {
