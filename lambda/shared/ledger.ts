@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -201,15 +202,21 @@ export class EventLedger {
   /**
    * Keeps an authentic delivery whose envelope is invalid, keyed by body hash so FPT's retries of the
    * same bytes land on one row. Answering 2xx after this stops FPT retrying it forever.
+   *
+   * The body is kept byte for byte: as text in `rawBody` when it is valid UTF-8, otherwise base64 in
+   * `rawBodyBase64` (decoding would replace the invalid bytes).
    * @returns false when the same body was already parked
    */
   async park(input: {
     bodySha256: string;
     subscription: string;
     problems: readonly string[];
-    rawBody: string;
+    rawBody: Buffer;
     nowMs: number;
   }): Promise<boolean> {
+    const body = isUtf8(input.rawBody)
+      ? { rawBody: input.rawBody.toString('utf8') }
+      : { rawBodyBase64: input.rawBody.toString('base64') };
     try {
       await this.client.send(
         new PutCommand({
@@ -219,7 +226,7 @@ export class EventLedger {
             status: PARKED_STATUS,
             subscription: input.subscription,
             problems: [...input.problems],
-            rawBody: input.rawBody,
+            ...body,
             receivedAt: input.nowMs,
             expiresAt: this.expiresAt(input.nowMs),
           },

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { EnvelopeValidationError } from '../shared/errors';
 import type { FptEnvelope } from '../shared/fpt-events';
 
@@ -69,15 +70,17 @@ export function validateEnvelope(parsed: unknown): FptEnvelope {
   if (typeof apiVersion !== 'string' || apiVersion.length === 0) problems.push('apiVersion must be a string');
   if (!isPlainObject(data)) problems.push('data must be an object');
   if (problems.length > 0) throw new EnvelopeValidationError(problems);
-  return {
-    ...(parsed as unknown as FptEnvelope),
-    // Normalised so that `9F1C...` and `9f1c...` dedupe as one event.
-    eventId: (eventId as string).toLowerCase(),
-  };
+  // Normalised so that `9F1C...` and `9f1c...` dedupe as one event. In place: the object is the caller's
+  // fresh JSON.parse result, and copying it would cost every request.
+  const normalisedId = (eventId as string).toLowerCase();
+  if (normalisedId !== eventId) parsed.eventId = normalisedId;
+  return parsed as unknown as FptEnvelope;
 }
 
 /** Parses JSON and validates; a body that is not JSON is an envelope problem, not a crash. */
 export function parseEnvelope(rawBody: Buffer): FptEnvelope {
+  // Decoding would turn invalid bytes into U+FFFD and queue data FPT never sent; parked instead, intact.
+  if (!isUtf8(rawBody)) throw new EnvelopeValidationError(['body is not valid UTF-8']);
   let parsed: unknown;
   try {
     parsed = JSON.parse(rawBody.toString('utf8'));

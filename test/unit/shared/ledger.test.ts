@@ -119,7 +119,13 @@ describe('EventLedger.park', () => {
   it('keeps the body under a key derived from its hash, once', async () => {
     ddb.on(PutCommand).resolvesOnce({}).rejects(conditionFailed());
     const l = ledger();
-    const input = { bodySha256: 'ff', subscription: 'default', problems: ['x'], rawBody: '{}', nowMs: NOW };
+    const input = {
+      bodySha256: 'ff',
+      subscription: 'default',
+      problems: ['x'],
+      rawBody: Buffer.from('{}'),
+      nowMs: NOW,
+    };
     expect(await l.park(input)).toBe(true);
     expect(await l.park(input)).toBe(false);
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
@@ -127,5 +133,22 @@ describe('EventLedger.park', () => {
       status: 'INVALID_ENVELOPE',
       rawBody: '{}',
     });
+  });
+
+  it('keeps a body that is not valid UTF-8 as base64, so no byte is replaced', async () => {
+    ddb.on(PutCommand).resolves({});
+    const bytes = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
+
+    await ledger().park({
+      bodySha256: 'ee',
+      subscription: 'default',
+      problems: ['x'],
+      rawBody: bytes,
+      nowMs: NOW,
+    });
+
+    const item = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item as Record<string, unknown>;
+    expect(item.rawBody).toBeUndefined();
+    expect(Buffer.from(item.rawBodyBase64 as string, 'base64').equals(bytes)).toBe(true);
   });
 });

@@ -74,6 +74,14 @@ describe('validateEnvelope', () => {
 });
 
 describe('parseEnvelope', () => {
+  it('refuses a body that is not valid UTF-8 rather than decoding it with replacement characters', () => {
+    const body = Buffer.concat([Buffer.from('{"eventId":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    expect(() => parseEnvelope(body)).toThrow(EnvelopeValidationError);
+    expect(() => parseEnvelope(body)).toThrow(
+      expect.objectContaining({ problems: ['body is not valid UTF-8'] }),
+    );
+  });
+
   it('reports invalid JSON as an envelope problem', () => {
     expect(() => parseEnvelope(Buffer.from('{'))).toThrow(EnvelopeValidationError);
   });

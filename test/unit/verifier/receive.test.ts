@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { ReceiverDeps } from '../../../lambda/verifier/receive';
@@ -356,6 +357,30 @@ describe('createReceiver: invalid envelopes', () => {
     expect(JSON.parse(response.body)).toEqual({ status: 'parked' });
     expect(ledger.parked.size).toBe(1);
     expect([...ledger.parked.values()][0]?.rawBody).toBe(body);
+    expect(sent).toEqual([]);
+  });
+
+  it('parks an authentic body that is not valid UTF-8 byte for byte, and queues nothing', async () => {
+    const { receive, ledger, sent } = setup();
+    const bytes = Buffer.concat([
+      Buffer.from(envelope().slice(0, -1)),
+      Buffer.from([0x2c, 0x22, 0xc3, 0x28, 0x22, 0x7d]),
+    ]);
+    const t = Math.floor(START_MS / 1000);
+    const v1 = createHmac('sha256', SECRET).update(`${t}.`).update(bytes).digest('hex');
+
+    const response = await receive({
+      subscription: 'default',
+      headers: { 'x-fpt-signature': `t=${t},v1=${v1}` },
+      body: bytes.toString('base64'),
+      isBase64Encoded: true,
+    });
+
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ status: 'parked' });
+    const [parked] = [...ledger.parked.values()];
+    expect(parked?.problems).toEqual(['body is not valid UTF-8']);
+    expect(parked?.bytes.equals(bytes)).toBe(true);
     expect(sent).toEqual([]);
   });
 
