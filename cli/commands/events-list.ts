@@ -206,7 +206,9 @@ export async function eventsList(argv: readonly string[], io: Io): Promise<numbe
   for (const line of status === PARKED_STATUS ? parkedLines(rows) : eventLines(rows)) io.out(line);
   io.out(`${rows.length} newest of ${matched} ${what} (scanned ${scanned} rows of ${target.tableName})`);
   if (status === PARKED_STATUS) {
-    io.out("a parked body is in the row's rawBody attribute: read it with care, it may hold personal data");
+    io.out(
+      "a parked body is in the row's rawBody attribute (rawBodyBase64 when it is not UTF-8): read it with care, it may hold personal data",
+    );
   }
   return 0;
 }
