@@ -73,7 +73,9 @@ const runners: Record<ImplName, Runner> = {
       const parsed = checkSignatureHeader(p.header, Date.now(), TOLERANCE_SECONDS);
       const body = Buffer.from(p.text, 'utf8');
       if (!matchesSignature(parsed, body, BENCH_SECRET)) throw new Error('verify_str: signature mismatch');
-      sink += parseEnvelope(body).locationId;
+      // As receive.ts does: a well-formed string body is parsed as it is, not decoded again from bytes.
+      const text = (p.text as string & { isWellFormed(): boolean }).isWellFormed() ? p.text : undefined;
+      sink += parseEnvelope(body, text).locationId;
     }
     return sink;
   },

@@ -77,13 +77,16 @@ export function validateEnvelope(parsed: unknown): FptEnvelope {
   return parsed as unknown as FptEnvelope;
 }
 
-/** Parses JSON and validates; a body that is not JSON is an envelope problem, not a crash. */
-export function parseEnvelope(rawBody: Buffer): FptEnvelope {
+/**
+ * Parses JSON and validates; a body that is not JSON is an envelope problem, not a crash.
+ * @param text the UTF-8 decoding of rawBody when the caller already has it (saves decoding it again)
+ */
+export function parseEnvelope(rawBody: Buffer, text?: string): FptEnvelope {
   // Decoding would turn invalid bytes into U+FFFD and queue data FPT never sent; parked instead, intact.
-  if (!isUtf8(rawBody)) throw new EnvelopeValidationError(['body is not valid UTF-8']);
+  if (text === undefined && !isUtf8(rawBody)) throw new EnvelopeValidationError(['body is not valid UTF-8']);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(rawBody.toString('utf8'));
+    parsed = JSON.parse(text ?? rawBody.toString('utf8'));
   } catch {
     throw new EnvelopeValidationError(['body is not valid JSON']);
   }

@@ -85,6 +85,11 @@ function findHeader(headers: IncomingDelivery['headers'], wanted: string): strin
 }
 
 /** The decoded size without decoding: base64 carries 3 bytes per 4 characters. */
+/** `String.prototype.isWellFormed` (ES2024; Node 20 and every Lambda Node.js runtime have it). */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 function decodedLength(body: string, isBase64Encoded: boolean): number {
   if (!isBase64Encoded) return Buffer.byteLength(body, 'utf8');
   const padding = body.endsWith('==') ? 2 : body.endsWith('=') ? 1 : 0;
@@ -136,9 +141,13 @@ export function createReceiver(deps: ReceiverDeps): (delivery: IncomingDelivery)
     throw new SignatureVerificationError('bad_signature');
   }
 
-  async function ingest(subscription: string, envelope: FptEnvelope, rawBody: Buffer): Promise<HttpResponse> {
+  async function ingest(
+    subscription: string,
+    envelope: FptEnvelope,
+    rawBody: Buffer,
+    bodyText: string,
+  ): Promise<HttpResponse> {
     const receivedAtMs = deps.now();
-    const bodyText = rawBody.toString('utf8');
     const bodySha256 = createHash('sha256').update(rawBody).digest('hex');
     logger.appendKeys({ eventId: envelope.eventId });
 
@@ -219,9 +228,12 @@ export function createReceiver(deps: ReceiverDeps): (delivery: IncomingDelivery)
       if (rawBody.length > deps.maxBodyBytes) return reject(new PayloadTooLargeError());
       await authenticate(secretId, parsed, rawBody);
 
+      // API Gateway hands a text body over as a string. When it has no lone surrogates, it is exactly the
+      // UTF-8 decoding of rawBody, so decoding rawBody again (twice: parse and enqueue) is pure cost.
+      const bodyText = !delivery.isBase64Encoded && isWellFormed(body) ? body : undefined;
       let envelope: FptEnvelope;
       try {
-        envelope = parseEnvelope(rawBody);
+        envelope = parseEnvelope(rawBody, bodyText);
       } catch (error) {
         if (!(error instanceof EnvelopeValidationError)) throw error;
         const bodySha256 = createHash('sha256').update(rawBody).digest('hex');
@@ -239,7 +251,7 @@ export function createReceiver(deps: ReceiverDeps): (delivery: IncomingDelivery)
         });
         return respond(202, { status: 'parked' });
       }
-      return await ingest(delivery.subscription, envelope, rawBody);
+      return await ingest(delivery.subscription, envelope, rawBody, bodyText ?? rawBody.toString('utf8'));
     } catch (error) {
       if (error instanceof SecretNotConfiguredError) {
         metrics.addMetric(METRIC.secretNotConfigured, MetricUnit.Count, 1);

@@ -127,6 +127,36 @@ describe('createReceiver: authentication', () => {
     expect((await receive(signed(envelope(), { headerName: 'X-FPT-Signature' }))).statusCode).toBe(202);
   });
 
+  it('queues a non-ASCII text body exactly as API Gateway handed it over', async () => {
+    const { receive, sent } = setup();
+    const body = envelope({ data: { contactId: 1, firstName: 'Zoë', city: 'Kraków', note: '🏋️' } });
+
+    const response = await receive(signed(body));
+
+    expect(response.statusCode).toBe(202);
+    expect(sent[0]?.rawBody).toBe(body);
+  });
+
+  it('queues the decoding of the signed bytes when the text body holds a lone surrogate', async () => {
+    const { receive, sent } = setup();
+    // JSON.stringify would escape it; a raw lone surrogate is what a mis-decoded body can carry.
+    const body = envelope({ data: { contactId: 1, note: 'aXb' } }).replace('aXb', 'a\uD800b');
+    const bytes = Buffer.from(body, 'utf8'); // the lone surrogate became EF BF BD, as on the wire
+    const t = Math.floor(START_MS / 1000);
+    const v1 = createHmac('sha256', SECRET).update(`${t}.`).update(bytes).digest('hex');
+
+    const response = await receive({
+      subscription: 'default',
+      headers: { 'x-fpt-signature': `t=${t},v1=${v1}` },
+      body,
+      isBase64Encoded: false,
+    });
+
+    expect(response.statusCode).toBe(202);
+    expect(sent[0]?.rawBody).toBe(bytes.toString('utf8'));
+    expect(sent[0]?.rawBody).not.toBe(body);
+  });
+
   it('verifies a base64-encoded body over its decoded bytes', async () => {
     const { receive, sent } = setup();
     const body = envelope();
