@@ -126,6 +126,7 @@ export class FptWebhookReceiver extends Construct {
     this.rotation = new SecretRotation(this, 'Rotation', {
       secrets: this.secrets,
       automaticallyAfter: Duration.days(config.secretMaxAgeDays),
+      tracing: config.xrayTracing,
       logRetentionDays: config.logRetentionDays,
       logLevel: props.logLevel,
       logSampleRate: props.logSampleRate,
@@ -142,6 +143,7 @@ export class FptWebhookReceiver extends Construct {
       maxBodyBytes: config.maxBodyBytes,
       previousSecretGraceHours: config.previousSecretGraceHours,
       reservedConcurrentExecutions: config.verifierReservedConcurrency,
+      tracing: config.xrayTracing,
       logRetentionDays: config.logRetentionDays,
       logLevel: props.logLevel,
       logSampleRate: props.logSampleRate,
@@ -155,6 +157,7 @@ export class FptWebhookReceiver extends Construct {
       batchSize: spec.eventSource.batchSize,
       maxBatchingWindow: Duration.seconds(spec.eventSource.maxBatchingWindowSeconds),
       maxConcurrency: config.processorMaxConcurrency,
+      tracing: config.xrayTracing,
       ledgerRetentionDays: spec.ledger.retentionDays,
       maxReceiveCount: spec.dlq.maxReceiveCount,
       logRetentionDays: config.logRetentionDays,

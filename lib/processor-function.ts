@@ -42,6 +42,11 @@ export interface ProcessorFunctionProps {
    */
   readonly maxConcurrency?: number;
   /**
+   * Active X-Ray tracing.
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /**
    * Days an eventId is remembered.
    * @default 30 (`DEFAULT_CONFIG.ledgerRetentionDays`)
    */
@@ -80,6 +85,7 @@ export class ProcessorFunction extends ReceiverFunction {
       description: 'Processes verified FPT webhook events from the queue',
       timeout,
       memorySize: props.memorySize ?? 256,
+      tracing: props.tracing,
       logRetentionDays: props.logRetentionDays,
       environment: {
         [ENV.ledgerTableName]: props.table.tableName,

@@ -54,6 +54,11 @@ export interface ReceiverFunctionProps {
    */
   readonly environment?: Record<string, string>;
   /**
+   * Active X-Ray tracing. At low volume the traces are the largest per-event cost (docs/cost.md).
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /**
    * Concurrency reserved for (and capping) this function.
    * @default - none: the account's unreserved concurrency
    */
@@ -97,7 +102,7 @@ export class ReceiverFunction extends nodejs.NodejsFunction {
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
       timeout: props.timeout,
       memorySize: props.memorySize ?? 256,
       description: props.description,
@@ -114,6 +119,7 @@ export class ReceiverFunction extends nodejs.NodejsFunction {
     logGroup.grantWrite(role);
 
     // cdk-nag 3 matches acknowledgements per finding, on the resource or any of its ancestors.
+    if (props.tracing === false) return;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

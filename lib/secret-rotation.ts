@@ -31,6 +31,11 @@ export interface SecretRotationProps {
    */
   readonly automaticallyAfter?: Duration;
   /**
+   * Active X-Ray tracing of the rotation function.
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /**
    * Retention of the function's log group, where its `rotation audit` lines go, in days.
    * @default 30 (`DEFAULT_CONFIG.logRetentionDays`)
    */
@@ -88,6 +93,7 @@ export class SecretRotation extends Construct {
       // Each step makes at most four Secrets Manager calls.
       timeout: Duration.seconds(30),
       memorySize: 256,
+      tracing: props.tracing,
       logRetentionDays: props.logRetentionDays,
       environment: {
         POWERTOOLS_SERVICE_NAME: METRIC_SERVICE.rotation,

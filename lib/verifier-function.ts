@@ -86,6 +86,11 @@ export interface VerifierFunctionProps {
    */
   readonly reservedConcurrentExecutions?: number;
   /**
+   * Active X-Ray tracing.
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /**
    * Retention of the function's log group, in days.
    * @default 30 (`DEFAULT_CONFIG.logRetentionDays`)
    */
@@ -126,6 +131,7 @@ export class VerifierFunction extends ReceiverFunction {
       timeout: props.timeout ?? Duration.seconds(DEFAULT_SPEC.verifierTimeoutSeconds),
       memorySize: props.memorySize ?? 256,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      tracing: props.tracing,
       logRetentionDays: props.logRetentionDays,
       environment: {
         [ENV.ledgerTableName]: props.table.tableName,

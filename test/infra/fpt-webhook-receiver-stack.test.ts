@@ -208,6 +208,25 @@ describe('FptWebhookReceiverStack', () => {
       for (const reason of acknowledged.values()) expect(reason.length).toBeGreaterThan(40);
     });
 
+    test('stays clean with X-Ray tracing off, without the acknowledgement tracing needed', () => {
+      const { stack, template } = build({ fpt: { subscriptions: ['default'], xrayTracing: false } });
+
+      const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
+      expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+      const acknowledged = stack.node
+        .findAll()
+        .flatMap((c) => c.node.metadata)
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.keys(m.data as Record<string, unknown>));
+      expect(acknowledged.some((id) => id.includes('IAM5'))).toBe(false);
+
+      const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+      expect(functions.length).toBeGreaterThanOrEqual(3);
+      for (const fn of functions) expect(fn.Properties.TracingConfig?.Mode).not.toBe('Active');
+      const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+      expect(policies).not.toContain('xray:');
+    });
+
     test('synthesizes with the AwsSolutions plugin registered and no warnings or errors annotated', () => {
       const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
       const stack = new FptWebhookReceiverStack(app, 'FptWebhookReceiver');
