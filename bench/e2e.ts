@@ -12,7 +12,7 @@
  *   pipeline makes, and the e2e rate those allow for the calls one event costs; they explain the e2e
  *   figure.
  *
- * Uses local/emulator.ts, local/provision.ts, local/stack.ts and local/poller.ts, loaded at run time and
+ * Uses local/emulator.ts, local/provision.ts and local/stack.ts, loaded at run time and
  * checked for the exports it needs; if they are missing or different it says why and reports nothing.
  * It runs in a child process (`node --import tsx bench/e2e.ts <result file>`): the stack points
  * process.env at the emulator and the handlers print their JSON logs to stdout, which goes nowhere.
@@ -105,7 +105,6 @@ interface ProvisionModule {
     namespace?: string;
   }): Promise<LocalStackInfo>;
 }
-type AnyHandler = (...args: never[]) => Promise<unknown>;
 interface BatchInfo {
   records: ReadonlyArray<{ messageId: string; messageAttributes: Record<string, { stringValue?: string }> }>;
   failedMessageIds: ReadonlySet<string>;
@@ -118,7 +117,7 @@ interface StackModule {
     serverPort: number;
     secrets?: Record<string, string>;
     waitTimeSeconds?: number;
-    wrap?: { processor?: (handler: AnyHandler) => AnyHandler };
+    pollers?: number;
     onBatch?: (batch: BatchInfo) => void;
     onPollError?: (error: unknown) => void;
     onInvocationError?: (error: unknown) => void;
@@ -129,26 +128,10 @@ interface StackModule {
     stop(): Promise<void>;
   }>;
 }
-interface PollerModule {
-  startPoller(options: {
-    sqs: SQSClient;
-    queueUrl: string;
-    queueArn: string;
-    handler: AnyHandler;
-    batchSize: number;
-    batchingWindowSeconds: number;
-    timeoutSeconds: number;
-    waitTimeSeconds?: number;
-    onBatch?: (batch: BatchInfo) => void;
-    onError?: (error: unknown) => void;
-  }): { stop(): Promise<void> };
-}
-
 const REQUIRED: Record<string, readonly string[]> = {
   emulator: ['findFreePort', 'startEmulator'],
   provision: ['loadReceiverConfig', 'provisionLocalStack'],
   stack: ['runLocalStack'],
-  poller: ['startPoller'],
 };
 
 /** Loads local/<name>.ts and checks it exports the functions used here. */
@@ -302,12 +285,10 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
   let emulatorModule: EmulatorModule;
   let provisionModule: ProvisionModule;
   let stackModule: StackModule;
-  let pollerModule: PollerModule;
   try {
     emulatorModule = await loadLocal<EmulatorModule>('emulator');
     provisionModule = await loadLocal<ProvisionModule>('provision');
     stackModule = await loadLocal<StackModule>('stack');
-    pollerModule = await loadLocal<PollerModule>('poller');
   } catch (error) {
     return { ok: false, skipped: (error as Error).message };
   }
@@ -320,7 +301,6 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
     return { ok: false, skipped: `the emulator did not start: ${(error as Error).message.split('\n')[0]}` };
   }
   log(`emulator on ${emulator.url}`);
-  const extraPollers: Array<{ stop(): Promise<void> }> = [];
   let running: Awaited<ReturnType<StackModule['runLocalStack']>> | undefined;
   const sqs = new SQSClient(clientConfig(emulator.url));
   try {
@@ -359,7 +339,6 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
         }
       }
     };
-    let processorHandler: AnyHandler | undefined;
     running = await stackModule.runLocalStack({
       endpoint: emulator.url,
       config,
@@ -367,12 +346,7 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
       serverPort: 0,
       secrets: { default: BENCH_SECRET },
       waitTimeSeconds: 1,
-      wrap: {
-        processor: (handler) => {
-          processorHandler = handler;
-          return handler;
-        },
-      },
+      pollers: options.pollers,
       onBatch,
       onPollError: () => {
         pollErrors++;
@@ -380,26 +354,6 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
       onInvocationError: (error) => log(`verifier invocation failed: ${(error as Error).message}`),
     });
     const stack = running.stack;
-    if (processorHandler === undefined)
-      throw new Error('runLocalStack did not hand over the processor handler');
-    for (let i = 1; i < options.pollers; i++) {
-      extraPollers.push(
-        pollerModule.startPoller({
-          sqs,
-          queueUrl: stack.queueUrl,
-          queueArn: stack.queueArn,
-          handler: processorHandler,
-          batchSize: stack.spec.eventSource.batchSize,
-          batchingWindowSeconds: stack.spec.eventSource.maxBatchingWindowSeconds,
-          timeoutSeconds: stack.spec.processorTimeoutSeconds,
-          waitTimeSeconds: 1,
-          onBatch,
-          onError: () => {
-            pollErrors++;
-          },
-        }),
-      );
-    }
 
     const url = new URL(running.webhookUrl('default'));
     const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
@@ -475,7 +429,6 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
       },
     };
   } finally {
-    await Promise.all(extraPollers.map((p) => p.stop()));
     await running?.stop().catch(() => {});
     sqs.destroy();
     await emulator.stop();

@@ -20,7 +20,8 @@ export const MIN_SECRET_LENGTH = 32;
 export interface RunningLocalStack {
   readonly stack: LocalStack;
   readonly server: WebhookServer;
-  readonly poller: Poller;
+  /** One poller per concurrent batch (`RunLocalStackOptions.pollers`). */
+  readonly pollers: readonly Poller[];
   /** `http://127.0.0.1:<port>/webhooks/<subscription>` */
   webhookUrl(subscription: string): string;
   /** Reads a ledger row (consistent read). */
@@ -48,6 +49,12 @@ export interface RunLocalStackOptions {
   readonly visibilityTimeoutSeconds?: number;
   /** @default 5 */
   readonly waitTimeSeconds?: number;
+  /**
+   * Pollers running side by side, like the concurrent batches of Lambda's SQS event source (which
+   * starts with five). Each gets the same handler.
+   * @default 1
+   */
+  readonly pollers?: number;
   readonly wrap?: HandlerWrappers;
   readonly onBatch?: PollerOptions['onBatch'];
   readonly onPollError?: (error: unknown) => void;
@@ -63,6 +70,10 @@ export interface RunLocalStackOptions {
  * environment is set. One process holds one local stack.
  */
 export async function runLocalStack(options: RunLocalStackOptions): Promise<RunningLocalStack> {
+  const pollerCount = options.pollers ?? 1;
+  if (!Number.isInteger(pollerCount) || pollerCount < 1 || pollerCount > 100) {
+    throw new Error(`pollers must be a whole number from 1 to 100, but ${pollerCount} was given`);
+  }
   const stack = await provisionLocalStack({
     endpoint: options.endpoint,
     config: options.config,
@@ -91,7 +102,7 @@ export async function runLocalStack(options: RunLocalStackOptions): Promise<Runn
     timeoutSeconds: stack.spec.verifierTimeoutSeconds,
     ...(options.onInvocationError ? { onInvocationError: options.onInvocationError } : {}),
   });
-  const poller = startPoller({
+  const pollerOptions: PollerOptions = {
     sqs,
     queueUrl: stack.queueUrl,
     queueArn: stack.queueArn,
@@ -105,12 +116,13 @@ export async function runLocalStack(options: RunLocalStackOptions): Promise<Runn
       : {}),
     ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     ...(options.onPollError ? { onError: options.onPollError } : {}),
-  });
+  };
+  const pollers = Array.from({ length: pollerCount }, () => startPoller(pollerOptions));
 
   return {
     stack,
     server,
-    poller,
+    pollers,
     webhookUrl: (subscription) => `${server.url}/webhooks/${subscription}`,
     readRow: async (eventId) => {
       const out = await documents.send(
@@ -119,7 +131,7 @@ export async function runLocalStack(options: RunLocalStackOptions): Promise<Runn
       return out.Item as EventRow | undefined;
     },
     stop: async () => {
-      await Promise.all([poller.stop(), server.close()]);
+      await Promise.all([...pollers.map((p) => p.stop()), server.close()]);
       sqs.destroy();
       documents.destroy();
     },

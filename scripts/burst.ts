@@ -37,7 +37,7 @@ import { DEFAULT_CONFIG } from '../lib/config';
 import { applyEnvironment, localAwsEnvironment, localClientConfig } from '../local/aws';
 import { type Emulator, findFreePort, startEmulator } from '../local/emulator';
 import { LogCapture, type LogRecord } from '../local/log-capture';
-import { type BatchResult, type Poller, type ProcessorLikeHandler, startPoller } from '../local/poller';
+import type { BatchResult, ProcessorLikeHandler } from '../local/poller';
 import { loadReceiverConfig } from '../local/provision';
 import { generateSigningSecret, type RunningLocalStack, runLocalStack } from '../local/stack';
 import { postSignedEvent } from './signed-post';
@@ -208,8 +208,6 @@ async function runBurst(options: Options, emulator: Emulator, log: (line: string
     }
   };
 
-  let processorHandler: ProcessorLikeHandler | undefined;
-  const extraPollers: Poller[] = [];
   let running: RunningLocalStack | undefined;
   const sqs = new SQSClient(localClientConfig(emulator.url));
   try {
@@ -220,6 +218,7 @@ async function runBurst(options: Options, emulator: Emulator, log: (line: string
       serverPort: 0,
       secrets: Object.fromEntries(config.subscriptions.map((s) => [s.name, secret])),
       waitTimeSeconds: 1,
+      pollers: options.pollers,
       wrap: {
         verifier: (handler) => async (event, context) => {
           const started = Date.now();
@@ -238,7 +237,6 @@ async function runBurst(options: Options, emulator: Emulator, log: (line: string
             if (result.error !== undefined) throw result.error;
             return result.value as SQSBatchResponse;
           };
-          processorHandler = wrapped;
           return wrapped;
         },
       },
@@ -248,25 +246,6 @@ async function runBurst(options: Options, emulator: Emulator, log: (line: string
       },
     });
     const stack = running.stack;
-    if (processorHandler === undefined) throw new Error('runLocalStack did not hand over the processor');
-    for (let i = 1; i < options.pollers; i++) {
-      extraPollers.push(
-        startPoller({
-          sqs,
-          queueUrl: stack.queueUrl,
-          queueArn: stack.queueArn,
-          handler: processorHandler,
-          batchSize: stack.spec.eventSource.batchSize,
-          batchingWindowSeconds: stack.spec.eventSource.maxBatchingWindowSeconds,
-          timeoutSeconds: stack.spec.processorTimeoutSeconds,
-          waitTimeSeconds: 1,
-          onBatch,
-          onError: () => {
-            pollErrors++;
-          },
-        }),
-      );
-    }
     log(
       `stack ${stack.tableName}, ${options.pollers} poller(s), batch size ${stack.spec.eventSource.batchSize}`,
     );
@@ -390,7 +369,6 @@ async function runBurst(options: Options, emulator: Emulator, log: (line: string
     if (pollErrors > 0) log(`${pollErrors} poll error(s), retried`);
     return result;
   } finally {
-    await Promise.all(extraPollers.map((p) => p.stop()));
     await running?.stop().catch(() => {});
     sqs.destroy();
     // The handlers' shared clients keep sockets open; nothing uses them once the stack has stopped.

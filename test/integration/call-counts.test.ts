@@ -62,7 +62,9 @@ describe('billable AWS calls per event (the figures docs/cost.md prices)', () =>
   let bodies: string[] = [];
 
   beforeAll(async () => {
-    harness = await startHarness({ name: 'calls' });
+    // A visibility timeout far above a batch's duration: under load the harness's default 1 s would let
+    // SQS redeliver a message still being processed, and its lease check would add calls to the count.
+    harness = await startHarness({ name: 'calls', visibilityTimeoutSeconds: 60 });
     countCalls(counts);
     // Warm the secret cache, as a warm container would be.
     const warm = fptBody('contact.updated');

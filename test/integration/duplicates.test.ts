@@ -15,7 +15,8 @@ describe('local stack: duplicate deliveries', () => {
   let harness: Harness;
 
   beforeAll(async () => {
-    harness = await startHarness({ name: 'dupes', countHandlerCalls: true });
+    // Three pollers, as Lambda runs several batches at once: copies of one event can meet in parallel.
+    harness = await startHarness({ name: 'dupes', countHandlerCalls: true, pollers: 3 });
   });
   afterAll(async () => {
     await harness?.stop();
@@ -26,6 +27,10 @@ describe('local stack: duplicate deliveries', () => {
     await harness.waitForStatus(eventId, EVENT_STATUS.processed);
     await sleep(1500);
   }
+
+  it('runs three processor pollers side by side', () => {
+    expect(harness.running.pollers).toHaveLength(3);
+  });
 
   it('runs the handler once when the same body is delivered three times in a row', async () => {
     // Prepare

@@ -71,6 +71,8 @@ export interface HarnessOptions {
    * @default false
    */
   readonly countHandlerCalls?: boolean;
+  /** Processor pollers side by side (Lambda runs several batches at once). @default 1 */
+  readonly pollers?: number;
   readonly behaviour?: HandlerBehaviour;
 }
 
@@ -160,6 +162,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     serverPort: 0,
     secrets: Object.fromEntries(config.subscriptions.map((s) => [s.name, secret])),
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 1,
+    pollers: options.pollers ?? 1,
     waitTimeSeconds: 1,
     wrap: {
       verifier: (handler) => async (event, context) => {
