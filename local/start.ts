@@ -27,13 +27,14 @@ import { generateSigningSecret, MIN_SECRET_LENGTH, type RunningLocalStack, runLo
 /** Local default for the poller's visibility timeout: a failed event is retried after 10 s, not 180 s. */
 export const DEFAULT_LOCAL_VISIBILITY_TIMEOUT_SECONDS = 10;
 
-const HELP = `Usage: npm start [-- --verbose]
+const HELP = `Usage: npm start [-- --verbose] [-- --pollers N]
 
 Runs the FPT webhook receiver locally: AWS emulator (moto), local API, verifier and processor.
 
 Options:
-  --verbose   also print the handlers' JSON logs (or set FPT_LOCAL_VERBOSE=1)
-  --help      show this help
+  --verbose     also print the handlers' JSON logs (or set FPT_LOCAL_VERBOSE=1)
+  --pollers N   processor pollers side by side, like Lambda's concurrent batches (1-100, default 1)
+  --help        show this help
 
 Environment:
   PORT                                  local API port (default ${DEFAULT_SERVER_PORT})
@@ -72,13 +73,30 @@ function chooseSecrets(subscriptions: readonly string[]): Record<string, string>
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { verbose: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
-    allowPositionals: false,
-  });
+  let values: { verbose?: boolean; help?: boolean; pollers?: string };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+        pollers: { type: 'string', default: '1' },
+      },
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message} (see npm start -- --help)\n`);
+    process.exit(2);
+  }
   if (values.help) {
     process.stdout.write(HELP);
     return;
+  }
+  const pollers = Number(values.pollers);
+  if (!Number.isInteger(pollers) || pollers < 1 || pollers > 100) {
+    process.stderr.write(
+      `error: --pollers must be a whole number from 1 to 100, but got "${values.pollers}"\n`,
+    );
+    process.exit(2);
   }
   const verbose = values.verbose === true || ['1', 'true'].includes(process.env.FPT_LOCAL_VERBOSE ?? '');
   const serverPort = portFromEnv('PORT', DEFAULT_SERVER_PORT);
@@ -125,6 +143,7 @@ async function main(): Promise<void> {
       serverPort,
       secrets,
       visibilityTimeoutSeconds,
+      pollers,
       wrap: {
         verifier: (handler) => async (event, context) => {
           const arrivedAt = Date.now();
