@@ -1,5 +1,5 @@
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { FptWebhookReceiverStack } from '../lib';
 
 const app = new App();
@@ -13,4 +13,7 @@ new FptWebhookReceiverStack(app, stackName, {
 });
 
 // cdk-nag 3 runs as a policy validation plugin: any unacknowledged finding fails `cdk synth`.
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+Validations.of(app).addPlugins(
+  new AwsSolutionsChecks(app, { verbose: true }),
+  new ServerlessChecks(app, { verbose: true }),
+);

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -82,6 +82,8 @@ export class ProcessorFunction extends ReceiverFunction {
     const timeout = props.timeout ?? Duration.seconds(DEFAULT_SPEC.processorTimeoutSeconds);
     super(scope, id, {
       entry: 'processor/handler.ts',
+      failureHandling:
+        "Invoked by the SQS event source, never asynchronously: a failed record stays in the work queue and the queue's redrive policy moves it to the dead-letter queue after maxReceiveCount receives",
       description: 'Processes verified FPT webhook events from the queue',
       timeout,
       memorySize: props.memorySize ?? 256,
@@ -99,6 +101,11 @@ export class ProcessorFunction extends ReceiverFunction {
     });
 
     props.table.grant(this, ...LEDGER_ACTIONS);
+    Validations.of(this).acknowledge({
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason:
+        "Lambda offers on-failure destinations for stream and Kafka event sources, not for SQS: the work queue's redrive policy is what moves a failed message to the dead-letter queue",
+    });
     this.addEventSource(
       new SqsEventSource(props.queue, {
         batchSize: props.batchSize ?? DEFAULT_SPEC.eventSource.batchSize,

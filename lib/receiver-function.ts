@@ -54,6 +54,11 @@ export interface ReceiverFunctionProps {
    */
   readonly environment?: Record<string, string>;
   /**
+   * Who invokes the function and what becomes of a failed invocation: the reason, recorded with the
+   * cdk-nag acknowledgement, why it needs no dead-letter queue of its own.
+   */
+  readonly failureHandling: string;
+  /**
    * Active X-Ray tracing. At low volume the traces are the largest per-event cost (docs/cost.md).
    * @default true
    */
@@ -119,7 +124,15 @@ export class ReceiverFunction extends nodejs.NodejsFunction {
     logGroup.grantWrite(role);
 
     // cdk-nag 3 matches acknowledgements per finding, on the resource or any of its ancestors.
-    if (props.tracing === false) return;
+    Validations.of(this).acknowledge({ id: 'Serverless-LambdaDLQ', reason: props.failureHandling });
+    if (props.tracing === false) {
+      Validations.of(this).acknowledge({
+        id: 'Serverless-LambdaTracing',
+        reason:
+          'X-Ray tracing is off because the operator chose xrayTracing: false (at low volume traces are the largest per-event cost, docs/cost.md); every event is still in the logs and the EMF metrics',
+      });
+      return;
+    }
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -89,6 +89,8 @@ export class SecretRotation extends Construct {
 
     this.rotationFunction = new ReceiverFunction(this, 'RotationFunction', {
       entry: 'rotation/handler.ts',
+      failureHandling:
+        'Invoked by Secrets Manager, which runs each rotation step itself and marks a failed rotation on the secret (RotationFailed, the rotation alarm); a dead-letter queue would only hold a copy of a step it already reports',
       description: 'Rotates the FPT signing secrets: promotes the staged secret, or reports rotation due',
       // Each step makes at most four Secrets Manager calls.
       timeout: Duration.seconds(30),

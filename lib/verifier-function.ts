@@ -128,6 +128,8 @@ export class VerifierFunction extends ReceiverFunction {
       entry: 'verifier/handler.ts',
       description: 'Verifies FPT webhook signatures, deduplicates and enqueues events',
       runtimeSourceMaps: VERIFIER_RUNTIME_SOURCE_MAPS,
+      failureHandling:
+        'Invoked synchronously by API Gateway, never asynchronously, so a dead-letter queue would receive nothing: a failed invocation is a 5xx to FPT, which retries the delivery with the same bytes',
       timeout: props.timeout ?? Duration.seconds(DEFAULT_SPEC.verifierTimeoutSeconds),
       memorySize: props.memorySize ?? 256,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,

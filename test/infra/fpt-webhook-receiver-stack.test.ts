@@ -1,7 +1,7 @@
 import { App, type CfnResource, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { FptWebhookReceiverStack, type FptWebhookReceiverStackProps, pascalCase } from '../../lib';
 
 function build(context: Record<string, unknown> = {}, props: FptWebhookReceiverStackProps = {}) {
@@ -173,11 +173,14 @@ describe('FptWebhookReceiverStack', () => {
     });
   });
 
-  describe('cdk-nag AwsSolutions', () => {
-    test('reports no unacknowledged findings, errors or warnings', () => {
+  describe('cdk-nag AwsSolutions and Serverless', () => {
+    test.each([
+      ['AwsSolutions', () => new AwsSolutionsChecks(undefined, { verbose: true })],
+      ['Serverless', () => new ServerlessChecks(undefined, { verbose: true })],
+    ])('reports no unacknowledged %s findings, errors or warnings', (_pack, checks) => {
       const { stack } = build({ fpt: { subscriptions: ['default', 'crm'] } });
 
-      const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
+      const report = checks().validateScope(stack);
 
       expect(
         report.violations.map(
@@ -204,6 +207,9 @@ describe('FptWebhookReceiverStack', () => {
       expect([...acknowledged.keys()].sort()).toEqual([
         'AwsSolutions-APIG4',
         'AwsSolutions-IAM5[Resource::*]',
+        'Serverless-LambdaDLQ',
+        'Serverless-LambdaEventSourceMappingDestination',
+        'Serverless-SQSRedrivePolicy',
       ]);
       for (const reason of acknowledged.values()) expect(reason.length).toBeGreaterThan(40);
     });
@@ -211,8 +217,9 @@ describe('FptWebhookReceiverStack', () => {
     test('stays clean with X-Ray tracing off, without the acknowledgement tracing needed', () => {
       const { stack, template } = build({ fpt: { subscriptions: ['default'], xrayTracing: false } });
 
-      const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
-      expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+      for (const checks of [new AwsSolutionsChecks(), new ServerlessChecks()]) {
+        expect(checks.validateScope(stack).violations.map((v) => v.ruleName)).toEqual([]);
+      }
       const acknowledged = stack.node
         .findAll()
         .flatMap((c) => c.node.metadata)
@@ -227,10 +234,10 @@ describe('FptWebhookReceiverStack', () => {
       expect(policies).not.toContain('xray:');
     });
 
-    test('synthesizes with the AwsSolutions plugin registered and no warnings or errors annotated', () => {
+    test('synthesizes with both plugins registered, as bin/app.ts does, and no warnings or errors annotated', () => {
       const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
       const stack = new FptWebhookReceiverStack(app, 'FptWebhookReceiver');
-      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
 
       expect(() => app.synth()).not.toThrow();
       const annotations = Annotations.fromStack(stack);
@@ -245,6 +252,15 @@ describe('FptWebhookReceiverStack', () => {
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
       expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
+    });
+
+    test('fails synthesis on a Serverless finding too, e.g. a queue without a redrive policy', () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new FptWebhookReceiverStack(app, 'FptWebhookReceiver');
+      new sqs.Queue(stack, 'QueueWithoutRedrive', { enforceSSL: true });
+      Validations.of(app).addPlugins(new ServerlessChecks(app));
+
+      expect(() => app.synth()).toThrow(/Serverless-SQSRedrivePolicy/);
     });
   });
 });
