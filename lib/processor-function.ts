@@ -8,7 +8,10 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/shared/observability'
 import { DEFAULT_CONFIG, processingLeaseSeconds } from './config';
 import { DEFAULT_SPEC } from './defaults';
 import { ReceiverFunction } from './receiver-function';
-import { LEDGER_ACTIONS, loggingEnvironment } from './verifier-function';
+import { loggingEnvironment } from './verifier-function';
+
+/** The ledger operations the processor performs: its lease, outcome and ordering-guard updates and reads. */
+export const PROCESSOR_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 /** Properties of a {@link ProcessorFunction}. */
 export interface ProcessorFunctionProps {
@@ -100,7 +103,7 @@ export class ProcessorFunction extends ReceiverFunction {
       },
     });
 
-    props.table.grant(this, ...LEDGER_ACTIONS);
+    props.table.grant(this, ...PROCESSOR_LEDGER_ACTIONS);
     Validations.of(this).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',
       reason:

@@ -1,5 +1,6 @@
 import { Duration, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -9,8 +10,11 @@ import { DEFAULT_CONFIG, MAX_BODY_BYTES } from './config';
 import { DEFAULT_SPEC } from './defaults';
 import { ReceiverFunction } from './receiver-function';
 
-/** The ledger operations both functions perform (`lambda/shared/ledger.ts`); nothing else. */
-export const LEDGER_ACTIONS = [
+/**
+ * The ledger operations the verifier performs (`lambda/shared/ledger.ts`: claim and park put, mark enqueued
+ * updates, release deletes, and a claim that fails without the old row reads it); nothing else.
+ */
+export const VERIFIER_LEDGER_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
@@ -154,8 +158,14 @@ export class VerifierFunction extends ReceiverFunction {
       },
     });
 
-    props.table.grant(this, ...LEDGER_ACTIONS);
+    props.table.grant(this, ...VERIFIER_LEDGER_ACTIONS);
     props.queue.grantSendMessages(this);
-    for (const secret of props.secrets.values()) secret.grantRead(this);
+    // GetSecretValue only: grantRead would add DescribeSecret, which the verifier never calls. The secrets
+    // use Secrets Manager's AWS managed key, so no KMS grant is needed either.
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [...props.secrets.values()].map((secret) => secret.secretArn),
+    });
   }
 }

@@ -45,7 +45,7 @@ export const SIGNATURE_FAILURE_REASONS: readonly SignatureFailureReason[] = [
 /** `eventType` values of the `Processed` metric: the catalog types, and `other` for everything else. */
 export const PROCESSED_EVENT_TYPES: readonly string[] = [...CATALOG_EVENT_TYPES, 'other'];
 
-/** The ledger operations both functions perform (see `LEDGER_ACTIONS`). */
+/** The ledger operations the functions perform (`VERIFIER_LEDGER_ACTIONS`, `PROCESSOR_LEDGER_ACTIONS`). */
 export const LEDGER_OPERATIONS: readonly dynamodb.Operation[] = [
   dynamodb.Operation.GET_ITEM,
   dynamodb.Operation.PUT_ITEM,
