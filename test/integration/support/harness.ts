@@ -39,6 +39,12 @@ const SAMPLE_DATA: Record<CatalogEventType, Record<string, unknown>> = {
   'contact.sub_group_changed': { contactId: 105, previousSubGroupId: null, newSubGroupId: 7 },
 };
 
+/**
+ * Stands in for personal data in every body the harness builds: no captured log line may contain it
+ * (checked when the harness stops).
+ */
+export const PII_SENTINEL = 'pii-sentinel-5e1f@example.com';
+
 /** A raw FPT body, as FPT would send it (the exact bytes are what gets signed). */
 export function fptBody(eventType: string, overrides: Partial<FptEnvelope> = {}): string {
   return JSON.stringify({
@@ -48,7 +54,7 @@ export function fptBody(eventType: string, overrides: Partial<FptEnvelope> = {})
     locationId: 1234,
     organizationId: 5678,
     apiVersion: 'v1',
-    data: SAMPLE_DATA[eventType as CatalogEventType] ?? { anything: 1 },
+    data: { ...(SAMPLE_DATA[eventType as CatalogEventType] ?? { anything: 1 }), email: PII_SENTINEL },
     ...overrides,
   });
 }
@@ -117,6 +123,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const calls = new Map<string, number>();
   const batches: BatchResult[] = [];
   const verifierLogs = new Map<string, readonly LogRecord[]>();
+  /** Every JSON line both handlers wrote during this harness's life. */
+  const allLogs: LogRecord[] = [];
   const capture = new LogCapture(process.env.FPT_TEST_VERBOSE === '1');
   capture.install();
 
@@ -168,6 +176,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       verifier: (handler) => async (event, context) => {
         const result = await capture.run(() => handler(event, context));
         verifierLogs.set(event.requestContext.requestId, result.logs);
+        allLogs.push(...result.logs);
         if (result.error !== undefined) throw result.error;
         return result.value as NonNullable<typeof result.value>;
       },
@@ -175,6 +184,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         const handler = options.countHandlerCalls === true ? counting() : real;
         return async (event, context) => {
           const result = await capture.run(() => handler(event, context));
+          allLogs.push(...result.logs);
           if (result.error !== undefined) throw result.error;
           return result.value as SQSBatchResponse;
         };
@@ -264,9 +274,23 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       getSqsClient().destroy();
       getSecretsClient().destroy();
       capture.uninstall();
+      assertNoSecretOrPayload(allLogs, secret);
     },
   };
   return harness;
+}
+
+/**
+ * Fails the test file if any captured handler log line holds the signing secret, a signature value or
+ * the payload's personal data: the whole integration suite's output is checked this way.
+ */
+export function assertNoSecretOrPayload(logs: readonly LogRecord[], secret: string): void {
+  const leaks = logs
+    .map((record) => JSON.stringify(record))
+    .filter((line) => line.includes(secret) || line.includes(PII_SENTINEL) || /v1=[0-9a-f]{64}/i.test(line));
+  if (leaks.length > 0) {
+    throw new Error(`${leaks.length} handler log line(s) hold a secret, a signature or payload data`);
+  }
 }
 
 /** Posts like FPT: on a non-2xx answer, retry after a short backoff, a bounded number of times. */
