@@ -1,5 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { findFreePort, isEmulatorHealthy, startEmulator } from '../../local/emulator';
+import { fptBody, fptSignatureHeader, nowSeconds, sleep } from './support/harness';
 
 jest.setTimeout(60_000);
 
@@ -37,5 +39,94 @@ describe('npm start: arguments', () => {
     expect(stderr).toContain("Unknown option '--verbos'");
     expect(stderr).toContain('npm start -- --help');
     expect(stderr).not.toContain('    at ');
+  });
+});
+
+interface Started {
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `local/start.ts` on free ports and waits (bounded) until it prints its webhook URLs. */
+async function startStack(env: Record<string, string>): Promise<Started> {
+  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['local/start.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 45_000;
+  while (!output.includes('Ctrl-C stops.') && child.exitCode === null && Date.now() < deadline)
+    await sleep(100);
+  if (!output.includes('Ctrl-C stops.')) {
+    child.kill('SIGKILL');
+    throw new Error(`npm start did not come up:\n${output}`);
+  }
+  return {
+    output: () => output,
+    exited,
+    stop: async () => {
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+describe('npm start: the local stack comes up, serves and stops', () => {
+  const secret = 'local-start-test-secret-0123456789-abcdef';
+
+  it('prints the webhook URL, accepts a signed event, keeps the secret it was given out of the output, and stops on Ctrl-C', async () => {
+    const [port, emulatorPort] = [await findFreePort(), await findFreePort()];
+    const stack = await startStack({
+      PORT: String(port),
+      FPT_EMULATOR_PORT: String(emulatorPort),
+      FPT_SIGNING_SECRET: secret,
+    });
+    try {
+      const url = `http://127.0.0.1:${port}/webhooks/default`;
+      expect(stack.output()).toContain(url);
+      expect(stack.output()).toContain('(from FPT_SIGNING_SECRET)');
+
+      const body = fptBody('contact.created');
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-fpt-signature': fptSignatureHeader(secret, nowSeconds(), body),
+        },
+        body,
+      });
+      expect(response.status).toBe(202);
+    } finally {
+      expect(await stack.stop()).toBe(0);
+    }
+    expect(stack.output()).not.toContain(secret);
+    // It started the emulator, so it stopped it too.
+    expect(await isEmulatorHealthy(`http://127.0.0.1:${emulatorPort}`)).toBe(false);
+  });
+
+  it('reuses an emulator that is already running and leaves it running on Ctrl-C', async () => {
+    const [port, emulatorPort] = [await findFreePort(), await findFreePort()];
+    const emulator = await startEmulator({ port: emulatorPort });
+    try {
+      const stack = await startStack({ PORT: String(port), FPT_EMULATOR_PORT: String(emulatorPort) });
+      const code = await stack.stop();
+      expect(stack.output()).toContain(`emulator   ${emulator.url} (moto, already running, reused)`);
+      expect(code).toBe(0);
+      expect(await isEmulatorHealthy(emulator.url)).toBe(true);
+    } finally {
+      await emulator.stop();
+    }
   });
 });
