@@ -33,10 +33,17 @@ const EPOCH_MS_FIELDS = new Set([
   'processingExpiresAt',
 ]);
 
-/** A row as the CLI shows it: `pk` becomes `eventId`, first; the rest as stored. */
+/**
+ * A row as the CLI shows it: `pk` becomes `eventId`, first; `status` in lowercase (`processed`), as
+ * operators and scripts read it; the rest as stored. The ledger itself keeps its uppercase constants.
+ */
 export function rowToJson(row: Record<string, unknown>): Record<string, unknown> {
-  const { pk, ...rest } = row;
-  return { eventId: pk, ...rest };
+  const { pk, status, ...rest } = row;
+  return {
+    eventId: pk,
+    ...(status !== undefined ? { status: typeof status === 'string' ? status.toLowerCase() : status } : {}),
+    ...rest,
+  };
 }
 
 /** `name  value` lines, with timestamps also shown as ISO-8601 UTC. */

@@ -15,8 +15,8 @@ Run fpt-webhooks events <command> --help for its options.`;
 
 export const EVENTS_GET_HELP = `Usage: fpt-webhooks events get <eventId> (--local | --stack NAME) [--json]
 
-Shows the ledger row of one event: status (RECEIVED, ENQUEUED, PROCESSING, PROCESSED, FAILED,
-DEAD_LETTERED), attempts and timings. Exit code 1 when the event is not in the ledger.
+Shows the ledger row of one event: status (received, enqueued, processing, processed, failed,
+dead_lettered), attempts and timings. Exit code 1 when the event is not in the ledger.
 
 Options:
   --json    print the row as JSON (the key pk is shown as eventId)

@@ -20,7 +20,7 @@ Options:
   --allow-unknown-type   allow a type outside the catalog (e.g. payment.succeeded), as FPT's roadmap events
   --subscription NAME    subscription to send to (default "default")
   --event-id ID          reuse this eventId (32 hex characters), e.g. to send a duplicate
-  --wait                 wait until the event is PROCESSED, printing its progress
+  --wait                 wait until the event is processed, printing its progress
   --timeout SECONDS      how long --wait waits (default 30)
   --help                 show this help
 
@@ -110,7 +110,7 @@ async function post(url: string, body: string, signature: string, target: Target
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 
-/** Polls the ledger until the event is PROCESSED; prints each status change. */
+/** Polls the ledger until the event is processed; prints each status change. */
 async function waitForProcessed(
   io: Io,
   target: Target,
@@ -123,14 +123,14 @@ async function waitForProcessed(
   let last = '';
   let lastStatus: string | undefined;
   try {
-    io.out(`waiting for PROCESSED (up to ${timeoutSeconds} s)`);
+    io.out(`waiting for processed (up to ${timeoutSeconds} s)`);
     while (Date.now() < deadline) {
       const row: EventRow | undefined = await ledger.get(eventId);
       const status = row?.status;
       const progress =
         status === undefined
           ? 'not in the ledger yet'
-          : `${status}${row?.attempts ? ` (attempt ${row.attempts})` : ''}`;
+          : `${status.toLowerCase()}${row?.attempts ? ` (attempt ${row.attempts})` : ''}`;
       if (progress !== last) {
         io.out(`  ${progress.padEnd(28)} ${seconds(Date.now() - startedAt)}`);
         last = progress;

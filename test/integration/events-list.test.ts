@@ -53,7 +53,7 @@ describe('fpt-webhooks events list --local', () => {
     const rows = JSON.parse(result.out) as { eventId: string; status: string; receivedAt: number }[];
     expect(rows.map((r) => r.eventId)).toEqual([failing, processed[2], processed[1]]);
     expect(rows.every((r) => /^[0-9a-f]{32}$/.test(r.eventId))).toBe(true);
-    expect(rows[0]?.status).toMatch(/^(FAILED|PROCESSING)$/);
+    expect(rows[0]?.status).toMatch(/^(failed|processing)$/);
     // The table holds more than events: the ordering guard's rows and the parked one.
     expect(await harness.scanCount()).toBeGreaterThan(processed.length + 2);
   });
@@ -65,9 +65,9 @@ describe('fpt-webhooks events list --local', () => {
     const lines = result.out.split('\n');
     expect(lines[0]).toMatch(/^RECEIVED \(UTC\)\s+STATUS\s+EVENT ID\s+TYPE\s+SUBSCRIPTION\s+ATTEMPTS$/);
     expect(lines.slice(1, 4).map((l) => l.split(/\s+/)[2])).toEqual([...processed].reverse());
-    expect(lines.slice(1, 4).every((l) => /^\d{4}-\d\d-\d\dT\S+Z\s+PROCESSED\s/.test(l))).toBe(true);
+    expect(lines.slice(1, 4).every((l) => /^\d{4}-\d\d-\d\dT\S+Z\s+processed\s/.test(l))).toBe(true);
     expect(lines[4]).toMatch(
-      /^3 newest of 3 events in PROCESSED \(scanned \d+ rows of fpt-webhooks-it-events-list-/,
+      /^3 newest of 3 events in processed \(scanned \d+ rows of fpt-webhooks-it-events-list-/,
     );
     expect(result.out).not.toContain(failing);
   });
@@ -81,7 +81,7 @@ describe('fpt-webhooks events list --local', () => {
     expect(result.out).toContain('1 newest of 1 parked deliveries');
     expect(result.out + json.out).not.toContain(PII);
     expect(JSON.parse(json.out)).toEqual([
-      expect.objectContaining({ eventId: expect.stringMatching(/^parked#/), status: 'INVALID_ENVELOPE' }),
+      expect.objectContaining({ eventId: expect.stringMatching(/^parked#/), status: 'invalid_envelope' }),
     ]);
   });
 
@@ -90,7 +90,7 @@ describe('fpt-webhooks events list --local', () => {
 
     expect(result).toMatchObject({ code: 0, err: '' });
     expect(result.out).toMatch(
-      /^no events in DEAD_LETTERED in fpt-webhooks-it-events-list-\S+ \(scanned \d+ rows\)$/,
+      /^no events in dead_lettered in fpt-webhooks-it-events-list-\S+ \(scanned \d+ rows\)$/,
     );
   });
 });

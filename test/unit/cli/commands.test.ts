@@ -41,7 +41,7 @@ describe('fpt-webhooks command line', () => {
   });
 
   it.each([
-    [['events', 'list', '--local', '--status', 'DONE'], '--status must be one of RECEIVED, ENQUEUED'],
+    [['events', 'list', '--local', '--status', 'DONE'], '--status must be one of received, enqueued'],
     [['events', 'list', '--local', '--limit', '0'], '--limit must be a whole number from 1 to 1000'],
     [['events', 'list', '--local', '--limit', 'ten'], '--limit must be a whole number'],
     [['events', 'list', '--local', 'extra'], 'events list takes no arguments'],
