@@ -102,11 +102,14 @@ async function main(): Promise<void> {
       report.processor.deletedBeforeProcessed === 0 &&
       report.leaseLost === 0;
     if (values['no-write'] !== true) {
-      const argv = process.argv.slice(2).join(' ');
+      // The seed goes into the recorded command, so running it again draws the same faults.
+      const args = process.argv.slice(2).filter((arg, i, all) => arg !== '--seed' && all[i - 1] !== '--seed');
+      const argv = [...args, '--seed', String(options.seed)].join(' ');
       const section = [
         `### Fault injection: latest full run (${ok ? 'passed' : '**FAILED**'})`,
         '',
-        `Command: \`npm run reliability${argv ? ` -- ${argv}` : ''}\` (seed ${options.seed}). ` +
+        `Command: \`npm run reliability -- ${argv}\`. The seed fixes which faults are drawn; counts that ` +
+          'depend on timing (retries, redeliveries) differ a little from run to run. ' +
           `Run on ${startedAt.toISOString().slice(0, 10)} at ${startedAt.toISOString().slice(11, 16)} UTC, on ${describeMachine(PROJECT_ROOT)}.`,
         '',
         markdown,
