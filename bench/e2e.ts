@@ -19,7 +19,7 @@
  * Everything is on 127.0.0.1, counts are fixed and every wait has a deadline.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import * as path from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -447,6 +447,8 @@ export async function runE2e(options: E2eOptions): Promise<E2eOutcome> {
     };
   }
   const resultFile = path.join(ROOT, 'bench', 'out', `e2e-${process.pid}.json`);
+  // A fresh clone has no bench/out yet when the e2e stage runs alone (--only=e2e).
+  mkdirSync(path.dirname(resultFile), { recursive: true });
   rmSync(resultFile, { force: true });
   const child = spawn(
     process.execPath,
