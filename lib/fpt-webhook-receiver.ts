@@ -23,11 +23,11 @@ import { WebhookApi } from './webhook-api';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookQueue } from './webhook-queue';
 
-/** Properties of an {@link FptWebhookReceiver}: the receiver configuration plus function sizing. */
 // Checks at compile time that each name is one of the props below.
 const CONSTRUCT_ONLY_KEYS: ReadonlyArray<Exclude<keyof FptWebhookReceiverProps, keyof ReceiverConfigInput>> =
   CONSTRUCT_SETTING_KEYS;
 
+/** Properties of an {@link FptWebhookReceiver}: the receiver configuration plus function sizing. */
 export interface FptWebhookReceiverProps extends ReceiverConfigInput {
   /**
    * Memory of the verifier function, in MB.

@@ -84,12 +84,12 @@ function findHeader(headers: IncomingDelivery['headers'], wanted: string): strin
   return undefined;
 }
 
-/** The decoded size without decoding: base64 carries 3 bytes per 4 characters. */
 /** `String.prototype.isWellFormed` (ES2024; Node 20 and every Lambda Node.js runtime have it). */
 function isWellFormed(text: string): boolean {
   return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
+/** The decoded size without decoding: base64 carries 3 bytes per 4 characters. */
 function decodedLength(body: string, isBase64Encoded: boolean): number {
   if (!isBase64Encoded) return Buffer.byteLength(body, 'utf8');
   const padding = body.endsWith('==') ? 2 : body.endsWith('=') ? 1 : 0;
