@@ -34,14 +34,19 @@ const EPOCH_MS_FIELDS = new Set([
 ]);
 
 /**
- * A row as the CLI shows it: `pk` becomes `eventId`, first; `status` in lowercase (`processed`), as
- * operators and scripts read it; the rest as stored. The ledger itself keeps its uppercase constants.
+ * A status as the CLI shows it, in lowercase (`processed`), as operators and scripts read it; the
+ * ledger itself keeps its uppercase constants.
  */
+export function displayStatus(status: string): string {
+  return status.toLowerCase();
+}
+
+/** A row as the CLI shows it: `pk` becomes `eventId`, first; `status` via {@link displayStatus}; the rest as stored. */
 export function rowToJson(row: Record<string, unknown>): Record<string, unknown> {
   const { pk, status, ...rest } = row;
   return {
     eventId: pk,
-    ...(status !== undefined ? { status: typeof status === 'string' ? status.toLowerCase() : status } : {}),
+    ...(status !== undefined ? { status: typeof status === 'string' ? displayStatus(status) : status } : {}),
     ...rest,
   };
 }

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, ScanCommand, type ScanCommandInput } from '@aws
 import { EVENT_STATUS, PARKED_STATUS } from '../../lambda/shared/ledger-schema';
 import { CliError, UsageError } from '../errors';
 import type { Io } from '../io';
-import { rowToJson } from '../ledger';
+import { displayStatus, rowToJson } from '../ledger';
 import { resolveTarget, TARGET_HELP, TARGET_OPTIONS, type Target, targetOptionsFrom } from '../target';
 import { parseCommandArgs } from './parse';
 
@@ -15,8 +15,8 @@ Lists the most recent events in the ledger, newest first (by receivedAt). It sca
 is fine for an operator tool but reads every row: on a large table it takes a while and shows progress.
 
 Options:
-  --status STATUS   only events in this status: ${STATUSES.map((s) => s.toLowerCase()).join(', ')}
-                    (${PARKED_STATUS.toLowerCase()} lists parked deliveries: authentic bodies with an invalid envelope)
+  --status STATUS   only events in this status: ${STATUSES.map(displayStatus).join(', ')}
+                    (${displayStatus(PARKED_STATUS)} lists parked deliveries: authentic bodies with an invalid envelope)
   --limit N         how many to show, 1 to 1000 (default 20)
   --json            print a JSON array (the key pk is shown as eventId)
   --help            show this help
@@ -61,7 +61,7 @@ function parseStatus(raw: string | undefined): string | undefined {
   const status = raw.toUpperCase();
   if (!(STATUSES as readonly string[]).includes(status)) {
     throw new UsageError(
-      `--status must be one of ${STATUSES.map((s) => s.toLowerCase()).join(', ')}, but "${raw}" was provided`,
+      `--status must be one of ${STATUSES.map(displayStatus).join(', ')}, but "${raw}" was provided`,
     );
   }
   return status;
@@ -165,11 +165,7 @@ function eventLines(rows: readonly Row[]): string[] {
     header,
     ...rows.map(
       (r) =>
-        `${iso(r.receivedAt).padEnd(22)}${String(r.status ?? '-')
-          .toLowerCase()
-          .padEnd(
-            15,
-          )}${r.pk.padEnd(34)}${String(r.eventType ?? '-').padEnd(27)}${String(r.subscription ?? '-').padEnd(16)}${r.attempts ?? '-'}`,
+        `${iso(r.receivedAt).padEnd(22)}${displayStatus(String(r.status ?? '-')).padEnd(15)}${r.pk.padEnd(34)}${String(r.eventType ?? '-').padEnd(27)}${String(r.subscription ?? '-').padEnd(16)}${r.attempts ?? '-'}`,
     ),
   ];
 }
@@ -205,7 +201,7 @@ export async function eventsList(argv: readonly string[], io: Io): Promise<numbe
     return 0;
   }
   const what =
-    status === PARKED_STATUS ? 'parked deliveries' : `events${status ? ` in ${status.toLowerCase()}` : ''}`;
+    status === PARKED_STATUS ? 'parked deliveries' : `events${status ? ` in ${displayStatus(status)}` : ''}`;
   if (rows.length === 0) {
     io.out(`no ${what} in ${target.tableName} (scanned ${scanned} rows)`);
     return 0;

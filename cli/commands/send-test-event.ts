@@ -4,7 +4,7 @@ import { isUnusableSecret } from '../../lambda/shared/secret-placeholder';
 import { SIGNATURE_HEADER, signPayload } from '../../lambda/verifier/signature';
 import { CliError, UsageError } from '../errors';
 import type { Io } from '../io';
-import { LedgerReader } from '../ledger';
+import { displayStatus, LedgerReader } from '../ledger';
 import { resolveTarget, TARGET_HELP, TARGET_OPTIONS, type Target, targetOptionsFrom } from '../target';
 import { buildTestEvent, CATALOG_EVENT_TYPES, EVENT_TYPE_PATTERN } from '../test-event';
 import { parseCommandArgs } from './parse';
@@ -130,7 +130,7 @@ async function waitForProcessed(
       const progress =
         status === undefined
           ? 'not in the ledger yet'
-          : `${status.toLowerCase()}${row?.attempts ? ` (attempt ${row.attempts})` : ''}`;
+          : `${displayStatus(status)}${row?.attempts ? ` (attempt ${row.attempts})` : ''}`;
       if (progress !== last) {
         io.out(`  ${progress.padEnd(28)} ${seconds(Date.now() - startedAt)}`);
         last = progress;
