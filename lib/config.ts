@@ -292,6 +292,17 @@ function checkInteger(problems: string[], key: string, value: unknown, min: numb
   }
 }
 
+/** {@link checkInteger} for a setting without a default: unset is fine. */
+function checkOptionalInteger(
+  problems: string[],
+  key: string,
+  value: unknown,
+  min: number,
+  max: number,
+): void {
+  if (value !== undefined) checkInteger(problems, key, value, min, max);
+}
+
 function normaliseSubscriptions(problems: string[], raw: unknown): Required<SubscriptionConfig>[] {
   if (!Array.isArray(raw) || raw.length === 0) {
     problems.push(
@@ -421,24 +432,24 @@ export function resolveConfig(
   checkInteger(problems, 'processorTimeoutSeconds', merged.processorTimeoutSeconds, 1, 900);
   checkInteger(problems, 'processorBatchSize', merged.processorBatchSize, 1, 10);
   checkInteger(problems, 'processorBatchingWindowSeconds', merged.processorBatchingWindowSeconds, 0, 300);
-  if (merged.processorMaxConcurrency !== undefined) {
-    // The event source's own bounds: at least 2, at most 1,000.
-    checkInteger(problems, 'processorMaxConcurrency', merged.processorMaxConcurrency, 2, 1000);
-  }
-  if (merged.verifierReservedConcurrency !== undefined) {
-    // 0 would stop all ingestion; the upper bound only catches typos (the account quota is checked at deploy).
-    checkInteger(problems, 'verifierReservedConcurrency', merged.verifierReservedConcurrency, 1, 100000);
-  }
-  if (merged.ledgerWarmWriteUnitsPerSecond !== undefined) {
-    // DynamoDB starts on-demand tables at 4,000 and cannot set less; the upper bound catches typos.
-    checkInteger(
-      problems,
-      'ledgerWarmWriteUnitsPerSecond',
-      merged.ledgerWarmWriteUnitsPerSecond,
-      4000,
-      1_000_000,
-    );
-  }
+  // The event source's own bounds: at least 2, at most 1,000.
+  checkOptionalInteger(problems, 'processorMaxConcurrency', merged.processorMaxConcurrency, 2, 1000);
+  // 0 would stop all ingestion; the upper bound only catches typos (the account quota is checked at deploy).
+  checkOptionalInteger(
+    problems,
+    'verifierReservedConcurrency',
+    merged.verifierReservedConcurrency,
+    1,
+    100000,
+  );
+  // DynamoDB starts on-demand tables at 4,000 and cannot set less; the upper bound catches typos.
+  checkOptionalInteger(
+    problems,
+    'ledgerWarmWriteUnitsPerSecond',
+    merged.ledgerWarmWriteUnitsPerSecond,
+    4000,
+    1_000_000,
+  );
   if (typeof merged.xrayTracing !== 'boolean') {
     problems.push(
       `xrayTracing must be true or false, but ${JSON.stringify(merged.xrayTracing)} was provided`,
@@ -482,15 +493,12 @@ export function resolveConfig(
     processorTimeoutSeconds: merged.processorTimeoutSeconds,
     processorBatchSize: merged.processorBatchSize,
     processorBatchingWindowSeconds: merged.processorBatchingWindowSeconds,
-    ...(merged.processorMaxConcurrency !== undefined
-      ? { processorMaxConcurrency: merged.processorMaxConcurrency }
-      : {}),
-    ...(merged.verifierReservedConcurrency !== undefined
-      ? { verifierReservedConcurrency: merged.verifierReservedConcurrency }
-      : {}),
-    ...(merged.ledgerWarmWriteUnitsPerSecond !== undefined
-      ? { ledgerWarmWriteUnitsPerSecond: merged.ledgerWarmWriteUnitsPerSecond }
-      : {}),
+    // The optional settings: present in the result only when set.
+    ...stripUndefined({
+      processorMaxConcurrency: merged.processorMaxConcurrency,
+      verifierReservedConcurrency: merged.verifierReservedConcurrency,
+      ledgerWarmWriteUnitsPerSecond: merged.ledgerWarmWriteUnitsPerSecond,
+    }),
     xrayTracing: merged.xrayTracing,
     throttlingRateLimit: merged.throttlingRateLimit,
     throttlingBurstLimit: merged.throttlingBurstLimit,
@@ -501,8 +509,11 @@ export function resolveConfig(
   };
 }
 
-function stripUndefined<T extends object>(input: T): Partial<T> {
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** The object without its undefined fields, typed so each kept field is known to be defined. */
+function stripUndefined<T extends object>(input: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }
 
 /** Resources derived from the config; the CDK constructs and the local stack both build from these. */
