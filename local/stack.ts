@@ -17,6 +17,13 @@ export function generateSigningSecret(): string {
 /** FPT secrets have 32 or more characters; a shorter one is a configuration mistake. */
 export const MIN_SECRET_LENGTH = 32;
 
+/** Most pollers one local stack runs; more would only queue on the single-process emulator. */
+export const MAX_POLLERS = 100;
+
+export function isValidPollerCount(count: number): boolean {
+  return Number.isInteger(count) && count >= 1 && count <= MAX_POLLERS;
+}
+
 export interface RunningLocalStack {
   readonly stack: LocalStack;
   readonly server: WebhookServer;
@@ -71,8 +78,8 @@ export interface RunLocalStackOptions {
  */
 export async function runLocalStack(options: RunLocalStackOptions): Promise<RunningLocalStack> {
   const pollerCount = options.pollers ?? 1;
-  if (!Number.isInteger(pollerCount) || pollerCount < 1 || pollerCount > 100) {
-    throw new Error(`pollers must be a whole number from 1 to 100, but ${pollerCount} was given`);
+  if (!isValidPollerCount(pollerCount)) {
+    throw new Error(`pollers must be a whole number from 1 to ${MAX_POLLERS}, but ${pollerCount} was given`);
   }
   const stack = await provisionLocalStack({
     endpoint: options.endpoint,

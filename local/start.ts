@@ -22,7 +22,14 @@ import { type Emulator, EmulatorError, startEmulator } from './emulator';
 import { LogCapture } from './log-capture';
 import { VISIBILITY_OVERRIDE_ENV } from './poller';
 import { loadReceiverConfig } from './provision';
-import { generateSigningSecret, MIN_SECRET_LENGTH, type RunningLocalStack, runLocalStack } from './stack';
+import {
+  generateSigningSecret,
+  isValidPollerCount,
+  MAX_POLLERS,
+  MIN_SECRET_LENGTH,
+  type RunningLocalStack,
+  runLocalStack,
+} from './stack';
 
 /** Local default for the poller's visibility timeout: a failed event is retried after 10 s, not 180 s. */
 export const DEFAULT_LOCAL_VISIBILITY_TIMEOUT_SECONDS = 10;
@@ -33,7 +40,7 @@ Runs the FPT webhook receiver locally: AWS emulator (moto), local API, verifier 
 
 Options:
   --verbose     also print the handlers' JSON logs (or set FPT_LOCAL_VERBOSE=1)
-  --pollers N   processor pollers side by side, like Lambda's concurrent batches (1-100, default 1)
+  --pollers N   processor pollers side by side, like Lambda's concurrent batches (1-${MAX_POLLERS}, default 1)
   --help        show this help
 
 Environment:
@@ -92,9 +99,9 @@ async function main(): Promise<void> {
     return;
   }
   const pollers = Number(values.pollers);
-  if (!Number.isInteger(pollers) || pollers < 1 || pollers > 100) {
+  if (!isValidPollerCount(pollers)) {
     process.stderr.write(
-      `error: --pollers must be a whole number from 1 to 100, but got "${values.pollers}"\n`,
+      `error: --pollers must be a whole number from 1 to ${MAX_POLLERS}, but got "${values.pollers}"\n`,
     );
     process.exit(2);
   }
