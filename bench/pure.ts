@@ -19,7 +19,7 @@
  */
 import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import Stripe from 'stripe';
-import { parseEnvelope } from '../lambda/verifier/envelope';
+import { isWellFormed, parseEnvelope } from '../lambda/verifier/envelope';
 import { checkSignatureHeader, matchesSignature } from '../lambda/verifier/signature';
 import {
   BENCH_SECRET,
@@ -74,7 +74,7 @@ const runners: Record<ImplName, Runner> = {
       const body = Buffer.from(p.text, 'utf8');
       if (!matchesSignature(parsed, body, BENCH_SECRET)) throw new Error('verify_str: signature mismatch');
       // As receive.ts does: a well-formed string body is parsed as it is, not decoded again from bytes.
-      const text = (p.text as string & { isWellFormed(): boolean }).isWellFormed() ? p.text : undefined;
+      const text = isWellFormed(p.text) ? p.text : undefined;
       sink += parseEnvelope(body, text).locationId;
     }
     return sink;

@@ -78,6 +78,14 @@ export function validateEnvelope(parsed: unknown): FptEnvelope {
 }
 
 /**
+ * Whether a string has no lone surrogates, so that it is exactly the UTF-8 decoding of its own UTF-8
+ * bytes (`String.prototype.isWellFormed`, ES2024; Node 20 and every Lambda Node.js runtime have it).
+ */
+export function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/**
  * Parses JSON and validates; a body that is not JSON is an envelope problem, not a crash.
  * @param text the UTF-8 decoding of rawBody when the caller already has it (saves decoding it again)
  */

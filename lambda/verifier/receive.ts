@@ -15,7 +15,7 @@ import {
 import type { FptEnvelope } from '../shared/fpt-events';
 import type { ClaimResult, EventLedger } from '../shared/ledger';
 import { METRIC } from '../shared/observability';
-import { parseEnvelope } from './envelope';
+import { isWellFormed, parseEnvelope } from './envelope';
 import type { SecretStore } from './secret-store';
 import {
   checkSignatureHeader,
@@ -82,11 +82,6 @@ function findHeader(headers: IncomingDelivery['headers'], wanted: string): strin
     if (name.toLowerCase() === wanted) return value;
   }
   return undefined;
-}
-
-/** `String.prototype.isWellFormed` (ES2024; Node 20 and every Lambda Node.js runtime have it). */
-function isWellFormed(text: string): boolean {
-  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 /** The decoded size without decoding: base64 carries 3 bytes per 4 characters. */
