@@ -24,8 +24,8 @@ function splitCells(line: string): string[] {
 
 function parseContractTable(markdown: string): ContractRow[] {
   const lines = markdown.split('\n');
-  const headerIndex = lines.findIndex((line) => line.startsWith('| Contract |'));
-  if (headerIndex < 0) throw new Error(`${DOC} has no table starting with "| Contract |"`);
+  const headerIndex = lines.findIndex((line) => /^\|\s*Contract\s*\|/.test(line));
+  if (headerIndex < 0) throw new Error(`${DOC} has no table whose first column is "Contract"`);
   const header = splitCells(lines[headerIndex]);
   expect(header).toEqual([...COLUMNS]);
   const rows: ContractRow[] = [];
