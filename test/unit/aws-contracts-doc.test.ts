@@ -26,11 +26,11 @@ function parseContractTable(markdown: string): ContractRow[] {
   const lines = markdown.split('\n');
   const headerIndex = lines.findIndex((line) => /^\|\s*Contract\s*\|/.test(line));
   if (headerIndex < 0) throw new Error(`${DOC} has no table whose first column is "Contract"`);
-  const header = splitCells(lines[headerIndex]);
+  const header = splitCells(lines[headerIndex] ?? '');
   expect(header).toEqual([...COLUMNS]);
   const rows: ContractRow[] = [];
-  for (let index = headerIndex + 2; index < lines.length && lines[index].startsWith('|'); index++) {
-    const cells = splitCells(lines[index]);
+  for (let index = headerIndex + 2; lines[index]?.startsWith('|'); index++) {
+    const cells = splitCells(lines[index] ?? '');
     if (cells.length !== COLUMNS.length) {
       throw new Error(
         `${DOC}:${index + 1} has ${cells.length} cells, expected ${COLUMNS.length} (write a literal pipe as \\|)`,
@@ -45,11 +45,11 @@ function parseContractTable(markdown: string): ContractRow[] {
 }
 
 function awsDocLinks(cell: string): URL[] {
-  return [...cell.matchAll(/\]\((https?:\/\/[^)\s]+)\)/g)].map((match) => new URL(match[1]));
+  return [...cell.matchAll(/\]\((https?:\/\/[^)\s]+)\)/g)].map((match) => new URL(match[1] ?? ''));
 }
 
 function testPaths(cell: string): string[] {
-  return [...cell.matchAll(/`(test\/[^`]+\.ts)`/g)].map((match) => match[1]);
+  return [...cell.matchAll(/`(test\/[^`]+\.ts)`/g)].map((match) => match[1] ?? '');
 }
 
 const rows = parseContractTable(readFileSync(join(ROOT, DOC), 'utf8'));
