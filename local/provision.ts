@@ -12,6 +12,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  RotateSecretCommand,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -23,6 +24,7 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { runRotationStep } from '../lambda/rotation/rotate';
 import { ENV } from '../lambda/shared/env';
 import { METRICS_NAMESPACE } from '../lambda/shared/observability';
 import { SECRET_PLACEHOLDER } from '../lambda/shared/secret-placeholder';
@@ -202,7 +204,10 @@ async function ensureTable(ddb: DynamoDBClient, tableName: string, spec: Resourc
   }
 }
 
-/** Creates the secret holding the placeholder, as the CDK `SigningSecret` does; leaves an existing one alone. */
+/**
+ * Creates the secret holding the placeholder, as the CDK `SigningSecret` does, and then tests its rotation
+ * configuration as the stack's RotationSchedule makes Secrets Manager do; leaves an existing one alone.
+ */
 async function ensureSecret(client: SecretsManagerClient, name: string, subscription: string): Promise<void> {
   try {
     await client.send(new DescribeSecretCommand({ SecretId: name }));
@@ -213,6 +218,39 @@ async function ensureSecret(client: SecretsManagerClient, name: string, subscrip
         Name: name,
         Description: `HMAC signing secret of the FPT webhook subscription "${subscription}" (local emulator)`,
         SecretString: SECRET_PLACEHOLDER,
+      }),
+    );
+    await testRotationConfiguration(client, name);
+  }
+}
+
+/**
+ * What Secrets Manager does when a RotationSchedule with RotateImmediately=false is created or changed:
+ * add a temporary AWSPENDING version (local/moto_server.py makes the emulator do that much), run the
+ * rotation function's testSecret step on it, and remove it. The emulator cannot invoke the function, so
+ * its step runs here. On AWS a failure raises the rotation-failed alarm, so here it stops the start.
+ */
+export async function testRotationConfiguration(
+  client: SecretsManagerClient,
+  secretId: string,
+): Promise<void> {
+  const { VersionId: token } = await client.send(
+    new RotateSecretCommand({ SecretId: secretId, RotateImmediately: false }),
+  );
+  if (token === undefined) throw new Error(`RotateSecret returned no version for ${secretId}`);
+  try {
+    await runRotationStep(client, { Step: 'testSecret', SecretId: secretId, ClientRequestToken: token });
+  } catch (error) {
+    throw new Error(
+      `the rotation configuration test of ${secretId} failed (on AWS this raises the rotation-failed alarm): ${(error as Error).message}`,
+      { cause: error },
+    );
+  } finally {
+    await client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: 'AWSPENDING',
+        RemoveFromVersionId: token,
       }),
     );
   }

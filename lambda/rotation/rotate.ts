@@ -20,6 +20,8 @@ export interface RotationEvent {
   readonly Step: RotationStep;
   readonly SecretId: string;
   readonly ClientRequestToken: string;
+  /** Sent by Secrets Manager for cross-account rotation; this function does not need it. */
+  readonly RotationToken?: string;
 }
 
 /** A scheduled rotation found nothing staged: a human must rotate the key in FPT. It fails on purpose. */
@@ -61,28 +63,75 @@ export interface RotationAudit {
   readonly step: RotationStep;
   readonly secretId: string;
   readonly versionId: string;
-  readonly outcome: 'done' | 'skipped' | 'rotation_due';
+  readonly outcome: 'done' | 'skipped' | 'rotation_due' | 'configuration_test';
 }
 
 const isNotFound = (error: unknown) =>
   (error as { name?: string } | null)?.name === 'ResourceNotFoundException';
 
+/** The Secrets Manager user guide spells the steps create_secret etc.; the events say createSecret. */
+const STEP_ALIASES: Readonly<Record<string, RotationStep>> = {
+  create_secret: 'createSecret',
+  set_secret: 'setSecret',
+  test_secret: 'testSecret',
+  finish_secret: 'finishSecret',
+};
+
+/** A version's value, or undefined when it has none (Secrets Manager answers ResourceNotFound). */
+async function readValue(
+  client: SecretsManagerClient,
+  secretId: string,
+  select: { readonly VersionId?: string; readonly VersionStage: string },
+): Promise<string | undefined> {
+  try {
+    const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, ...select }));
+    return out.SecretString;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * True when the AWSPENDING version under `token` is Secrets Manager's test of the rotation configuration,
+ * not a version createSecret wrote. RotateSecret with RotateImmediately=false (every RotationSchedule
+ * here) runs testSecret against a temporary AWSPENDING version and then removes it. That version holds
+ * no value, or a copy of AWSCURRENT (the placeholder on a first deploy); createSecret only ever writes
+ * the value staged as FPT_STAGED, so a pending value equal to the staged one is a real rotation.
+ */
+async function isConfigurationTest(
+  client: SecretsManagerClient,
+  secretId: string,
+  token: string,
+): Promise<boolean> {
+  const pending = await readValue(client, secretId, { VersionId: token, VersionStage: 'AWSPENDING' });
+  if (pending === undefined) return true;
+  const staged = await readValue(client, secretId, { VersionStage: STAGED_LABEL });
+  if (staged !== undefined && staged === pending) return false;
+  return pending === (await readValue(client, secretId, { VersionStage: 'AWSCURRENT' }));
+}
+
 /**
  * The Secrets Manager rotation steps for a secret minted by FPT, not by AWS.
  *
  *  - createSecret: copy the value the operator staged (label FPT_STAGED) into the rotation's version
- *    as AWSPENDING. Nothing staged means a scheduled rotation came due: fail, which raises an alarm.
+ *    as AWSPENDING. Nothing staged means a scheduled rotation came due: fail, which raises an alarm,
+ *    unless AWSCURRENT still holds the placeholder (nothing was ever configured, so nothing is due).
  *  - setSecret: nothing to do; FPT already holds the new secret (the operator took it from there).
  *  - testSecret: the value has FPT's shape.
  *  - finishSecret: AWSCURRENT moves to the new version; Secrets Manager gives the old one AWSPREVIOUS,
  *    which the verifier accepts for its grace window. The staged label is removed.
+ *
+ * testSecret and finishSecret pass Secrets Manager's configuration test (see isConfigurationTest)
+ * without judging the value or moving a label: a schedule created or changed must not page anyone.
  */
 export async function runRotationStep(
   client: SecretsManagerClient,
   event: RotationEvent,
   audit: (entry: RotationAudit) => void = () => {},
 ): Promise<void> {
-  const { SecretId: secretId, ClientRequestToken: token, Step: step } = event;
+  const { SecretId: secretId, ClientRequestToken: token } = event;
+  const step: RotationStep = STEP_ALIASES[event.Step] ?? event.Step;
   const describe = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
   const stages = describe.VersionIdsToStages ?? {};
   const record = (outcome: RotationAudit['outcome']) => audit({ step, secretId, versionId: token, outcome });
@@ -94,25 +143,19 @@ export async function runRotationStep(
 
   switch (step) {
     case 'createSecret': {
-      try {
-        await client.send(
-          new GetSecretValueCommand({ SecretId: secretId, VersionId: token, VersionStage: 'AWSPENDING' }),
-        );
+      if (
+        (await readValue(client, secretId, { VersionId: token, VersionStage: 'AWSPENDING' })) !== undefined
+      ) {
         record('skipped');
         return;
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
       }
-      let staged: string | undefined;
-      try {
-        const out = await client.send(
-          new GetSecretValueCommand({ SecretId: secretId, VersionStage: STAGED_LABEL }),
-        );
-        staged = out.SecretString;
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
+      const staged = await readValue(client, secretId, { VersionStage: STAGED_LABEL });
       if (staged === undefined) {
+        const current = await readValue(client, secretId, { VersionStage: 'AWSCURRENT' });
+        if (current === undefined || current === SECRET_PLACEHOLDER) {
+          record('skipped');
+          return;
+        }
         record('rotation_due');
         throw new RotationDueError();
       }
@@ -131,16 +174,22 @@ export async function runRotationStep(
       record('skipped');
       return;
     case 'testSecret': {
-      const pending = await client.send(
-        new GetSecretValueCommand({ SecretId: secretId, VersionId: token, VersionStage: 'AWSPENDING' }),
-      );
-      const problem = secretValueProblem(pending.SecretString ?? '');
+      if (await isConfigurationTest(client, secretId, token)) {
+        record('configuration_test');
+        return;
+      }
+      const pending = await readValue(client, secretId, { VersionId: token, VersionStage: 'AWSPENDING' });
+      const problem = secretValueProblem(pending ?? '');
       if (problem !== undefined) throw new InvalidSecretValueError(problem);
       record('done');
       return;
     }
     case 'finishSecret': {
       const currentVersion = Object.entries(stages).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
+      if (currentVersion !== token && (await isConfigurationTest(client, secretId, token))) {
+        record('configuration_test');
+        return;
+      }
       if (currentVersion !== token) {
         await client.send(
           new UpdateSecretVersionStageCommand({

@@ -488,6 +488,9 @@ describe('rotation metrics', () => {
         stub
           .on(GetSecretValueCommand)
           .rejects(Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' }));
+        stub
+          .on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' })
+          .resolves({ SecretString: 'c'.repeat(40) });
       },
     );
 
@@ -518,10 +521,14 @@ describe('rotation metrics', () => {
   it('counts a finished rotation as SecretRotated', async () => {
     // Prepare
     const { handler, sm } = await rotationHandler(
-      (stub, { DescribeSecretCommand, UpdateSecretVersionStageCommand }) => {
+      (stub, { DescribeSecretCommand, GetSecretValueCommand, UpdateSecretVersionStageCommand }) => {
         stub.on(DescribeSecretCommand).resolves({
           VersionIdsToStages: { old: ['AWSCURRENT'], 'token-new': ['AWSPENDING'] },
         });
+        stub.on(GetSecretValueCommand).resolves({ SecretString: 'n'.repeat(40) });
+        stub
+          .on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' })
+          .resolves({ SecretString: 'c'.repeat(40) });
         stub.on(UpdateSecretVersionStageCommand).resolves({});
       },
     );

@@ -64,6 +64,7 @@ describe('runRotationStep', () => {
   it('createSecret fails with RotationDueError when a scheduled rotation finds nothing staged', async () => {
     sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { old: ['AWSCURRENT'] } });
     sm.on(GetSecretValueCommand).rejects(notFound());
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: 'c'.repeat(40) });
     const audit: RotationAudit[] = [];
     await expect(
       runRotationStep(client(), { Step: 'createSecret', SecretId: ID, ClientRequestToken: TOKEN }, (a) =>
@@ -88,6 +89,8 @@ describe('runRotationStep', () => {
     sm.on(DescribeSecretCommand).resolves({
       VersionIdsToStages: { old: ['AWSCURRENT'], staged: [STAGED_LABEL], [TOKEN]: ['AWSPENDING'] },
     });
+    sm.on(GetSecretValueCommand).resolves({ SecretString: 'n'.repeat(40) });
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: 'c'.repeat(40) });
     sm.on(UpdateSecretVersionStageCommand).resolves({});
     await runRotationStep(client(), { Step: 'finishSecret', SecretId: ID, ClientRequestToken: TOKEN });
     const calls = sm.commandCalls(UpdateSecretVersionStageCommand).map((c) => c.args[0].input);
@@ -95,6 +98,35 @@ describe('runRotationStep', () => {
       { SecretId: ID, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN, RemoveFromVersionId: 'old' },
       { SecretId: ID, VersionStage: STAGED_LABEL, RemoveFromVersionId: 'staged' },
     ]);
+  });
+
+  it('createSecret skips a scheduled rotation while AWSCURRENT still holds the placeholder', async () => {
+    sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { old: ['AWSCURRENT'] } });
+    sm.on(GetSecretValueCommand).rejects(notFound());
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({
+      SecretString: SECRET_PLACEHOLDER,
+    });
+    const audit: RotationAudit[] = [];
+    await runRotationStep(client(), { Step: 'createSecret', SecretId: ID, ClientRequestToken: TOKEN }, (a) =>
+      audit.push(a),
+    );
+    expect(audit[0]?.outcome).toBe('skipped');
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('testSecret and finishSecret treat an empty pending version as the configuration test', async () => {
+    sm.on(DescribeSecretCommand).resolves({
+      VersionIdsToStages: { old: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] },
+    });
+    sm.on(GetSecretValueCommand).rejects(notFound());
+    const audit: RotationAudit[] = [];
+    for (const Step of ['testSecret', 'finishSecret'] as const) {
+      await runRotationStep(client(), { Step, SecretId: ID, ClientRequestToken: TOKEN }, (a) =>
+        audit.push(a),
+      );
+    }
+    expect(audit.map((a) => a.outcome)).toEqual(['configuration_test', 'configuration_test']);
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
   });
 
   it('skips every step but finishSecret once the version is already current', async () => {
