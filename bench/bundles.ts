@@ -2,7 +2,7 @@
  * Builds the Lambda bundles the way CDK's NodejsFunction builds them for this project, with the esbuild
  * API instead of the CLI CDK spawns.
  *
- * - Our functions: scripts/lambda-bundle.ts turns lib/receiver-function.ts's LAMBDA_BUNDLING into esbuild
+ * - Our functions: tools/lambda-bundle.ts turns lib/receiver-function.ts's LAMBDA_BUNDLING into esbuild
  *   options (SDK bundled from its ES builds, the credential chain replaced by the environment provider,
  *   minified, source maps without sources), so what is measured is what `cdk deploy` ships.
  * - The naive bundle: NodejsFunction's defaults for a Node 18+ runtime: `@aws-sdk/*` external, loaded from
@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { esbuildOptionsForLambda } from '../scripts/lambda-bundle';
+import { esbuildOptionsForLambda } from '../tools/lambda-bundle';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const OUT_DIR = path.join(PROJECT_ROOT, 'bench', 'out', 'bundles');

@@ -30,8 +30,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { MESSAGE_ATTRIBUTES } from '../lambda/shared/ledger-schema';
-import { postSignedEvent } from '../scripts/signed-post';
-import { pool } from '../scripts/workload';
+import { postSignedEvent } from '../local/testkit/signed-post';
+import { pool } from '../local/testkit/workload';
 import { BENCH_SECRET, benchEventId, smallEnvelope } from './payloads';
 
 const ROOT = path.resolve(__dirname, '..');

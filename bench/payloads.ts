@@ -10,7 +10,7 @@
  *   and 64 KiB is a quarter of the receiver's 256 KiB limit.
  */
 import { signPayload } from '../lambda/verifier/signature';
-import { prng } from '../scripts/workload';
+import { prng } from '../local/testkit/workload';
 
 /** A benchmark-only secret, 48 characters like a generated FPT key. Not used anywhere else. */
 export const BENCH_SECRET = 'fpt_bench_5f0c2a9d7e1b4c6a8f3e0d2b9c7a5e1f3d6b8a0c';

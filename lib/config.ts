@@ -4,6 +4,8 @@
  * It is pure (no CDK imports) so that `local/` can derive exactly the same resources from it.
  */
 
+import { DEFAULTS, processingLeaseSeconds } from '../lambda/shared/defaults';
+
 /** How an FPT subscription is scoped; documented in docs/subscriptions.md. */
 export type SubscriptionScope = 'location' | 'organization';
 
@@ -249,21 +251,21 @@ export interface ReceiverConfig {
 
 export const DEFAULT_CONFIG = {
   subscriptions: ['default'],
-  signatureToleranceSeconds: 300,
-  ledgerRetentionDays: 30,
-  maxReceiveCount: 5,
+  signatureToleranceSeconds: DEFAULTS.signatureToleranceSeconds,
+  ledgerRetentionDays: DEFAULTS.ledgerRetentionDays,
+  maxReceiveCount: DEFAULTS.maxReceiveCount,
   logRetentionDays: 30,
-  processorTimeoutSeconds: 30,
+  processorTimeoutSeconds: DEFAULTS.processorTimeoutSeconds,
   processorBatchSize: 10,
   processorBatchingWindowSeconds: 0,
   throttlingRateLimit: 50,
   throttlingBurstLimit: 100,
-  previousSecretGraceHours: 24,
+  previousSecretGraceHours: DEFAULTS.previousSecretGraceHours,
   secretMaxAgeDays: 90,
   xrayTracing: true,
 } as const;
 
-export const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BODY_BYTES = DEFAULTS.maxBodyBytes;
 
 /** DLQ retention is fixed at the SQS maximum so a parked event survives a long weekend and more. */
 export const DLQ_RETENTION_DAYS = 14;
@@ -538,13 +540,7 @@ export interface ResourceSpec {
 /** Lambda's guidance for SQS event sources: visibility timeout at least 6x the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
-/**
- * How long a processor invocation owns an event: longer than any invocation can run, so a redelivered
- * copy never takes over a handler that is still running.
- */
-export function processingLeaseSeconds(processorTimeoutSeconds: number): number {
-  return processorTimeoutSeconds + 30;
-}
+export { processingLeaseSeconds };
 
 export function deriveResourceSpec(config: ReceiverConfig): ResourceSpec {
   return {

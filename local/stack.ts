@@ -8,6 +8,7 @@ import { applyEnvironment, localClientConfig } from './aws';
 import { type Poller, type PollerOptions, type ProcessorLikeHandler, startPoller } from './poller';
 import { type LocalStack, provisionLocalStack, putSigningSecret } from './provision';
 import { startWebhookServer, type VerifierLikeHandler, type WebhookServer } from './server';
+import { isValidPollerCount, MAX_POLLERS } from './testkit/pollers';
 
 /** A 43-character base64url secret (32 random bytes), like the ones FPT generates (32+ characters). */
 export function generateSigningSecret(): string {
@@ -17,12 +18,7 @@ export function generateSigningSecret(): string {
 /** FPT secrets have 32 or more characters; a shorter one is a configuration mistake. */
 export const MIN_SECRET_LENGTH = 32;
 
-/** Most pollers one local stack runs; more would only queue on the single-process emulator. */
-export const MAX_POLLERS = 100;
-
-export function isValidPollerCount(count: number): boolean {
-  return Number.isInteger(count) && count >= 1 && count <= MAX_POLLERS;
-}
+export { isValidPollerCount, MAX_POLLERS } from './testkit/pollers';
 
 export interface RunningLocalStack {
   readonly stack: LocalStack;

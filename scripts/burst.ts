@@ -40,8 +40,8 @@ import { LogCapture, type LogRecord } from '../local/log-capture';
 import type { BatchResult, ProcessorLikeHandler } from '../local/poller';
 import { loadReceiverConfig } from '../local/provision';
 import { generateSigningSecret, type RunningLocalStack, runLocalStack } from '../local/stack';
-import { postSignedEvent } from './signed-post';
-import { pool } from './workload';
+import { postSignedEvent } from '../local/testkit/signed-post';
+import { pool } from '../local/testkit/workload';
 
 const HELP = `Usage: npm run burst -- [options]
 

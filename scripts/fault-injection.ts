@@ -11,12 +11,8 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findFreePort, PROJECT_ROOT, startEmulator } from '../local/emulator';
-import { type FaultInjectionOptions, runFaultInjection } from '../test/integration/support/fault-injection';
-import {
-  describeMachine,
-  formatReport,
-  updateMarkdownSection,
-} from '../test/integration/support/fault-report';
+import { type FaultInjectionOptions, formatReport, runFaultInjection } from '../tools/fault-injection';
+import { describeMachine, updateMarkdownSection } from '../tools/run-record';
 
 const DOC = path.join(PROJECT_ROOT, 'docs', 'reliability.md');
 

@@ -26,8 +26,8 @@ import { LogCapture } from '../local/log-capture';
 import { type Poller, type ProcessorLikeHandler, startPoller } from '../local/poller';
 import { loadReceiverConfig } from '../local/provision';
 import { generateSigningSecret, runLocalStack } from '../local/stack';
-import { describeMachine, updateMarkdownSection } from '../test/integration/support/fault-report';
-import { fptHeader } from '../test/support/independent-signer';
+import { fptSignatureHeader } from '../local/testkit/signer';
+import { describeMachine, updateMarkdownSection } from '../tools/run-record';
 
 const DOC = path.join(PROJECT_ROOT, 'docs', 'reliability.md');
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -190,7 +190,7 @@ async function main(): Promise<void> {
               body,
               headers: {
                 'content-type': 'application/json',
-                'x-fpt-signature': fptHeader(secret, Math.floor(Date.now() / 1000), body),
+                'x-fpt-signature': fptSignatureHeader(secret, body),
               },
             };
           },

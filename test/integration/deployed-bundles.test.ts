@@ -13,7 +13,7 @@ import type {
 import { localAwsEnvironment, localClientConfig } from '../../local/aws';
 import { toSqsRecord } from '../../local/poller';
 import { loadReceiverConfig, provisionLocalStack, putSigningSecret } from '../../local/provision';
-import { buildLambdaBundle } from '../../scripts/lambda-bundle';
+import { buildLambdaBundle } from '../../tools/lambda-bundle';
 import { emulatorUrlFromEnv } from './support/emulator-env';
 
 jest.setTimeout(60_000);

@@ -1,6 +1,10 @@
+import {
+  FAULT_KINDS,
+  type FaultInjectionReport,
+  formatReport,
+  runFaultInjection,
+} from '../../tools/fault-injection';
 import { emulatorUrlFromEnv } from './support/emulator-env';
-import { FAULT_KINDS, type FaultInjectionReport, runFaultInjection } from './support/fault-injection';
-import { formatReport } from './support/fault-report';
 
 /**
  * The scaled-down fault-injection run (the full one is `npm run reliability`, see docs/reliability.md):

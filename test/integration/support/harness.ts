@@ -1,43 +1,37 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, type QueueAttributeName, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { defaultHandler, handlers } from '../../../lambda/handlers';
 import type { EventHandlers, HandlerContext } from '../../../lambda/handlers/types';
-import { createProcessorHandler } from '../../../lambda/processor/create-handler';
+import { composeProcessor } from '../../../lambda/processor/composition';
 import { getDocumentClient, getSecretsClient, getSqsClient } from '../../../lambda/shared/clients';
-import type { CatalogEventType, FptEnvelope } from '../../../lambda/shared/fpt-events';
-import { EventLedger } from '../../../lambda/shared/ledger';
+import type { FptEnvelope } from '../../../lambda/shared/fpt-events';
 import type { EventRow, EventStatus } from '../../../lambda/shared/ledger-schema';
-import { createLogger, createMetrics } from '../../../lambda/shared/observability';
 import type { ReceiverConfigInput } from '../../../lib/config';
 import { localAwsEnvironment, localClientConfig } from '../../../local/aws';
 import { LogCapture, type LogRecord } from '../../../local/log-capture';
 import type { BatchResult, ProcessorLikeHandler } from '../../../local/poller';
 import { loadReceiverConfig } from '../../../local/provision';
 import { type RunningLocalStack, runLocalStack } from '../../../local/stack';
+import { buildEnvelope, sampleData } from '../../../local/testkit/envelopes';
+import { queueDepth } from '../../../local/testkit/queue-depth';
+import { nowSeconds } from '../../../local/testkit/signer';
+import { pollUntil, sleep } from '../../../local/testkit/wait';
+import { fptHeader } from '../../support/independent-signer';
 import { emulatorUrlFromEnv } from './emulator-env';
 
+export { newEventId } from '../../../local/testkit/envelopes';
+export { nowSeconds } from '../../../local/testkit/signer';
+export { sleep } from '../../../local/testkit/wait';
+
 /**
- * FPT's signature, written from the spec with node:crypto alone (not lambda/verifier/signature.ts), so
- * the tests never check the verifier against itself: hex(HMAC-SHA256(secret, "{t}.{rawBody}")).
+ * FPT's signature from test/support/independent-signer.ts (not lambda/verifier/signature.ts), so the
+ * integration tests never check the verifier against itself.
  */
-export function fptSignatureHeader(secret: string, t: number | string, rawBody: string): string {
-  const v1 = createHmac('sha256', secret).update(`${t}.${rawBody}`, 'utf8').digest('hex');
-  return `t=${t},v1=${v1}`;
+export function fptSignatureHeader(secret: string, t: number, rawBody: string): string {
+  return fptHeader(secret, t, rawBody);
 }
-
-export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
-export const newEventId = (): string => randomBytes(16).toString('hex');
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-const SAMPLE_DATA: Record<CatalogEventType, Record<string, unknown>> = {
-  'contact.created': { contactId: 101, operation: 'create' },
-  'contact.updated': { contactId: 102, operation: 'update' },
-  'contact.deleted': { contactId: 103, operation: 'delete' },
-  'contact.status_changed': { contactId: 104, previousStatusId: 1, newStatusId: 3 },
-  'contact.sub_group_changed': { contactId: 105, previousSubGroupId: null, newSubGroupId: 7 },
-};
 
 /**
  * Stands in for personal data in every body the harness builds: no captured log line may contain it
@@ -47,16 +41,8 @@ export const PII_SENTINEL = 'pii-sentinel-5e1f@example.com';
 
 /** A raw FPT body, as FPT would send it (the exact bytes are what gets signed). */
 export function fptBody(eventType: string, overrides: Partial<FptEnvelope> = {}): string {
-  return JSON.stringify({
-    eventId: newEventId(),
-    eventType,
-    eventTimestamp: new Date().toISOString(),
-    locationId: 1234,
-    organizationId: 5678,
-    apiVersion: 'v1',
-    data: { ...(SAMPLE_DATA[eventType as CatalogEventType] ?? { anything: 1 }), email: PII_SENTINEL },
-    ...overrides,
-  });
+  const data = { ...sampleData(eventType, 101, { anything: 1 }), email: PII_SENTINEL };
+  return JSON.stringify({ ...buildEnvelope(eventType, { data }), ...overrides });
 }
 
 /** Runs before the real handler of every catalog and unknown type; throw to fail the event. */
@@ -148,18 +134,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         wrap(handler as unknown as (event: FptEnvelope, ctx: HandlerContext) => Promise<void>),
       ]),
     ) as unknown as EventHandlers;
-    const processor = createProcessorHandler({
-      ledger: new EventLedger({
-        client: getDocumentClient(),
-        tableName: process.env.LEDGER_TABLE_NAME as string,
-        retentionDays: config.ledgerRetentionDays,
-      }),
-      logger: createLogger('processor'),
-      metrics: createMetrics('processor'),
-      maxReceiveCount: config.maxReceiveCount,
-      handlers: countingHandlers,
-      defaultHandler: wrap(defaultHandler),
-    });
+    // The deployed wiring (settings from the stack's Lambda variables), with counting handlers.
+    const processor = composeProcessor({ handlers: countingHandlers, defaultHandler: wrap(defaultHandler) });
     return (event, context) => processor(event, context);
   };
 
@@ -237,28 +213,17 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     logsFor: (requestId) => verifierLogs.get(requestId) ?? [],
     readRow: (eventId) => running.readRow(eventId),
     waitForStatus: async (eventId, status, timeoutMs = 15_000) => {
-      const deadline = Date.now() + timeoutMs;
-      let row: EventRow | undefined;
-      while (Date.now() < deadline) {
-        row = await running.readRow(eventId);
-        if (row?.status === status) return row;
-        await sleep(100);
-      }
+      const { done, value: row } = await pollUntil(
+        () => running.readRow(eventId),
+        (read) => read?.status === status,
+        { deadline: Date.now() + timeoutMs },
+      );
+      if (done && row !== undefined) return row;
       throw new Error(
         `event ${eventId} did not reach ${status} within ${timeoutMs} ms (last status: ${row?.status ?? 'no row'})`,
       );
     },
-    queueDepth: async (queueUrl) => {
-      const names = [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ] as QueueAttributeName[];
-      const out = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: names }),
-      );
-      return names.reduce((sum, name) => sum + Number(out.Attributes?.[name] ?? 0), 0);
-    },
+    queueDepth: (queueUrl) => queueDepth(sqs, queueUrl),
     scanCount: async () => {
       const out = await ddb.send(
         new ScanCommand({ TableName: running.stack.tableName, Select: 'COUNT', ConsistentRead: true }),

@@ -1,9 +1,9 @@
 import { type Agent, request } from 'node:http';
-import { signPayload } from '../lambda/verifier/signature';
+import { fptSignatureHeader } from './signer';
 
 /** POSTs one event signed as FPT signs it, over a keep-alive agent; resolves to the status code. */
 export function postSignedEvent(url: URL, agent: Agent, secret: string, body: string): Promise<number> {
-  const header = signPayload(secret, Math.floor(Date.now() / 1000), body);
+  const header = fptSignatureHeader(secret, body);
   return new Promise((resolve, reject) => {
     const req = request(
       url,

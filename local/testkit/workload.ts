@@ -1,4 +1,4 @@
-/** Small building blocks shared by the benchmark, the burst script and the fault-injection harness. */
+/** Load-generation building blocks shared by the benchmarks, the burst and soak scripts and the fault-injection tool. */
 
 /** Runs `count` tasks, `concurrency` at a time. */
 export async function pool(

@@ -1,0 +1,110 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { getDocumentClient, getSecretsClient, getSqsClient } from '../shared/clients';
+import { DEFAULTS } from '../shared/defaults';
+import { ENV, getIntFromEnv, getStringFromEnv, getSubscriptionsFromEnv } from '../shared/env';
+import { EventLedger } from '../shared/ledger';
+import { createLogger, createMetrics, METRIC } from '../shared/observability';
+import { createVerifierHandler, sqsEnqueue, type VerifierHandler } from './create-handler';
+import type { ReceiverDeps } from './receive';
+import { SecretStore } from './secret-store';
+
+/** The verifier's settings; each comes from its environment variable, else from lambda/shared/defaults.ts. */
+export interface VerifierSettings {
+  /** subscription name -> Secrets Manager secret id */
+  readonly subscriptions: ReadonlyMap<string, string>;
+  readonly ledgerTableName: string;
+  readonly queueUrl: string;
+  readonly toleranceSeconds: number;
+  readonly maxBodyBytes: number;
+  readonly previousSecretGraceHours: number;
+  readonly ledgerRetentionDays: number;
+  readonly claimLeaseMs: number;
+  readonly secretTtlMs: number;
+}
+
+export interface VerifierOverrides {
+  /** Where unset settings are read from. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Settings to use instead of the environment's. */
+  readonly settings?: Partial<VerifierSettings>;
+  /** @default the container's shared clients (lambda/shared/clients.ts) */
+  readonly clients?: {
+    readonly documents?: DynamoDBDocumentClient;
+    readonly sqs?: SQSClient;
+    readonly secrets?: SecretsManagerClient;
+  };
+  /** Clock, epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+}
+
+/** Reads every setting not given in `given` from `env`, failing fast on a missing required one. */
+export function verifierSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  given: Partial<VerifierSettings> = {},
+): VerifierSettings {
+  return {
+    subscriptions: given.subscriptions ?? getSubscriptionsFromEnv(env),
+    ledgerTableName: given.ledgerTableName ?? getStringFromEnv(ENV.ledgerTableName, env),
+    queueUrl: given.queueUrl ?? getStringFromEnv(ENV.queueUrl, env),
+    toleranceSeconds:
+      given.toleranceSeconds ??
+      getIntFromEnv(ENV.signatureToleranceSeconds, DEFAULTS.signatureToleranceSeconds, env),
+    maxBodyBytes: given.maxBodyBytes ?? getIntFromEnv(ENV.maxBodyBytes, DEFAULTS.maxBodyBytes, env),
+    previousSecretGraceHours:
+      given.previousSecretGraceHours ??
+      getIntFromEnv(ENV.previousSecretGraceHours, DEFAULTS.previousSecretGraceHours, env),
+    ledgerRetentionDays:
+      given.ledgerRetentionDays ?? getIntFromEnv(ENV.ledgerRetentionDays, DEFAULTS.ledgerRetentionDays, env),
+    claimLeaseMs: given.claimLeaseMs ?? DEFAULTS.claimLeaseMs,
+    secretTtlMs: given.secretTtlMs ?? DEFAULTS.secretTtlMs,
+  };
+}
+
+/**
+ * The verifier's composition root: its dependencies, built once per container. The Lambda entry point,
+ * the local stack, the test harnesses and the tools all build the verifier here, so none can drift
+ * from what is deployed; each replaces only what it must.
+ */
+export function verifierDependencies(overrides: VerifierOverrides = {}): ReceiverDeps {
+  const settings = verifierSettings(overrides.env, overrides.settings);
+  const logger = overrides.logger ?? createLogger('verifier');
+  const metrics = overrides.metrics ?? createMetrics('verifier');
+  const now = overrides.now ?? (() => Date.now());
+  return {
+    subscriptions: settings.subscriptions,
+    toleranceSeconds: settings.toleranceSeconds,
+    maxBodyBytes: settings.maxBodyBytes,
+    previousSecretGraceMs: settings.previousSecretGraceHours * 60 * 60 * 1000,
+    ledger: new EventLedger({
+      client: overrides.clients?.documents ?? getDocumentClient(),
+      tableName: settings.ledgerTableName,
+      retentionDays: settings.ledgerRetentionDays,
+      claimLeaseMs: settings.claimLeaseMs,
+    }),
+    secrets: new SecretStore({
+      client: overrides.clients?.secrets ?? getSecretsClient(),
+      now,
+      ttlMs: settings.secretTtlMs,
+      onFetch: (stage) => {
+        const refresh = metrics.singleMetric();
+        refresh.addDimension('stage', stage);
+        refresh.addMetric(METRIC.secretRefresh, 'Count', 1);
+      },
+    }),
+    enqueue: sqsEnqueue(overrides.clients?.sqs ?? getSqsClient(), settings.queueUrl),
+    now,
+    logger,
+    metrics,
+  };
+}
+
+/** The verifier's Lambda handler, composed by {@link verifierDependencies}. */
+export function composeVerifier(overrides: VerifierOverrides = {}): VerifierHandler {
+  return createVerifierHandler(verifierDependencies(overrides));
+}

@@ -1,0 +1,70 @@
+/** The workload: distinct FPT events, the share of them FPT delivers twice, and the order of deliveries. */
+import { randomBytes } from 'node:crypto';
+import { envelopeBody, sampleData } from '../../local/testkit/envelopes';
+
+/** The five catalog types and one FPT may add later, so the default handler runs too. */
+const EVENT_TYPES = [
+  'contact.created',
+  'contact.updated',
+  'contact.deleted',
+  'contact.status_changed',
+  'contact.sub_group_changed',
+  'payment.succeeded',
+] as const;
+
+/** One event's body; `random` drives its type, timestamp, location and contact. */
+export function makeBody(eventId: string, random: () => number): string {
+  const eventType = EVENT_TYPES[Math.floor(random() * EVENT_TYPES.length)] as string;
+  // Within the last hour, so the ordering guard sees late events too.
+  const timestamp = new Date(Date.now() - Math.floor(random() * 3_600_000));
+  const locationId = 1 + Math.floor(random() * 5);
+  const contactId = 1 + Math.floor(random() * 500);
+  return envelopeBody(eventType, {
+    eventId,
+    timestamp,
+    locationId,
+    organizationId: 5678,
+    data: sampleData(eventType, contactId, { paymentId: 1 }),
+  });
+}
+
+export interface Workload {
+  readonly eventIds: readonly string[];
+  readonly bodies: ReadonlyMap<string, string>;
+  /** Events whose handler fails until the DLQ redrive (a downstream outage). */
+  readonly persistent: ReadonlySet<string>;
+  /** eventIds in delivery order, duplicates included. */
+  readonly deliveries: readonly string[];
+  readonly duplicateDeliveries: number;
+}
+
+export function planWorkload(
+  options: {
+    readonly events: number;
+    readonly duplicateRate: number;
+    readonly persistentFailureRate: number;
+  },
+  random: () => number,
+): Workload {
+  const eventIds: string[] = [];
+  const bodies = new Map<string, string>();
+  const persistent = new Set<string>();
+  for (let i = 0; i < options.events; i++) {
+    const eventId = randomBytes(16).toString('hex');
+    eventIds.push(eventId);
+    bodies.set(eventId, makeBody(eventId, random));
+    if (random() < options.persistentFailureRate) persistent.add(eventId);
+  }
+  const deliveries: string[] = [];
+  let duplicateDeliveries = 0;
+  for (const eventId of eventIds) {
+    deliveries.push(eventId);
+    if (random() < options.duplicateRate) {
+      duplicateDeliveries++;
+      // Half right next to the original (concurrent), half anywhere (usually after it was processed).
+      if (random() < 0.5) deliveries.push(eventId);
+      else deliveries.splice(Math.floor(random() * deliveries.length), 0, eventId);
+    }
+  }
+  return { eventIds, bodies, persistent, deliveries, duplicateDeliveries };
+}
