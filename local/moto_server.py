@@ -1,22 +1,37 @@
-"""Starts moto server with DynamoDB requests applied one at a time.
+"""Starts moto server, made to refuse what AWS refuses where moto is more lenient.
 
-moto's server is threaded, and its DynamoDB backend reads an item, evaluates the ConditionExpression and
-writes the item without a lock. Two concurrent conditional writes to one item can then both succeed,
-which DynamoDB never allows and the receiver's idempotency ledger relies on. Serialising DynamoDB calls
-restores that guarantee; SQS and Secrets Manager keep their concurrency (SQS long polls must not block).
+- DynamoDB requests are applied one at a time. moto's server is threaded, and its DynamoDB backend reads
+  an item, evaluates the ConditionExpression and writes the item without a lock. Two concurrent
+  conditional writes to one item can then both succeed, which DynamoDB never allows and the receiver's
+  idempotency ledger relies on. Serialising DynamoDB calls restores that guarantee; SQS and Secrets
+  Manager keep their concurrency (SQS long polls must not block).
+- SendMessage refuses a body or String attribute value with a character outside SQS's set, and a message
+  whose body and attributes together exceed the queue's MaximumMessageSize (moto counts the body's
+  characters only).
+- CreateSecret, PutSecretValue and UpdateSecret refuse a value over Secrets Manager's 65,536 bytes.
+- RotateSecret with RotateImmediately=false adds the temporary AWSPENDING version AWS tests the rotation
+  configuration with, instead of rotating (see _rotate_secret_like_aws).
+
+docs/aws-contracts.md lists each rule with AWS's documentation and the test that proves it.
 
 Usage is moto_server's: python local/moto_server.py -H 127.0.0.1 -p 4566
 """
 
+import base64
 import functools
+import re
 import threading
 import time
 import uuid
+from typing import Any
 
 from moto.dynamodb.responses import DynamoHandler
-from moto.secretsmanager.exceptions import InvalidRequestException, SecretNotFoundException
+from moto.secretsmanager.exceptions import InvalidRequestException, SecretNotFoundException, ValidationException
 from moto.secretsmanager.models import SecretsManagerBackend
+from moto.secretsmanager.responses import SecretsManagerResponse
 from moto.server import main
+from moto.sqs.exceptions import InvalidParameterValue, SQSException
+from moto.sqs.responses import SQSResponse
 
 _dynamodb_lock = threading.Lock()
 _unlocked_call_action = DynamoHandler.call_action
@@ -66,6 +81,98 @@ def _rotate_secret_like_aws(self, secret_id, client_request_token=None, rotation
 
 
 SecretsManagerBackend.rotate_secret = _rotate_secret_like_aws  # type: ignore[method-assign]
+
+
+# SendMessage: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
+_SQS_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _sqs_forbidden_character(text: str) -> str | None:
+    found = _SQS_FORBIDDEN.search(text)
+    return None if found is None else f"#x{ord(found.group()):X}"
+
+
+def _sqs_attribute_value_bytes(value: dict[str, Any]) -> int:
+    if value.get("StringValue") is not None:
+        return len(str(value["StringValue"]).encode("utf-8", "surrogatepass"))
+    binary = value.get("BinaryValue")
+    if isinstance(binary, bytes):
+        return len(binary)
+    if isinstance(binary, str):
+        return len(base64.b64decode(binary))
+    return 0
+
+
+def _check_sqs_message(body: str, attributes: dict[str, Any], max_bytes: int) -> None:
+    """Raises the error AWS answers a SendMessage with when the message breaks SQS's content rules."""
+    bad = _sqs_forbidden_character(body)
+    if bad is not None:
+        raise SQSException(
+            "InvalidMessageContents",
+            f"Invalid binary character '{bad}' was found in the message body, the set of allowed "
+            "characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
+        )
+    size = len(body.encode("utf-8", "surrogatepass"))
+    for name, value in attributes.items():
+        string_value = value.get("StringValue")
+        if string_value is not None and _sqs_forbidden_character(str(string_value)) is not None:
+            raise InvalidParameterValue(f"Message (user) attribute '{name}' value contains invalid characters.")
+        size += len(name.encode("utf-8")) + len(str(value.get("DataType", "")).encode("utf-8"))
+        size += _sqs_attribute_value_bytes(value)
+    if size > max_bytes:
+        raise InvalidParameterValue(
+            f"One or more parameters are invalid. Reason: Message must be shorter than {max_bytes} bytes."
+        )
+
+
+_unchecked_send_message = SQSResponse.send_message
+
+
+@functools.wraps(_unchecked_send_message)
+def _send_message_as_aws(self):  # type: ignore[no-untyped-def]
+    queue = self.sqs_backend.get_queue(self._get_queue_name())
+    _check_sqs_message(
+        self._get_param("MessageBody") or "",
+        self._get_param("MessageAttributes", {}) or {},
+        int(queue.maximum_message_size),
+    )
+    return _unchecked_send_message(self)
+
+
+SQSResponse.send_message = _send_message_as_aws  # type: ignore[method-assign]
+
+
+# SecretString and SecretBinary: "Maximum length of 65536", e.g.
+# https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
+_SECRET_MAX_BYTES = 65536
+
+
+def _check_secret_value_size(response: SecretsManagerResponse) -> None:
+    secret_string = response._get_param("SecretString")
+    if secret_string is not None and len(secret_string.encode("utf-8", "surrogatepass")) > _SECRET_MAX_BYTES:
+        raise ValidationException(
+            "1 validation error detected: Value at 'secretString' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {_SECRET_MAX_BYTES}"
+        )
+    secret_binary = response._get_param("SecretBinary")
+    if secret_binary is not None and len(base64.b64decode(secret_binary)) > _SECRET_MAX_BYTES:
+        raise ValidationException(
+            "1 validation error detected: Value at 'secretBinary' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {_SECRET_MAX_BYTES}"
+        )
+
+
+def _with_secret_size_check(unchecked):  # type: ignore[no-untyped-def]
+    @functools.wraps(unchecked)
+    def checked(self):  # type: ignore[no-untyped-def]
+        _check_secret_value_size(self)
+        return unchecked(self)
+
+    return checked
+
+
+for _action in ("create_secret", "put_secret_value", "update_secret"):
+    setattr(SecretsManagerResponse, _action, _with_secret_size_check(getattr(SecretsManagerResponse, _action)))
 
 if __name__ == "__main__":
     main()

@@ -2,6 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { EnvelopeValidationError } from '../shared/errors';
 import type { CatalogEventType, FptEnvelope } from '../shared/fpt-events';
 import { MESSAGE_ATTRIBUTES } from '../shared/ledger-schema';
+import { decodeMessageBody } from '../shared/queue-message';
 
 /** What the processor needs from one SQS record, checked. */
 export interface ParsedRecord {
@@ -30,7 +31,8 @@ function attribute(record: SQSRecord, name: string): string | undefined {
 }
 
 /**
- * Reads the verifier's message attributes and the raw FPT body. A record that fails here is a poison
+ * Reads the verifier's message attributes and the FPT body, decoded by `fpt-body-encoding` and checked
+ * against `fpt-body-sha256` when the message has them. A record that fails here is a poison
  * message: it did not come from our verifier, or it was damaged, and retrying will not fix it.
  * Problems name attributes and fields, never values, because they reach logs and the ledger.
  * @throws EnvelopeValidationError
@@ -51,12 +53,25 @@ export function parseRecord(record: SQSRecord): ParsedRecord {
     problems.push(`attribute ${MESSAGE_ATTRIBUTES.receivedAt} must be epoch milliseconds`);
   }
 
-  let body: unknown;
+  let text: string | undefined;
   try {
-    body = JSON.parse(record.body);
-  } catch {
-    // The SyntaxError's message quotes the body, so it is dropped, never logged or kept.
-    problems.push('body is not valid JSON');
+    text = decodeMessageBody(
+      record.body,
+      attribute(record, MESSAGE_ATTRIBUTES.bodyEncoding),
+      attribute(record, MESSAGE_ATTRIBUTES.bodySha256),
+    );
+  } catch (error) {
+    if (!(error instanceof EnvelopeValidationError)) throw error;
+    problems.push(...error.problems);
+  }
+  let body: unknown;
+  if (text !== undefined) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // The SyntaxError's message quotes the body, so it is dropped, never logged or kept.
+      problems.push('body is not valid JSON');
+    }
   }
   let eventTimestampMs = Number.NaN;
   if (body !== undefined) {

@@ -63,4 +63,8 @@ export const MESSAGE_ATTRIBUTES = {
   eventId: 'fpt-event-id',
   eventType: 'fpt-event-type',
   receivedAt: 'fpt-received-at',
+  /** `base64` when the body is base64 of the signed bytes (see queue-message.ts); absent for plain text. */
+  bodyEncoding: 'fpt-body-encoding',
+  /** Hex SHA-256 of the signed bytes, so the processor knows the body it decodes is the one FPT signed. */
+  bodySha256: 'fpt-body-sha256',
 } as const;

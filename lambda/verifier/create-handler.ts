@@ -1,6 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { MESSAGE_ATTRIBUTES } from '../shared/ledger-schema';
+import { encodeMessageBody } from '../shared/queue-message';
 import { createReceiver, type EnqueueFn, type ReceiverDeps } from './receive';
 
 export type VerifierHandler = (
@@ -8,14 +9,19 @@ export type VerifierHandler = (
   context?: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** Sends the exact verified bytes, with routing facts as attributes so the processor need not guess. */
+/**
+ * Sends the exact verified bytes, with routing facts as attributes so the processor need not guess. A
+ * body with characters SQS refuses goes as base64 (see lambda/shared/queue-message.ts).
+ */
 export function sqsEnqueue(client: SQSClient, queueUrl: string): EnqueueFn {
-  return async ({ envelope, rawBody, subscription, receivedAtMs }) => {
+  return async ({ envelope, rawBody, bodySha256, subscription, receivedAtMs }) => {
+    const message = encodeMessageBody(rawBody, bodySha256);
     const out = await client.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
-        MessageBody: rawBody,
+        MessageBody: message.body,
         MessageAttributes: {
+          ...message.attributes,
           [MESSAGE_ATTRIBUTES.subscription]: { DataType: 'String', StringValue: subscription },
           [MESSAGE_ATTRIBUTES.eventId]: { DataType: 'String', StringValue: envelope.eventId },
           [MESSAGE_ATTRIBUTES.eventType]: { DataType: 'String', StringValue: envelope.eventType },

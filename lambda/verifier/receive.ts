@@ -42,7 +42,10 @@ export interface HttpResponse {
 /** Sends a verified event to the queue; resolves to the SQS message id. */
 export type EnqueueFn = (input: {
   envelope: FptEnvelope;
+  /** The exact UTF-8 decoding of the signed bytes. */
   rawBody: string;
+  /** Hex SHA-256 of the signed bytes. */
+  bodySha256: string;
   subscription: string;
   receivedAtMs: number;
 }) => Promise<string>;
@@ -180,7 +183,7 @@ export function createReceiver(deps: ReceiverDeps): (delivery: IncomingDelivery)
 
     let messageId: string;
     try {
-      messageId = await deps.enqueue({ envelope, rawBody: bodyText, subscription, receivedAtMs });
+      messageId = await deps.enqueue({ envelope, rawBody: bodyText, bodySha256, subscription, receivedAtMs });
     } catch (error) {
       // Give the claim back so FPT's retry is not blocked for the lease; if this fails too, the lease
       // expires on its own and the retry after it gets through.

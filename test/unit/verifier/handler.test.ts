@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -85,5 +86,40 @@ describe('verifier handler', () => {
     expect(sent?.MessageAttributes?.['fpt-event-id']?.StringValue).toBe('a'.repeat(32));
     expect(sent?.MessageAttributes?.['fpt-subscription']?.StringValue).toBe('default');
     expect(output.text()).toContain('"Enqueued"');
+  });
+
+  it('queues a body holding U+FFFF, which SQS refuses, as base64 of the signed bytes with the encoding flagged', async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm-2' });
+    const handler = createVerifierHandler({
+      subscriptions: new Map([['default', 'secret-id']]),
+      toleranceSeconds: 300,
+      maxBodyBytes: 262144,
+      previousSecretGraceMs: 0,
+      ledger: new FakeLedger(),
+      secrets: { get: async () => ({ value: SECRET, createdAtMs: NOW }), tryInvalidate: () => false },
+      enqueue: sqsEnqueue(new SQSClient({}), 'https://sqs.example/queue'),
+      now: () => NOW,
+      logger: new Logger({ serviceName: 'test' }),
+      metrics: new Metrics({ namespace: 'FptWebhookReceiver', serviceName: 'test' }),
+    });
+    const body = JSON.stringify({
+      eventId: 'b'.repeat(32),
+      eventType: 'contact.updated',
+      eventTimestamp: '2026-11-28T11:59:59.000Z',
+      locationId: 1,
+      organizationId: 0,
+      apiVersion: 'v1',
+      data: { contactId: 1, operation: 'update', note: 'x\uFFFFy' },
+    });
+
+    const result = await handler(apiEvent(body, { 'x-fpt-signature': fptHeader(SECRET, NOW / 1000, body) }));
+
+    expect(result.statusCode).toBe(202);
+    const sent = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(Buffer.from(sent?.MessageBody ?? '', 'base64').equals(Buffer.from(body, 'utf8'))).toBe(true);
+    expect(sent?.MessageAttributes?.['fpt-body-encoding']?.StringValue).toBe('base64');
+    expect(sent?.MessageAttributes?.['fpt-body-sha256']?.StringValue).toBe(
+      createHash('sha256').update(body, 'utf8').digest('hex'),
+    );
   });
 });

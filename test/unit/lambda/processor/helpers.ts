@@ -49,7 +49,7 @@ export interface RecordOptions {
 
 /** An SQS record as the verifier sends it and Lambda delivers it. */
 export function makeRecord(envelope: FptEnvelope, options: RecordOptions = {}): SQSRecord {
-  const values: Record<keyof typeof MESSAGE_ATTRIBUTES, string | undefined> = {
+  const values: Partial<Record<keyof typeof MESSAGE_ATTRIBUTES, string | undefined>> = {
     subscription: 'default',
     eventId: envelope.eventId.toLowerCase(),
     eventType: envelope.eventType,
