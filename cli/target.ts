@@ -1,6 +1,7 @@
 /**
  * Where a command sends events and reads the ledger: the local stack (`--local`) or a deployed stack
- * (`--stack NAME`, resolved from its CloudFormation outputs). Commands only see the `Target` interface,
+ * (`--stack NAME [--receiver ID]`, resolved from its CloudFormation outputs, whatever the stack is named
+ * and however many receivers it holds). Commands only see the `Target` interface,
  * so a new kind of target needs no change to them.
  */
 import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
@@ -49,12 +50,19 @@ export interface Target {
   readonly secretMaxAgeDays?: number;
   /** The SNS topic every alarm notifies (output `AlarmTopicArn`); undefined when the target has none. */
   readonly alarmTopicArn?: string;
+  /**
+   * Start of the names of this receiver's signing secrets (`fpt-webhooks/<receiverName>/`), so that secrets
+   * no subscription uses any more can be found; undefined when the target does not say.
+   */
+  readonly secretNamePrefix?: string;
 }
 
 export interface TargetOptions {
   readonly local?: boolean;
   readonly stack?: string;
   readonly region?: string;
+  /** Which receiver of a stack that holds several (its path in the stack, output `ReceiverId`). */
+  readonly receiver?: string;
 }
 
 /** The target options out of `parseArgs` values, without the unset ones. */
@@ -63,6 +71,7 @@ export function targetOptionsFrom(values: TargetOptions): TargetOptions {
     ...(values.local !== undefined ? { local: values.local } : {}),
     ...(values.stack !== undefined ? { stack: values.stack } : {}),
     ...(values.region !== undefined ? { region: values.region } : {}),
+    ...(values.receiver !== undefined ? { receiver: values.receiver } : {}),
   };
 }
 
@@ -77,6 +86,7 @@ export const TARGET_OPTIONS = {
   local: { type: 'boolean' },
   stack: { type: 'string' },
   region: { type: 'string' },
+  receiver: { type: 'string' },
 } as const;
 
 export const TARGET_HELP = `Target (one is required):
@@ -84,7 +94,9 @@ export const TARGET_HELP = `Target (one is required):
                    API on PORT, default ${DEFAULT_SERVER_PORT})
   --stack NAME     a deployed stack, found through its CloudFormation outputs (AWS credentials from the
                    usual chain: AWS_PROFILE, environment, SSO...)
-  --region REGION  region of --stack (default: AWS_REGION or your profile's)`;
+  --region REGION  region of --stack (default: AWS_REGION or your profile's)
+  --receiver ID    which receiver of --stack, when the stack holds several FptWebhookReceiver constructs
+                   (its path in the stack, as the output ReceiverId shows; the error lists them)`;
 
 function unknownSubscription(subscription: string, known: readonly string[]): UsageError {
   return new UsageError(
@@ -140,26 +152,91 @@ async function resolveLocal(env: NodeJS.ProcessEnv): Promise<Target> {
     },
     previousSecretGraceHours: config.previousSecretGraceHours,
     secretMaxAgeDays: config.secretMaxAgeDays,
+    secretNamePrefix: names.secretName(''),
   };
 }
 
+/** One receiver found in a stack's outputs: its path in the stack and the prefix of its output keys. */
+export interface ReceiverOutputs {
+  readonly id: string;
+  readonly prefix: string;
+}
+
+const RECEIVER_MARKER_KEY = 'LedgerTableName';
+/** Receivers before `ReceiverId` existed were all the stack's `Receiver`. */
+const LEGACY_RECEIVER_ID = 'Receiver';
+
 /**
- * Reads a deployed stack's outputs (see lib/fpt-webhook-receiver-stack.ts): per subscription
- * `WebhookUrl<Name>` and `SigningSecretName<Name>`, and `LedgerTableName`, `QueueUrl`, `DeadLetterQueueUrl`;
- * optionally `PreviousSecretGraceHours` (default 24) and `AlarmTopicArn`.
+ * The receivers a stack's outputs describe. Each FptWebhookReceiver emits its outputs with keys prefixed by
+ * its path in the stack (none for `Receiver` directly in the stack, as in FptWebhookReceiverStack), and
+ * every receiver has `<prefix>LedgerTableName`; `<prefix>ReceiverId` holds its path.
+ */
+export function receiversInOutputs(outputs: readonly Output[]): ReceiverOutputs[] {
+  const byKey = new Map(outputs.map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  const receivers: ReceiverOutputs[] = [];
+  for (const key of byKey.keys()) {
+    if (!key.endsWith(RECEIVER_MARKER_KEY)) continue;
+    const prefix = key.slice(0, -RECEIVER_MARKER_KEY.length);
+    const id = byKey.get(`${prefix}ReceiverId`) || (prefix === '' ? LEGACY_RECEIVER_ID : prefix);
+    receivers.push({ id, prefix });
+  }
+  return receivers.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+function pickReceiver(
+  stackName: string,
+  outputs: readonly Output[],
+  wanted: string | undefined,
+): ReceiverOutputs {
+  const receivers = receiversInOutputs(outputs);
+  const listed = receivers.map((r) => `"${r.id}"`).join(', ');
+  if (wanted !== undefined) {
+    const found = receivers.find((r) => r.id === wanted || (r.prefix !== '' && r.prefix === wanted));
+    if (found !== undefined) return found;
+    throw new UsageError(
+      receivers.length === 0
+        ? `--receiver "${wanted}" was given, but stack ${stackName} has no receiver outputs (no ${RECEIVER_MARKER_KEY}): is it an FPT webhook receiver stack, and is it fully deployed?`
+        : `--receiver must be one of ${listed} (the receivers of stack ${stackName}), but "${wanted}" was provided`,
+    );
+  }
+  if (receivers.length > 1) {
+    throw new UsageError(
+      `stack ${stackName} holds ${receivers.length} receivers (${listed}): choose one with --receiver ID, e.g. --receiver ${receivers[0]?.id}`,
+    );
+  }
+  return receivers[0] ?? { id: LEGACY_RECEIVER_ID, prefix: '' };
+}
+
+/**
+ * Reads one receiver out of a deployed stack's outputs (see `addOutputs` in lib/fpt-webhook-receiver.ts):
+ * per subscription `WebhookUrl<Name>` and `SigningSecretName<Name>`, and `LedgerTableName`, `QueueUrl`,
+ * `DeadLetterQueueUrl`; optionally `PreviousSecretGraceHours` (default 24) and `AlarmTopicArn`; every key
+ * prefixed by the receiver's output prefix. The stack may hold several receivers: `receiver` names one,
+ * and must when there are several.
  * The subscription name is taken from the URL's last path segment, so no name mangling is reversed.
+ * @throws UsageError when the stack holds several receivers and `receiver` names none of them
  */
 export function targetFromOutputs(
   stackName: string,
   outputs: readonly Output[],
   clientConfig: ClientConfig,
+  receiver?: string,
 ): Target {
-  const byKey = new Map(outputs.map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  const picked = pickReceiver(stackName, outputs, receiver);
+  const severalReceivers = receiversInOutputs(outputs).length > 1;
+  const { prefix } = picked;
+  const byKey = new Map(
+    outputs.flatMap((o) => {
+      const key = o.OutputKey ?? '';
+      return key.startsWith(prefix) ? [[key.slice(prefix.length), o.OutputValue ?? ''] as const] : [];
+    }),
+  );
+  const description = severalReceivers ? `stack ${stackName}, receiver ${picked.id}` : `stack ${stackName}`;
   const required = (key: string): string => {
     const value = byKey.get(key);
     if (value === undefined || value === '') {
       throw new CliError(
-        `stack ${stackName} has no output ${key}: is it an FPT webhook receiver stack, and is it fully deployed?`,
+        `stack ${stackName} has no output ${prefix}${key}: is it an FPT webhook receiver stack, and is it fully deployed?`,
       );
     }
     return value;
@@ -177,17 +254,23 @@ export function targetFromOutputs(
   }
   if (urls.size === 0) {
     throw new CliError(
-      `stack ${stackName} has no WebhookUrl<Name> outputs: is it an FPT webhook receiver stack?`,
+      `stack ${stackName} has no ${prefix}WebhookUrl<Name> outputs: is it an FPT webhook receiver stack?`,
     );
   }
   const subscriptions = [...urls.keys()];
   const graceOutput = byKey.get('PreviousSecretGraceHours');
   const grace = graceOutput === undefined ? Number.NaN : Number(graceOutput);
   const alarmTopicArn = byKey.get('AlarmTopicArn');
+  const firstSecretName = [...secretNames.values()][0];
+  const flags = [
+    `--stack ${stackName}`,
+    ...(clientConfig.region !== undefined ? [`--region ${clientConfig.region}`] : []),
+    ...(severalReceivers ? [`--receiver ${picked.id}`] : []),
+  ].join(' ');
   return {
-    description: `stack ${stackName}`,
+    description,
     kind: 'stack',
-    flags: `--stack ${stackName}${clientConfig.region !== undefined ? ` --region ${clientConfig.region}` : ''}`,
+    flags,
     clientConfig,
     tableName: required('LedgerTableName'),
     queueUrl: required('QueueUrl'),
@@ -213,19 +296,26 @@ export function targetFromOutputs(
     previousSecretGraceHours:
       Number.isInteger(grace) && grace >= 0 ? grace : DEFAULT_CONFIG.previousSecretGraceHours,
     ...(alarmTopicArn !== undefined && alarmTopicArn !== '' ? { alarmTopicArn } : {}),
+    ...(firstSecretName !== undefined
+      ? { secretNamePrefix: firstSecretName.slice(0, firstSecretName.lastIndexOf('/') + 1) }
+      : {}),
   };
 }
 
-async function resolveStack(stackName: string, region: string | undefined): Promise<Target> {
+async function resolveStack(
+  stackName: string,
+  region: string | undefined,
+  receiver: string | undefined,
+): Promise<Target> {
   const clientConfig: ClientConfig = region !== undefined ? { region } : {};
   const cloudFormation = new CloudFormationClient(clientConfig);
   try {
     const out = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
     const stack = out.Stacks?.[0];
     if (stack === undefined) throw new CliError(`stack ${stackName} was not found`);
-    return targetFromOutputs(stackName, stack.Outputs ?? [], clientConfig);
+    return targetFromOutputs(stackName, stack.Outputs ?? [], clientConfig, receiver);
   } catch (error) {
-    if (error instanceof CliError) throw error;
+    if (error instanceof CliError || error instanceof UsageError) throw error;
     const message = (error as Error).message ?? String(error);
     throw new CliError(`could not read stack ${stackName}: ${message}`, { cause: error });
   } finally {
@@ -247,6 +337,7 @@ export async function resolveTarget(
   }
   if (options.local === true) {
     if (options.region !== undefined) throw new UsageError('--region applies to --stack only');
+    if (options.receiver !== undefined) throw new UsageError('--receiver applies to --stack only');
     return resolveLocal(env);
   }
   if (options.stack !== undefined) {
@@ -255,7 +346,7 @@ export async function resolveTarget(
         `--stack must be a CloudFormation stack name, but "${options.stack}" was provided`,
       );
     }
-    return resolveStack(options.stack, options.region);
+    return resolveStack(options.stack, options.region, options.receiver);
   }
   throw new UsageError(
     'choose a target: --local (the stack npm start runs) or --stack NAME (a deployed stack)',

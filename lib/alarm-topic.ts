@@ -13,6 +13,11 @@ export interface AlarmTopicProps {
    * @default - no subscription; subscribe Slack, PagerDuty or email to the topic yourself
    */
   readonly email?: string;
+  /**
+   * Name of the receiver the topic serves, in the topic's display name and the key's description.
+   * @default - the stack name
+   */
+  readonly receiverName?: string;
 }
 
 /**
@@ -32,9 +37,10 @@ export class AlarmTopic extends Construct {
   constructor(scope: Construct, id: string, props: AlarmTopicProps = {}) {
     super(scope, id);
     const stack = Stack.of(this);
+    const receiverName = props.receiverName ?? stack.stackName;
 
     this.key = new kms.Key(this, 'Key', {
-      description: `Encrypts the alarm topic of ${stack.stackName}`,
+      description: `Encrypts the alarm topic of ${receiverName}`,
       enableKeyRotation: true,
       // The key protects notifications in flight only; nothing stays encrypted with it once the topic is gone.
       removalPolicy: RemovalPolicy.DESTROY,
@@ -50,7 +56,7 @@ export class AlarmTopic extends Construct {
     );
 
     this.topic = new sns.Topic(this, 'Resource', {
-      displayName: `${stack.stackName} alarms`,
+      displayName: `${receiverName} alarms`,
       masterKey: this.key,
       enforceSSL: true,
     });

@@ -7,8 +7,9 @@ import { DEFAULT_SPEC } from './defaults';
 export interface EventLedgerTableProps {
   /**
    * What happens to the table when it leaves the stack. The ledger is the deduplication memory:
-   * losing it means re-processing events FPT delivers again.
-   * @default RemovalPolicy.RETAIN
+   * losing it means re-processing events FPT delivers again. The default keeps it on deletion and
+   * replacement, but not when the stack's first create fails: the table is empty then.
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
@@ -38,7 +39,7 @@ export class EventLedgerTable extends dynamodb.Table {
       // cost, a rotation duty (cdk-nag KMS5) and kms:* grants to both functions. Unlike the default
       // AWS owned key, the managed key's use shows up in CloudTrail.
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       ...(props.warmWriteUnitsPerSecond !== undefined
         ? { warmThroughput: { writeUnitsPerSecond: props.warmWriteUnitsPerSecond } }
         : {}),

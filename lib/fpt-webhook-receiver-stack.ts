@@ -2,7 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ReceiverConfigInput } from './config';
 import { FptWebhookReceiver, type FptWebhookReceiverProps } from './fpt-webhook-receiver';
-import { signingSecretName } from './signing-secret';
+import { DEFAULT_RECEIVER_ID } from './physical-names';
 import { WebhookDashboard } from './webhook-dashboard';
 
 /** Context key holding the receiver configuration (see cdk.json). */
@@ -19,8 +19,9 @@ export interface FptWebhookReceiverStackProps extends StackProps {
 
 /**
  * The deployable receiver: the {@link FptWebhookReceiver} construct configured from the `fpt` context
- * value (cdk.json or `-c fpt='{...}'`) merged with props, plus the outputs an operator needs to wire FPT
- * up: per subscription the URL and the secret to store the signing key in.
+ * value (cdk.json or `-c fpt='{...}'`) merged with props, and its dashboard. The receiver, with the
+ * construct id `Receiver`, emits the outputs an operator needs to wire FPT up (per subscription the URL
+ * and the secret to store the signing key in) under the unprefixed keys of earlier releases.
  */
 export class FptWebhookReceiverStack extends Stack {
   /** The receiver construct. */
@@ -32,56 +33,9 @@ export class FptWebhookReceiverStack extends Stack {
     super(scope, id, props);
 
     const fromContext = readContextConfig(this.node.tryGetContext(CONFIG_CONTEXT_KEY));
-    this.receiver = new FptWebhookReceiver(this, 'Receiver', {
+    this.receiver = new FptWebhookReceiver(this, DEFAULT_RECEIVER_ID, {
       ...fromContext,
       ...withoutUndefined(props.receiver ?? {}),
-    });
-
-    const outputIds = new Map<string, string>();
-    for (const { name } of this.receiver.config.subscriptions) {
-      const suffix = pascalCase(name);
-      const clash = outputIds.get(suffix);
-      if (clash !== undefined) {
-        throw new Error(
-          `subscription names must differ by more than dashes, but "${clash}" and "${name}" both give output names ending in "${suffix}"; rename one of them`,
-        );
-      }
-      outputIds.set(suffix, name);
-
-      const secret = this.receiver.secrets.get(name);
-      if (secret === undefined) throw new Error(`no signing secret was created for subscription "${name}"`);
-      new CfnOutput(this, `WebhookUrl${suffix}`, {
-        value: this.receiver.webhookUrl(name),
-        description: `URL to enter in FPT (Settings > Webhook Endpoints) for subscription "${name}"`,
-      });
-      new CfnOutput(this, `SigningSecretArn${suffix}`, {
-        value: secret.secretArn,
-        description: `ARN of the secret holding the FPT signing key of subscription "${name}"`,
-      });
-      new CfnOutput(this, `SigningSecretName${suffix}`, {
-        // The literal name (the secret's own secretName attribute is parsed from its ARN at deploy time).
-        value: signingSecretName(this.stackName, name),
-        description: `Name of the secret holding the FPT signing key of subscription "${name}"`,
-      });
-    }
-
-    new CfnOutput(this, 'LedgerTableName', {
-      value: this.receiver.table.tableName,
-      description: 'DynamoDB event ledger',
-    });
-    new CfnOutput(this, 'QueueUrl', { value: this.receiver.queue.queueUrl, description: 'Work queue' });
-    new CfnOutput(this, 'DeadLetterQueueUrl', {
-      value: this.receiver.deadLetterQueue.queueUrl,
-      description: 'Dead-letter queue of events that kept failing',
-    });
-    new CfnOutput(this, 'ApiEndpoint', {
-      value: this.receiver.api.apiEndpoint,
-      description: 'Base URL of the HTTP API',
-    });
-    new CfnOutput(this, 'PreviousSecretGraceHours', {
-      value: String(this.receiver.config.previousSecretGraceHours),
-      description:
-        'Hours the previous signing secret is still accepted after a new one is set (read by fpt-webhooks secret set/status)',
     });
 
     this.dashboard = new WebhookDashboard(this, 'Dashboard', {
@@ -92,21 +46,7 @@ export class FptWebhookReceiverStack extends Stack {
       value: this.dashboard.url,
       description: 'CloudWatch dashboard of the receiver',
     });
-    new CfnOutput(this, 'AlarmTopicArn', {
-      value: this.receiver.alarmTopic.topicArn,
-      description: 'SNS topic every alarm notifies (ALARM and OK); subscribe Slack, PagerDuty or email to it',
-      exportName: `${this.stackName}-AlarmTopicArn`,
-    });
   }
-}
-
-/** `my-sub-2` -> `MySub2`: subscription names as output-ID suffixes. */
-export function pascalCase(name: string): string {
-  return name
-    .split('-')
-    .filter((part) => part.length > 0)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }
 
 /** The `fpt` context value is an object in cdk.json, but a JSON string when passed with `-c`. */

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -14,9 +14,10 @@ import {
   resolveConfig,
 } from './config';
 import { EventLedgerTable } from './event-ledger-table';
+import { DEFAULT_RECEIVER_ID, outputKeyPrefix, pathInStack, physicalNamePrefix } from './physical-names';
 import { ProcessorFunction } from './processor-function';
 import { SecretRotation } from './secret-rotation';
-import { SigningSecret } from './signing-secret';
+import { SigningSecret, signingSecretName } from './signing-secret';
 import { loggingEnvironment, VerifierFunction } from './verifier-function';
 import { WebhookAlarms } from './webhook-alarms';
 import { WebhookApi } from './webhook-api';
@@ -61,9 +62,27 @@ export interface FptWebhookReceiverProps extends ReceiverConfigInput {
  * const receiver = new FptWebhookReceiver(this, 'Receiver', { subscriptions: ['default', 'crm'] });
  * new CfnOutput(this, 'Url', { value: receiver.webhookUrl('crm') });
  *
+ * Several receivers may share a stack, and several stacks an account: every fixed name (secrets, alarms)
+ * starts with {@link receiverName}, derived from the stack name and the construct's path. Each receiver
+ * also emits the CloudFormation outputs the `fpt-webhooks` CLI finds it by, keys prefixed with
+ * {@link outputPrefix} (see docs/cli.md). The receiver with id `Receiver` directly in its stack, as in
+ * {@link FptWebhookReceiverStack}, keeps the unprefixed names of earlier releases.
+ *
  * @throws ConfigValidationError when the configuration is invalid, listing every problem
  */
 export class FptWebhookReceiver extends Construct {
+  /** Marks the output whose value is the receiver's path in its stack; the CLI lists receivers by it. */
+  public static readonly RECEIVER_ID_OUTPUT = 'ReceiverId';
+
+  /**
+   * Start of every fixed name the receiver gives its resources: the stack name for the receiver with id
+   * `Receiver` directly in its stack, else `<stackName>-<path in stack>`.
+   */
+  public readonly receiverName: string;
+  /** The receiver's path in its stack (`Receiver`, `Webhooks/Crm`), as `--receiver` of the CLI takes it. */
+  public readonly receiverId: string;
+  /** Prefix of the receiver's CloudFormation output keys: empty for `Receiver` directly in its stack. */
+  public readonly outputPrefix: string;
   /** The validated configuration, defaults applied. */
   public readonly config: ReceiverConfig;
   /** Resource settings derived from {@link config}. */
@@ -103,6 +122,10 @@ export class FptWebhookReceiver extends Construct {
     this.config = config;
     this.spec = deriveResourceSpec(config);
     const { spec } = this;
+    this.receiverName = physicalNamePrefix(this, DEFAULT_RECEIVER_ID);
+    this.receiverId = pathInStack(this).join('/');
+    this.outputPrefix = outputKeyPrefix(this, DEFAULT_RECEIVER_ID);
+    this.refuseNameClash();
 
     this.table = new EventLedgerTable(this, 'Ledger', {
       warmWriteUnitsPerSecond: config.ledgerWarmWriteUnitsPerSecond,
@@ -120,7 +143,7 @@ export class FptWebhookReceiver extends Construct {
     this.secrets = new Map(
       config.subscriptions.map(({ name }) => [
         name,
-        new SigningSecret(secretsScope, name, { subscription: name }),
+        new SigningSecret(secretsScope, name, { subscription: name, receiverName: this.receiverName }),
       ]),
     );
     this.rotation = new SecretRotation(this, 'Rotation', {
@@ -182,12 +205,100 @@ export class FptWebhookReceiver extends Construct {
       table: this.table,
       stage: this.stage,
     });
-    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { email: config.alarmEmail }).topic;
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', {
+      email: config.alarmEmail,
+      receiverName: this.receiverName,
+    }).topic;
     this.alarms = new WebhookAlarms(this, 'Alarms', {
       metrics: this.metrics,
       thresholds: config.alarms,
       topic: this.alarmTopic,
+      alarmNamePrefix: this.receiverName,
     });
+    this.addOutputs();
+  }
+
+  /** Two receivers of one stack whose paths differ only by characters names cannot hold would share names. */
+  private refuseNameClash(): void {
+    for (const other of Stack.of(this).node.findAll()) {
+      if (other === this || !(other instanceof FptWebhookReceiver)) continue;
+      if (other.receiverName === this.receiverName || other.outputPrefix === this.outputPrefix) {
+        throw new Error(
+          `receivers "${other.receiverId}" and "${this.receiverId}" of stack ${Stack.of(this).stackName} would share the names "${this.receiverName}" (resources) or "${this.outputPrefix}" (outputs); give one of them a construct id with other letters or digits`,
+        );
+      }
+    }
+  }
+
+  /**
+   * The outputs an operator needs to wire FPT up, and the CLI finds the receiver by: per subscription
+   * `WebhookUrl<Name>`, `SigningSecretArn<Name>`, `SigningSecretName<Name>`; once `LedgerTableName`,
+   * `QueueUrl`, `DeadLetterQueueUrl`, `ApiEndpoint`, `PreviousSecretGraceHours`, `AlarmTopicArn` and
+   * `ReceiverId`; every key prefixed with {@link outputPrefix}.
+   */
+  private addOutputs(): void {
+    const scope = new Construct(this, 'Outputs');
+    const output = (key: string, value: string, description: string, exportName?: string) => {
+      const cfnOutput = new CfnOutput(scope, key, {
+        value,
+        description,
+        ...(exportName !== undefined ? { exportName } : {}),
+      });
+      cfnOutput.overrideLogicalId(`${this.outputPrefix}${key}`);
+    };
+    const suffixes = new Map<string, string>();
+    for (const { name } of this.config.subscriptions) {
+      const suffix = pascalCase(name);
+      const clash = suffixes.get(suffix);
+      if (clash !== undefined) {
+        throw new Error(
+          `subscription names must differ by more than dashes, but "${clash}" and "${name}" both give output names ending in "${suffix}"; rename one of them`,
+        );
+      }
+      suffixes.set(suffix, name);
+      const secret = this.secrets.get(name);
+      if (secret === undefined) throw new Error(`no signing secret was created for subscription "${name}"`);
+      output(
+        `WebhookUrl${suffix}`,
+        this.webhookUrl(name),
+        `URL to enter in FPT (Settings > Webhook Endpoints) for subscription "${name}"`,
+      );
+      output(
+        `SigningSecretArn${suffix}`,
+        secret.secretArn,
+        `ARN of the secret holding the FPT signing key of subscription "${name}"`,
+      );
+      // The literal name (the secret's own secretName attribute is parsed from its ARN at deploy time).
+      output(
+        `SigningSecretName${suffix}`,
+        signingSecretName(this.receiverName, name),
+        `Name of the secret holding the FPT signing key of subscription "${name}"`,
+      );
+    }
+    output('LedgerTableName', this.table.tableName, 'DynamoDB event ledger');
+    output('QueueUrl', this.queue.queueUrl, 'Work queue');
+    output(
+      'DeadLetterQueueUrl',
+      this.deadLetterQueue.queueUrl,
+      'Dead-letter queue of events that kept failing',
+    );
+    output('ApiEndpoint', this.api.apiEndpoint, 'Base URL of the HTTP API');
+    output(
+      'PreviousSecretGraceHours',
+      String(this.config.previousSecretGraceHours),
+      'Hours the previous signing secret is still accepted after a new one is set (read by fpt-webhooks secret set/status)',
+    );
+    output(
+      'AlarmTopicArn',
+      this.alarmTopic.topicArn,
+      'SNS topic every alarm notifies (ALARM and OK); subscribe Slack, PagerDuty or email to it',
+      `${this.receiverName}-AlarmTopicArn`,
+    );
+    output(
+      FptWebhookReceiver.RECEIVER_ID_OUTPUT,
+      this.receiverId,
+      'Path of the receiver in its stack: what fpt-webhooks --receiver takes when a stack holds several',
+    );
   }
 
   /**
@@ -202,4 +313,13 @@ export class FptWebhookReceiver extends Construct {
     }
     return this.webhookApi.urlFor(subscription);
   }
+}
+
+/** `my-sub-2` -> `MySub2`: subscription names as output-key suffixes. */
+export function pascalCase(name: string): string {
+  return name
+    .split('-')
+    .filter((part) => part.length > 0)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 }

@@ -4,6 +4,7 @@ export * from './defaults';
 export * from './event-ledger-table';
 export * from './fpt-webhook-receiver';
 export * from './fpt-webhook-receiver-stack';
+export * from './physical-names';
 export * from './processor-function';
 export * from './receiver-function';
 export * from './secret-rotation';

@@ -7,14 +7,23 @@ import { SECRET_PLACEHOLDER } from '../lambda/shared/secret-placeholder';
 export interface SigningSecretProps {
   /** The FPT subscription whose HMAC signing secret this holds. */
   readonly subscription: string;
+  /**
+   * The receiver's name, the middle part of the secret's name (see {@link signingSecretName}).
+   * @default - the stack name
+   */
+  readonly receiverName?: string;
 }
+
+/** Start of every signing secret's name; `doctor` lists a receiver's secrets by it. */
+export const SIGNING_SECRET_NAME_PREFIX = 'fpt-webhooks/';
 
 /**
  * Name of the signing secret of one subscription, so operators and the CLI can find it:
- * `fpt-webhooks/<stackName>/<subscription>`.
+ * `fpt-webhooks/<receiverName>/<subscription>`. The receiver's name is its stack's name for the receiver
+ * of {@link FptWebhookReceiverStack} (see `physicalNamePrefix`).
  */
-export function signingSecretName(stackName: string, subscription: string): string {
-  return `fpt-webhooks/${stackName}/${subscription}`;
+export function signingSecretName(receiverName: string, subscription: string): string {
+  return `${SIGNING_SECRET_NAME_PREFIX}${receiverName}/${subscription}`;
 }
 
 /**
@@ -22,7 +31,10 @@ export function signingSecretName(stackName: string, subscription: string): stri
  * cannot know it: the secret starts as a placeholder that the verifier treats as "not configured"
  * (it answers 503 and FPT retries) until an operator stores the real value.
  *
- * Retained on stack deletion: the value cannot be fetched from FPT again. Rotation (the schedule, the
+ * Retained on stack deletion and replacement, since the value cannot be fetched from FPT again, but deleted
+ * when the stack's own create fails (`RetainExceptOnCreate`): it then holds only the placeholder, and a
+ * retained one would keep its fixed name taken, so that the next deploy fails with "already exists".
+ * Rotation (the schedule, the
  * "rotation due" reminder and the staged-label flow of `fpt-webhooks secret set`) is attached by
  * {@link SecretRotation}; see docs/decisions/0005-secret-rotation.md.
  */
@@ -32,14 +44,14 @@ export class SigningSecret extends secretsmanager.Secret {
 
   constructor(scope: Construct, id: string, props: SigningSecretProps) {
     super(scope, id, {
-      secretName: signingSecretName(Stack.of(scope).stackName, props.subscription),
+      secretName: signingSecretName(props.receiverName ?? Stack.of(scope).stackName, props.subscription),
       description: `HMAC signing secret of the FPT webhook subscription "${props.subscription}"`,
       // unsafePlainText is safe here: the placeholder is a public constant that the verifier recognises
       // and refuses to verify with, not secret material. The real secret is never in the template.
       // CloudFormation writes SecretString only when the template value changes, so later deploys keep
       // the operator's value; changing SECRET_PLACEHOLDER would overwrite every real secret.
       secretStringValue: SecretValue.unsafePlainText(SECRET_PLACEHOLDER),
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     this.subscription = props.subscription;
   }

@@ -1,6 +1,7 @@
-import { Aws, Stack } from 'aws-cdk-lib';
+import { Aws } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import { physicalNamePrefix } from './physical-names';
 import { ALARM_RUNBOOK } from './webhook-alarms';
 import { PROCESSED_EVENT_TYPES, REJECT_REASONS, type WebhookMetrics } from './webhook-metrics';
 
@@ -15,7 +16,8 @@ export interface WebhookDashboardProps {
   readonly alarms?: readonly cloudwatch.IAlarm[];
   /**
    * Name of the dashboard. Dashboard names are global to the account, not per region.
-   * @default - `<stackName>-<region>`
+   * @default - `<stackName>-<region>` for the dashboard with id `Dashboard` directly in its stack (as in
+   * FptWebhookReceiverStack), else `<stackName>-<path in stack>-<region>`, so that two never collide
    */
   readonly dashboardName?: string;
 }
@@ -36,7 +38,7 @@ export class WebhookDashboard extends Construct {
   constructor(scope: Construct, id: string, props: WebhookDashboardProps) {
     super(scope, id);
     const { metrics: m } = props;
-    const dashboardName = props.dashboardName ?? `${Stack.of(this).stackName}-${Aws.REGION}`;
+    const dashboardName = props.dashboardName ?? `${physicalNamePrefix(this, 'Dashboard')}-${Aws.REGION}`;
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Resource', { dashboardName });
     this.url = `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${dashboardName}`;

@@ -15,7 +15,7 @@ import {
 } from '../target';
 import { parseCommandArgs } from './parse';
 
-export const DOCTOR_HELP = `Usage: fpt-webhooks doctor (--local | --stack NAME)
+export const DOCTOR_HELP = `Usage: fpt-webhooks doctor (--local | --stack NAME [--receiver ID])
 
 Checks that the receiver can take FPT's deliveries and that someone hears when it cannot:
   - every subscription's signing secret is configured (not the placeholder); rotation due is a warning

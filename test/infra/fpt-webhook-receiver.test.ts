@@ -68,11 +68,11 @@ describe('FptWebhookReceiver', () => {
       });
     });
 
-    test('retains the table when it is removed from the stack', () => {
+    test('retains the table when it is removed from the stack, but not when its first create fails', () => {
       const { template } = build();
 
       template.hasResource('AWS::DynamoDB::Table', {
-        DeletionPolicy: 'Retain',
+        DeletionPolicy: 'RetainExceptOnCreate',
         UpdateReplacePolicy: 'Retain',
       });
     });
@@ -423,7 +423,7 @@ describe('FptWebhookReceiver', () => {
   });
 
   describe('signing secrets', () => {
-    test('creates one retained secret per subscription holding the placeholder', () => {
+    test('creates one secret per subscription holding the placeholder, retained except on a failed create', () => {
       const { template } = build({
         subscriptions: ['default', 'crm', { name: 'org-wide', scope: 'organization' }],
       });
@@ -435,7 +435,7 @@ describe('FptWebhookReceiver', () => {
             Name: `fpt-webhooks/TestStack/${name}`,
             SecretString: SECRET_PLACEHOLDER,
           },
-          DeletionPolicy: 'Retain',
+          DeletionPolicy: 'RetainExceptOnCreate',
           UpdateReplacePolicy: 'Retain',
         });
       }

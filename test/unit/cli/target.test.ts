@@ -1,4 +1,5 @@
-import { targetFromOutputs } from '../../../cli/target';
+import { UsageError } from '../../../cli/errors';
+import { receiversInOutputs, targetFromOutputs } from '../../../cli/target';
 
 const outputs = (extra: Record<string, string> = {}) =>
   Object.entries({
@@ -37,5 +38,96 @@ describe('targetFromOutputs', () => {
     expect(target.previousSecretGraceHours).toBe(24);
     expect(target.alarmTopicArn).toBeUndefined();
     expect(target.flags).toBe('--stack S');
+  });
+});
+
+describe('finding receivers in a stack', () => {
+  const receiverOutputs = (prefix: string, id: string | undefined, secretPrefix: string) =>
+    Object.entries({
+      [`${prefix}WebhookUrlDefault`]: `https://${prefix || 'main'}.example/webhooks/default`,
+      [`${prefix}SigningSecretNameDefault`]: `${secretPrefix}default`,
+      [`${prefix}LedgerTableName`]: `${prefix}ledger`,
+      [`${prefix}QueueUrl`]: `${prefix}q`,
+      [`${prefix}DeadLetterQueueUrl`]: `${prefix}dlq`,
+      ...(id !== undefined ? { [`${prefix}ReceiverId`]: id } : {}),
+    }).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
+
+  it('finds a bare construct with any id by its prefixed outputs, whatever the stack is called', () => {
+    const target = targetFromOutputs(
+      'MyApp',
+      receiverOutputs('Webhooks', 'Webhooks', 'fpt-webhooks/MyApp-Webhooks/'),
+      {},
+    );
+
+    expect(target).toMatchObject({
+      description: 'stack MyApp',
+      flags: '--stack MyApp',
+      tableName: 'Webhooksledger',
+      queueUrl: 'Webhooksq',
+      deadLetterQueueUrl: 'Webhooksdlq',
+      subscriptions: ['default'],
+      secretNamePrefix: 'fpt-webhooks/MyApp-Webhooks/',
+    });
+    expect(target.secretId('default')).toBe('fpt-webhooks/MyApp-Webhooks/default');
+  });
+
+  it('lists every receiver of a stack, the one of an older release included', () => {
+    const outputs = [
+      ...receiverOutputs('', undefined, 'fpt-webhooks/S/'),
+      ...receiverOutputs('TeamsCrm', 'Teams/crm', 'fpt-webhooks/S-Teams-crm/'),
+    ];
+
+    expect(receiversInOutputs(outputs)).toEqual([
+      { id: 'Receiver', prefix: '' },
+      { id: 'Teams/crm', prefix: 'TeamsCrm' },
+    ]);
+  });
+
+  it('refuses to guess when a stack holds two receivers, and lists them', () => {
+    const outputs = [
+      ...receiverOutputs('', 'Receiver', 'fpt-webhooks/S/'),
+      ...receiverOutputs('Crm', 'Crm', 'fpt-webhooks/S-Crm/'),
+    ];
+
+    expect(() => targetFromOutputs('S', outputs, {})).toThrow(
+      new UsageError(
+        'stack S holds 2 receivers ("Crm", "Receiver"): choose one with --receiver ID, e.g. --receiver Crm',
+      ),
+    );
+  });
+
+  it('reads only the chosen receiver of a stack holding two, and keeps --receiver in its hints', () => {
+    const outputs = [
+      ...receiverOutputs('', 'Receiver', 'fpt-webhooks/S/'),
+      ...receiverOutputs('Crm', 'Crm', 'fpt-webhooks/S-Crm/'),
+    ];
+
+    const main = targetFromOutputs('S', outputs, { region: 'eu-west-1' }, 'Receiver');
+    const crm = targetFromOutputs('S', outputs, {}, 'Crm');
+
+    expect(main).toMatchObject({
+      description: 'stack S, receiver Receiver',
+      flags: '--stack S --region eu-west-1 --receiver Receiver',
+      tableName: 'ledger',
+      secretNamePrefix: 'fpt-webhooks/S/',
+    });
+    expect(main.webhookUrl('default')).toBe('https://main.example/webhooks/default');
+    expect(crm).toMatchObject({
+      tableName: 'Crmledger',
+      queueUrl: 'Crmq',
+      flags: '--stack S --receiver Crm',
+    });
+    expect(crm.secretId('default')).toBe('fpt-webhooks/S-Crm/default');
+  });
+
+  it('names the receivers there are when --receiver names none of them', () => {
+    const outputs = [
+      ...receiverOutputs('', 'Receiver', 'fpt-webhooks/S/'),
+      ...receiverOutputs('Crm', 'Crm', 'fpt-webhooks/S-Crm/'),
+    ];
+
+    expect(() => targetFromOutputs('S', outputs, {}, 'Billing')).toThrow(
+      '--receiver must be one of "Crm", "Receiver" (the receivers of stack S), but "Billing" was provided',
+    );
   });
 });
