@@ -6,6 +6,7 @@ import {
   type FptEventCatalog,
   isCatalogEventType,
 } from '../lambda/shared/fpt-events';
+import { TEST_EVENT_MARKER } from '../lambda/shared/test-event-marker';
 
 /** Example `data` for each catalog type, in the shapes of lambda/shared/fpt-events.ts. */
 const SAMPLE_DATA: { readonly [K in CatalogEventType]: (contactId: number) => FptEventCatalog[K] } = {
@@ -33,11 +34,15 @@ export interface TestEventOptions {
 
 export const newEventId = (): string => randomBytes(16).toString('hex');
 
+/** An envelope that also carries the test-event marker, so handlers know its ids are made up. */
+export type TestEnvelope = FptEnvelope & { readonly [TEST_EVENT_MARKER]: true };
+
 /**
- * A complete FPT envelope of the given type, with plausible `data`. Types outside the catalog get an
- * empty-ish `data` object, as FPT's undocumented roadmap events would.
+ * A complete FPT envelope of the given type, with plausible `data`, marked as a test event
+ * (lambda/shared/test-event-marker.ts): the marker is part of the body the caller signs. Types outside
+ * the catalog get an empty-ish `data` object, as FPT's undocumented roadmap events would.
  */
-export function buildTestEvent(eventType: string, options: TestEventOptions = {}): FptEnvelope {
+export function buildTestEvent(eventType: string, options: TestEventOptions = {}): TestEnvelope {
   const contactId = randomInt(1, 1_000_000);
   const data = isCatalogEventType(eventType)
     ? (SAMPLE_DATA[eventType](contactId) as unknown as Record<string, unknown>)
@@ -50,6 +55,7 @@ export function buildTestEvent(eventType: string, options: TestEventOptions = {}
     organizationId: options.organizationId ?? 5678,
     apiVersion: 'v1',
     data,
+    [TEST_EVENT_MARKER]: true,
   };
 }
 

@@ -12,7 +12,9 @@ import { parseCommandArgs } from './parse';
 export const SEND_TEST_EVENT_HELP = `Usage: fpt-webhooks send-test-event (--local | --stack NAME) [options]
 
 Sends one signed FPT event, as FPT would: a complete envelope with a fresh eventId, signed with the
-subscription's secret read from Secrets Manager (never from the command line).
+subscription's secret read from Secrets Manager (never from the command line). The body is marked as a
+test event ("fpt-webhook-receiver:test": true, inside the signature): handlers see ctx.isTest and the
+example handlers skip their side effects (docs/handlers.md).
 
 Options:
   --type TYPE            event type (default contact.updated); one of:

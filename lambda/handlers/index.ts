@@ -15,6 +15,8 @@
  *   - Throwing fails only this event: SQS redelivers it (ctx.attempt grows) and after the queue's
  *     maxReceiveCount receives it moves to the DLQ and the ledger marks it DEAD_LETTERED.
  *   - Returning acknowledges the event for good.
+ *   - Test events: `ctx.isTest` is true for an event sent by `fpt-webhooks send-test-event` or
+ *     `fpt-webhooks acceptance`. Its ids are made up: return without side effects, as the examples do.
  *   - Never log `event.data` or the raw body; `ctx.logger` already carries eventId and subscription.
  *   - Test a handler by calling it with an envelope and a HandlerContext (see docs/handlers.md).
  */

@@ -18,6 +18,14 @@ export interface HandlerContext {
    * Always false for events whose `data` has no numeric `contactId`.
    */
   readonly isStale: boolean;
+  /**
+   * True for a test event sent by `fpt-webhooks send-test-event` or `fpt-webhooks acceptance`: its body
+   * carries the marker `"fpt-webhook-receiver:test": true`, covered by the signature, so only someone
+   * holding the subscription's secret can send one. Its ids are made up: skip side effects (writes,
+   * emails, calls to other systems) and return. It is deduplicated like any event, but the ordering
+   * guard ignores it (`isStale` is false and it never moves a contact's high-water mark).
+   */
+  readonly isTest: boolean;
   /** The high-water mark `isStale` was judged against, ISO-8601 UTC; absent when none was recorded yet. */
   readonly highWaterMark?: string;
   /**

@@ -3,6 +3,7 @@ import { EnvelopeValidationError } from '../shared/errors';
 import type { CatalogEventType, FptEnvelope } from '../shared/fpt-events';
 import { MESSAGE_ATTRIBUTES } from '../shared/ledger-schema';
 import { decodeMessageBody } from '../shared/queue-message';
+import { isTestEvent } from '../shared/test-event-marker';
 
 /** What the processor needs from one SQS record, checked. */
 export interface ParsedRecord {
@@ -17,6 +18,8 @@ export interface ParsedRecord {
   /** The body as FPT sent it, except `eventId`, which is the normalised attribute value. */
   readonly envelope: FptEnvelope;
   readonly eventTimestampMs: number;
+  /** The body carries the test-event marker (lambda/shared/test-event-marker.ts). */
+  readonly isTest: boolean;
 }
 
 const EVENT_ID = /^[0-9a-f]{32}$/;
@@ -105,6 +108,7 @@ export function parseRecord(record: SQSRecord): ParsedRecord {
     receiveCount: Number.isSafeInteger(receiveCount) && receiveCount > 0 ? receiveCount : 1,
     envelope: { ...(body as FptEnvelope), eventId: eventId as string },
     eventTimestampMs,
+    isTest: isTestEvent(body as Record<string, unknown>),
   };
 }
 

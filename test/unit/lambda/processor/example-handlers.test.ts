@@ -36,6 +36,7 @@ function makeContext(overrides: Partial<HandlerContext> = {}): {
     attempt: 1,
     receivedAt: T0,
     isStale: false,
+    isTest: false,
     logger,
     ...overrides,
   };
@@ -73,6 +74,34 @@ describe('example handlers', () => {
     // Assess
     expect(info).toHaveBeenCalledTimes(1);
     expect(info).toHaveBeenCalledWith('handled', { eventType, contactId: CONTACT_ID });
+  });
+
+  it.each(CATALOG_EVENT_TYPES)(
+    'skips the side effects of a %s test event and logs that it did',
+    async (eventType) => {
+      // Prepare
+      const { ctx, info } = makeContext({ isTest: true });
+      const handler = handlers[eventType] as EventHandler<CatalogEventType>;
+
+      // Act
+      await handler(catalogEnvelope(eventType), ctx);
+
+      // Assess
+      expect(info).toHaveBeenCalledTimes(1);
+      expect(info).toHaveBeenCalledWith('test event: side effects skipped', { eventType });
+    },
+  );
+
+  it('skips the side effects of a test event of an unknown type', async () => {
+    // Prepare
+    const { ctx, info } = makeContext({ isTest: true });
+
+    // Act
+    await defaultHandler(makeEnvelope('membership.frozen', { membershipId: 11 }), ctx);
+
+    // Assess
+    expect(info).toHaveBeenCalledTimes(1);
+    expect(info).toHaveBeenCalledWith('test event: side effects skipped', { eventType: 'membership.frozen' });
   });
 
   it('acknowledges an unknown event type, logging only its type', async () => {

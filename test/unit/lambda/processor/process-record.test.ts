@@ -9,6 +9,7 @@ import {
 import { CATALOG_EVENT_TYPES } from '../../../../lambda/shared/fpt-events';
 import { EVENT_STATUS } from '../../../../lambda/shared/ledger-schema';
 import { METRIC } from '../../../../lambda/shared/observability';
+import { TEST_EVENT_MARKER } from '../../../../lambda/shared/test-event-marker';
 import {
   CONTACT_ID,
   captureOutput,
@@ -69,6 +70,7 @@ describe('processRecord', () => {
           attempt: 1,
           receivedAt: T0 + 2_000,
           isStale: false,
+          isTest: false,
         }),
       );
       for (const other of CATALOG_EVENT_TYPES.filter((type) => type !== eventType)) {
@@ -469,6 +471,77 @@ describe('processRecord', () => {
       // Assess
       expect(readSpy).not.toHaveBeenCalled();
       expect(ctxOf(defaultHandler).isStale).toBe(false);
+    });
+  });
+
+  describe('test events', () => {
+    const testEnvelope = (eventType = 'contact.updated' as const) => ({
+      ...makeEnvelope(eventType, SAMPLE_DATA[eventType]),
+      [TEST_EVENT_MARKER]: true,
+    });
+
+    it('tells the handler it is a test event when the body carries the marker', async () => {
+      // Prepare
+      const { deps, handlers, ledger } = setup();
+
+      // Act
+      const outcome = await processRecord(makeRecord(testEnvelope()), deps);
+
+      // Assess
+      expect(outcome).toBe('processed');
+      expect(ctxOf(handlers['contact.updated']).isTest).toBe(true);
+      expect(ledger.rows.get(EVENT_ID)?.status).toBe(EVENT_STATUS.processed);
+    });
+
+    it.each([
+      ['the string "true"', 'true'],
+      ['1', 1],
+      ['an object', { test: true }],
+    ])('does not treat a marker whose value is %s as a test event', async (_label, value) => {
+      // Prepare
+      const { deps, handlers } = setup();
+      const envelope = {
+        ...makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated']),
+        [TEST_EVENT_MARKER]: value,
+      };
+
+      // Act
+      await processRecord(makeRecord(envelope), deps);
+
+      // Assess
+      expect(ctxOf(handlers['contact.updated']).isTest).toBe(false);
+    });
+
+    it('neither reads nor moves the high-water mark of the contact it names', async () => {
+      // Prepare
+      const { deps, handlers, ledger, metrics } = setup();
+      const real = T0 - 60_000;
+      ledger.highWaterMarks.set(HWM_KEY, real);
+      const readSpy = jest.spyOn(ledger, 'getHighWaterMark');
+
+      // Act
+      await processRecord(makeRecord(testEnvelope()), deps);
+
+      // Assess
+      expect(readSpy).not.toHaveBeenCalled();
+      expect(ledger.highWaterMarks.get(HWM_KEY)).toBe(real);
+      const ctx = ctxOf(handlers['contact.updated']);
+      expect(ctx.isStale).toBe(false);
+      expect(ctx).not.toHaveProperty('highWaterMark');
+      expect(metrics.named(METRIC.staleEvent)).toHaveLength(0);
+    });
+
+    it('is deduplicated like any event: a second delivery does not run the handler', async () => {
+      // Prepare
+      const { deps, handlers } = setup();
+      await processRecord(makeRecord(testEnvelope()), deps);
+
+      // Act
+      const outcome = await processRecord(makeRecord(testEnvelope()), deps);
+
+      // Assess
+      expect(outcome).toBe('duplicate');
+      expect(handlers['contact.updated']).toHaveBeenCalledTimes(1);
     });
   });
 
