@@ -1,3 +1,4 @@
+import { acceptance } from './commands/acceptance';
 import { dlq } from './commands/dlq';
 import { doctor } from './commands/doctor';
 import { events } from './commands/events-get';
@@ -18,6 +19,7 @@ Commands:
   events list       the most recent events, newest first (--status, --limit)
   dlq redrive       move dead-lettered messages back to the work queue
   doctor            check secrets, endpoints, alarm subscribers and the dead-letter queue
+  acceptance        after cdk deploy and every change: end-to-end checks with marked test events
 
 Run fpt-webhooks <command> --help for details. Every command needs a target: --local (npm start) or
 --stack NAME (a deployed stack). Reference: docs/cli.md`;
@@ -30,6 +32,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   events,
   dlq,
   doctor: (argv, io) => doctor(argv, io),
+  acceptance,
 };
 
 /**

@@ -1,8 +1,7 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EVENT_STATUS, type EventRow } from '../../lambda/shared/ledger-schema';
-import { isUnusableSecret } from '../../lambda/shared/secret-placeholder';
-import { SIGNATURE_HEADER, signPayload } from '../../lambda/verifier/signature';
-import { CliError, UsageError } from '../errors';
+import { signPayload } from '../../lambda/verifier/signature';
+import { postDelivery, readCurrentSecret } from '../delivery';
+import { UsageError } from '../errors';
 import type { Io } from '../io';
 import { displayStatus, LedgerReader } from '../ledger';
 import { resolveTarget, TARGET_HELP, TARGET_OPTIONS, type Target, targetOptionsFrom } from '../target';
@@ -61,53 +60,6 @@ function checkType(type: string, allowUnknown: boolean): void {
   throw new UsageError(
     `--type must be one of ${CATALOG_EVENT_TYPES.join(', ')}, but "${type}" was provided (add --allow-unknown-type to send a type outside the catalog)`,
   );
-}
-
-async function readSecret(target: Target, subscription: string): Promise<string> {
-  const secretId = target.secretId(subscription);
-  const client = new SecretsManagerClient(target.clientConfig);
-  try {
-    // Name the stage: that is what the verifier reads, and an emulator's default version can lag behind
-    // the label moves of a rotation.
-    const out = await client.send(
-      new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }),
-    );
-    if (isUnusableSecret(out.SecretString)) {
-      throw new CliError(
-        target.kind === 'local'
-          ? `the signing secret of subscription "${subscription}" (${secretId}) is not set: restart npm start`
-          : `the signing secret of subscription "${subscription}" (${secretId}) is still the placeholder: store FPT's secret first with fpt-webhooks secret set ${subscription} ${target.flags}`,
-      );
-    }
-    return out.SecretString as string;
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`could not read secret ${secretId}: ${(error as Error).message ?? String(error)}`, {
-      cause: error,
-    });
-  } finally {
-    client.destroy();
-  }
-}
-
-async function post(url: string, body: string, signature: string, target: Target): Promise<Response> {
-  try {
-    return await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [SIGNATURE_HEADER]: signature,
-        'user-agent': 'fpt-webhooks-cli',
-      },
-      body,
-      // FPT waits 30 s for an answer.
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (error) {
-    const hint = target.kind === 'local' ? ': is npm start running (and on the same PORT)?' : '';
-    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new CliError(`could not reach ${url} (${reason})${hint}`, { cause: error });
-  }
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
@@ -175,7 +127,7 @@ export async function sendTestEvent(argv: readonly string[], io: Io): Promise<nu
 
   const target = await resolveTarget(targetOptionsFrom(values));
   const url = target.webhookUrl(values.subscription);
-  const secret = await readSecret(target, values.subscription);
+  const secret = await readCurrentSecret(target, values.subscription);
 
   const envelope = buildTestEvent(type, eventIdOption !== undefined ? { eventId: eventIdOption } : {});
   const body = JSON.stringify(envelope);
@@ -183,7 +135,7 @@ export async function sendTestEvent(argv: readonly string[], io: Io): Promise<nu
 
   io.out(`POST ${url}  (${type}, ${target.description})`);
   const startedAt = Date.now();
-  const response = await post(url, body, signature, target);
+  const response = await postDelivery(url, body, signature, target);
   const text = await response.text();
   io.out(`${response.status} ${response.statusText}  ${text}`);
   io.out(`eventId ${envelope.eventId.toLowerCase()}`);

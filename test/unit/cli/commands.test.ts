@@ -15,6 +15,7 @@ describe('fpt-webhooks command line', () => {
     [['dlq', '--help']],
     [['dlq', 'redrive', '--help']],
     [['doctor', '--help']],
+    [['acceptance', '--help']],
   ])('prints help for %j and exits 0', async (argv) => {
     const { io, out } = captureIo();
 
@@ -35,6 +36,7 @@ describe('fpt-webhooks command line', () => {
       'events list',
       'dlq redrive',
       'doctor',
+      'acceptance',
     ]) {
       expect(out.join('\n')).toContain(command);
     }
@@ -50,6 +52,11 @@ describe('fpt-webhooks command line', () => {
     [['dlq', 'purge'], 'unknown dlq command "purge"'],
     [['doctor', '--local', 'now'], 'doctor takes no arguments'],
     [['doctor'], 'choose a target'],
+    [['acceptance'], 'choose a target'],
+    [['acceptance', '--local', 'now'], 'acceptance takes no arguments'],
+    [['acceptance', '--local', '--timeout', '0'], '--timeout must be a number of seconds from 1 to 900'],
+    [['acceptance', '--local', '--timeout', 'soon'], '--timeout must be a number of seconds from 1 to 900'],
+    [['acceptance', '--local', '--stack', 'X'], 'not both'],
     [['secret', 'status', '--local', 'default'], 'secret status takes no arguments'],
     [['secret', 'status', '--local', '--stack', 'X'], 'not both'],
     [['secret', 'set', '--local'], 'secret set needs the subscription name'],
