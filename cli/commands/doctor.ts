@@ -1,4 +1,9 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  ListSecretsCommand,
+  type SecretListEntry,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type ListSubscribers, snsSubscriberLister } from '../alarm-subscribers';
 import { UsageError } from '../errors';
@@ -18,7 +23,10 @@ import { parseCommandArgs } from './parse';
 export const DOCTOR_HELP = `Usage: fpt-webhooks doctor (--local | --stack NAME [--receiver ID])
 
 Checks that the receiver can take FPT's deliveries and that someone hears when it cannot:
-  - every subscription's signing secret is configured (not the placeholder); rotation due is a warning
+  - every subscription's signing secret is configured (not the placeholder) and not scheduled for
+    deletion; rotation due is a warning
+  - no signing secret of the receiver is left behind by a removed subscription, or scheduled for
+    deletion and so keeping its name taken (warnings, with the command that frees the name)
   - every webhook URL is reachable and answers 401 to an unsigned POST (so the verifier runs)
   - the alarm topic (output AlarmTopicArn) has a confirmed subscriber
   - the dead-letter queue is empty
@@ -58,6 +66,27 @@ class Report {
   }
 }
 
+/** The `aws` CLI command line for the target's account, region and (locally) endpoint. */
+function awsCommand(target: Target, command: string): string {
+  const { region, endpoint } = target.clientConfig;
+  return [
+    `aws ${command}`,
+    ...(region !== undefined ? [`--region ${region}`] : []),
+    ...(typeof endpoint === 'string' ? [`--endpoint-url ${endpoint}`] : []),
+  ].join(' ');
+}
+
+function forceDeleteCommand(target: Target, secretName: string): string {
+  return awsCommand(
+    target,
+    `secretsmanager delete-secret --secret-id ${secretName} --force-delete-without-recovery`,
+  );
+}
+
+function formatDate(date: Date | undefined): string {
+  return date === undefined ? 'a date Secrets Manager did not give' : formatTime(date.getTime());
+}
+
 async function checkSecrets(report: Report, target: Target): Promise<void> {
   const client = new SecretsManagerClient(target.clientConfig);
   const nowMs = Date.now();
@@ -65,6 +94,19 @@ async function checkSecrets(report: Report, target: Target): Promise<void> {
     for (const subscription of target.subscriptions) {
       const subject = `secret ${subscription}`;
       try {
+        const secretId = target.secretId(subscription);
+        // A secret scheduled for deletion cannot be read: say so, rather than the read error below.
+        const described = await client
+          .send(new DescribeSecretCommand({ SecretId: secretId }))
+          .catch(() => undefined);
+        if (described?.DeletedDate !== undefined) {
+          report.add(
+            'fail',
+            subject,
+            `${secretId} is scheduled for deletion (on ${formatDate(described.DeletedDate)}): the verifier cannot read it, so every delivery gets 503; cancel the deletion with ${awsCommand(target, `secretsmanager restore-secret --secret-id ${secretId}`)}`,
+          );
+          continue;
+        }
         const state = await readSecretState(client, target, subscription, nowMs);
         if (!state.configured) {
           report.add(
@@ -90,6 +132,72 @@ async function checkSecrets(report: Report, target: Target): Promise<void> {
         report.add('fail', subject, (error as Error).message);
       }
     }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Every secret whose name starts with `prefix`, those scheduled for deletion included. */
+async function listSecretsNamed(client: SecretsManagerClient, prefix: string): Promise<SecretListEntry[]> {
+  const found: SecretListEntry[] = [];
+  let nextToken: string | undefined;
+  // Bounded: 50 pages of 100 secrets is far more than one receiver has.
+  for (let page = 0; page < 50; page++) {
+    const out = await client.send(
+      new ListSecretsCommand({
+        // The name filter matches prefixes, ignoring case; the exact prefix is checked below.
+        Filters: [{ Key: 'name', Values: [prefix] }],
+        IncludePlannedDeletion: true,
+        MaxResults: 100,
+        ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
+      }),
+    );
+    found.push(...(out.SecretList ?? []));
+    nextToken = out.NextToken;
+    if (nextToken === undefined) break;
+  }
+  return found.filter((s) => s.Name?.startsWith(prefix) && !s.Name.slice(prefix.length).includes('/'));
+}
+
+/**
+ * Signing secrets under the receiver's name that no configured subscription uses: left behind by a removed
+ * subscription (kept on purpose: the value cannot be fetched from FPT again), or scheduled for deletion,
+ * which keeps the name taken for 7 to 30 days, so that creating it again fails with "already exists".
+ */
+async function checkLeftoverSecrets(report: Report, target: Target): Promise<void> {
+  const prefix = target.secretNamePrefix;
+  if (prefix === undefined) return;
+  const client = new SecretsManagerClient(target.clientConfig);
+  const inUse = new Set(target.subscriptions.map((subscription) => target.secretId(subscription)));
+  try {
+    const leftovers = (await listSecretsNamed(client, prefix)).filter((s) => !inUse.has(s.Name ?? ''));
+    if (leftovers.length === 0) {
+      report.add('ok', 'secret names', `no secret under ${prefix} is left behind or scheduled for deletion`);
+      return;
+    }
+    for (const secret of leftovers) {
+      const name = secret.Name ?? '';
+      const subscription = name.slice(prefix.length);
+      if (secret.DeletedDate !== undefined) {
+        report.add(
+          'warn',
+          `secret ${name}`,
+          `scheduled for deletion (on ${formatDate(secret.DeletedDate)}) and used by no configured subscription; until then the name stays taken, so adding subscription "${subscription}" again fails with "already exists"; free it now with ${forceDeleteCommand(target, name)}`,
+        );
+      } else {
+        report.add(
+          'warn',
+          `secret ${name}`,
+          `used by no configured subscription (left behind by a removed one); if FPT no longer sends to "${subscription}", delete it with ${forceDeleteCommand(target, name)}`,
+        );
+      }
+    }
+  } catch (error) {
+    report.add(
+      'warn',
+      'secret names',
+      `could not list the secrets under ${prefix}: ${(error as Error).message}`,
+    );
   } finally {
     client.destroy();
   }
@@ -203,6 +311,7 @@ export async function doctor(argv: readonly string[], io: Io, deps: DoctorDeps =
   io.out(`checking ${target.description}`);
   const report = new Report(io);
   await checkSecrets(report, target);
+  await checkLeftoverSecrets(report, target);
   await checkEndpoints(report, target, deps.fetch ?? fetch);
   await checkAlarms(report, target, deps);
   await checkDeadLetterQueue(report, target);

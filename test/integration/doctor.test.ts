@@ -39,6 +39,7 @@ describe('fpt-webhooks doctor', () => {
     expect(result.code).toBe(0);
     expect(result.out.split('\n').slice(1)).toEqual([
       expect.stringMatching(/^✓ secret default: configured \(set \d{4}-/),
+      expect.stringMatching(/^✓ secret names: no secret under fpt-webhooks\/[^/]+\/ is left behind/),
       expect.stringMatching(
         /^✓ endpoint default: http:\/\/127\.0\.0\.1:\d+\/webhooks\/default answers 401 to an unsigned POST$/,
       ),

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { SubscriberCount } from '../../../cli/alarm-subscribers';
 import { doctor } from '../../../cli/commands/doctor';
 import { SECRET_PLACEHOLDER } from '../../../lambda/shared/secret-placeholder';
-import { captureIo, FakeSecretsManager, fakeStack, STACK } from './support/fake-aws';
+import { captureIo, FakeSecretsManager, fakeStack, SECRET_NAME, STACK } from './support/fake-aws';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:alarms';
 const TARGET = ['--stack', STACK, '--region', 'us-east-1'];
@@ -63,6 +63,7 @@ describe('fpt-webhooks doctor', () => {
       expect(out).toEqual([
         `checking stack ${STACK}`,
         expect.stringMatching(/^✓ secret default: configured \(set /),
+        `✓ secret names: no secret under fpt-webhooks/${STACK}/ is left behind or scheduled for deletion`,
         expect.stringMatching(/^✓ endpoint default: https:\/\/.*\/webhooks\/default answers 401/),
         '✓ alarms: 1 confirmed subscriber on the alarm topic',
         '✓ dead-letter queue: empty',
@@ -102,5 +103,60 @@ describe('fpt-webhooks doctor', () => {
     } finally {
       restore();
     }
+  });
+
+  describe('secrets that keep a name taken', () => {
+    it("fails, with the command that cancels it, when a subscription's secret is scheduled for deletion", async () => {
+      const { sm, deps, restore } = setup();
+      sm.deletedDate = new Date('2030-01-08T00:00:00Z');
+      const { io, out } = captureIo();
+      try {
+        expect(await doctor(TARGET, io, deps)).toBe(1);
+
+        expect(out).toContain(
+          `✗ secret default: ${SECRET_NAME} is scheduled for deletion (on 2030-01-08T00:00:00Z): the verifier cannot read it, so every delivery gets 503; cancel the deletion with aws secretsmanager restore-secret --secret-id ${SECRET_NAME} --region us-east-1`,
+        );
+      } finally {
+        restore();
+      }
+    });
+
+    it('warns about a secret left behind by a removed subscription, and says how to delete it for good', async () => {
+      const { sm, deps, restore } = setup();
+      sm.otherSecrets = [
+        { Name: `fpt-webhooks/${STACK}/old-gym` },
+        // Another receiver's secrets, and one whose name only starts like ours, are not ours to report.
+        { Name: `fpt-webhooks/${STACK}-Crm/default` },
+        { Name: `fpt-webhooks/${STACK}/nested/x` },
+      ];
+      const { io, out } = captureIo();
+      try {
+        expect(await doctor(TARGET, io, deps)).toBe(0);
+
+        expect(out.filter((line) => line.includes('fpt-webhooks/'))).toEqual([
+          `⚠ secret fpt-webhooks/${STACK}/old-gym: used by no configured subscription (left behind by a removed one); if FPT no longer sends to "old-gym", delete it with aws secretsmanager delete-secret --secret-id fpt-webhooks/${STACK}/old-gym --force-delete-without-recovery --region us-east-1`,
+        ]);
+        expect(out.at(-1)).toBe('all checks passed (1 warning)');
+      } finally {
+        restore();
+      }
+    });
+
+    it('warns that a secret scheduled for deletion keeps its name taken, and how to free it now', async () => {
+      const { sm, deps, restore } = setup();
+      sm.otherSecrets = [
+        { Name: `fpt-webhooks/${STACK}/old-gym`, DeletedDate: new Date('2030-01-31T12:00:00Z') },
+      ];
+      const { io, out } = captureIo();
+      try {
+        expect(await doctor(TARGET, io, deps)).toBe(0);
+
+        expect(out).toContain(
+          `⚠ secret fpt-webhooks/${STACK}/old-gym: scheduled for deletion (on 2030-01-31T12:00:00Z) and used by no configured subscription; until then the name stays taken, so adding subscription "old-gym" again fails with "already exists"; free it now with aws secretsmanager delete-secret --secret-id fpt-webhooks/${STACK}/old-gym --force-delete-without-recovery --region us-east-1`,
+        );
+      } finally {
+        restore();
+      }
+    });
   });
 });

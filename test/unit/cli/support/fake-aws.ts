@@ -3,6 +3,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   PutSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
@@ -38,6 +39,10 @@ export class FakeSecretsManager {
   /** 'sync': the rotation has finished when RotateSecret returns; 'never': the function never runs. */
   rotation: 'sync' | 'never' = 'sync';
   now = () => Date.now();
+  /** Set when the secret is scheduled for deletion (DescribeSecret's DeletedDate). */
+  deletedDate: Date | undefined;
+  /** Other secrets of the account, as ListSecrets lists them (with IncludePlannedDeletion). */
+  otherSecrets: Array<{ Name: string; DeletedDate?: Date }> = [];
 
   constructor(initial: string, createdAtMs: number) {
     this.versions.set('v-initial', { value: initial, stages: ['AWSCURRENT'], createdAtMs });
@@ -59,12 +64,32 @@ export class FakeSecretsManager {
       if (input.SecretId !== SECRET_NAME) throw notFound(input.SecretId);
       return {
         Name: SECRET_NAME,
+        ...(this.deletedDate !== undefined ? { DeletedDate: this.deletedDate } : {}),
         RotationEnabled: this.rotationEnabled,
         ...(this.rotationEnabled ? { RotationRules: { AutomaticallyAfterDays: this.rotationDays } } : {}),
         ...(this.nextRotationMs !== undefined ? { NextRotationDate: new Date(this.nextRotationMs) } : {}),
         VersionIdsToStages: Object.fromEntries([...this.versions].map(([id, v]) => [id, [...v.stages]])),
       };
     });
+    sm.on(ListSecretsCommand).callsFake(
+      async (input: {
+        Filters?: Array<{ Key: string; Values: string[] }>;
+        IncludePlannedDeletion?: boolean;
+      }) => {
+        const prefixes = input.Filters?.find((f) => f.Key === 'name')?.Values ?? [''];
+        const all = [
+          { Name: SECRET_NAME, ...(this.deletedDate !== undefined ? { DeletedDate: this.deletedDate } : {}) },
+          ...this.otherSecrets,
+        ];
+        return {
+          SecretList: all.filter(
+            (secret) =>
+              (input.IncludePlannedDeletion === true || secret.DeletedDate === undefined) &&
+              prefixes.some((prefix) => secret.Name.toLowerCase().startsWith(prefix.toLowerCase())),
+          ),
+        };
+      },
+    );
     sm.on(GetSecretValueCommand).callsFake(
       async (input: { SecretId: string; VersionId?: string; VersionStage?: string }) => {
         const stage = input.VersionStage ?? (input.VersionId === undefined ? 'AWSCURRENT' : undefined);
