@@ -162,7 +162,7 @@ async function listSecretsNamed(client: SecretsManagerClient, prefix: string): P
 /**
  * Signing secrets under the receiver's name that no configured subscription uses: left behind by a removed
  * subscription (kept on purpose: the value cannot be fetched from FPT again), or scheduled for deletion,
- * which keeps the name taken for 7 to 30 days, so that creating it again fails with "already exists".
+ * which keeps the name taken for 7 to 30 days, so that creating it again fails.
  */
 async function checkLeftoverSecrets(report: Report, target: Target): Promise<void> {
   const prefix = target.secretNamePrefix;
@@ -182,7 +182,7 @@ async function checkLeftoverSecrets(report: Report, target: Target): Promise<voi
         report.add(
           'warn',
           `secret ${name}`,
-          `scheduled for deletion (on ${formatDate(secret.DeletedDate)}) and used by no configured subscription; until then the name stays taken, so adding subscription "${subscription}" again fails with "already exists"; free it now with ${forceDeleteCommand(target, name)}`,
+          `scheduled for deletion (on ${formatDate(secret.DeletedDate)}) and used by no configured subscription; until then the name stays taken, so adding subscription "${subscription}" again fails; free it now with ${forceDeleteCommand(target, name)}`,
         );
       } else {
         report.add(

@@ -50,7 +50,8 @@ describe('signing secret names: reservation and recovery', () => {
       const scheduled = await secrets.send(new DescribeSecretCommand({ SecretId: name }));
       expect(scheduled.DeletedDate).toBeInstanceOf(Date);
 
-      await expect(create(name)).rejects.toThrow(/already exists/);
+      // AWS: InvalidRequestException "...already scheduled for deletion"; moto: ResourceExistsException.
+      await expect(create(name)).rejects.toThrow(/already exists|already scheduled for deletion/);
 
       // The recovery the docs give now, which also works on a secret already scheduled for deletion.
       await forceDelete(name);
@@ -75,7 +76,7 @@ describe('signing secret names: reservation and recovery', () => {
       );
       expect(before.out).toMatch(
         new RegExp(
-          `^⚠ secret ${scheduled}: scheduled for deletion \\(on \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\\) and used by no configured subscription; until then the name stays taken, so adding subscription "failed-deploy" again fails with "already exists"; free it now with aws secretsmanager delete-secret --secret-id ${scheduled} --force-delete-without-recovery`,
+          `^⚠ secret ${scheduled}: scheduled for deletion \\(on \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\\) and used by no configured subscription; until then the name stays taken, so adding subscription "failed-deploy" again fails; free it now with aws secretsmanager delete-secret --secret-id ${scheduled} --force-delete-without-recovery`,
           'm',
         ),
       );

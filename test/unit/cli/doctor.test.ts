@@ -152,7 +152,7 @@ describe('fpt-webhooks doctor', () => {
         expect(await doctor(TARGET, io, deps)).toBe(0);
 
         expect(out).toContain(
-          `⚠ secret fpt-webhooks/${STACK}/old-gym: scheduled for deletion (on 2030-01-31T12:00:00Z) and used by no configured subscription; until then the name stays taken, so adding subscription "old-gym" again fails with "already exists"; free it now with aws secretsmanager delete-secret --secret-id fpt-webhooks/${STACK}/old-gym --force-delete-without-recovery --region us-east-1`,
+          `⚠ secret fpt-webhooks/${STACK}/old-gym: scheduled for deletion (on 2030-01-31T12:00:00Z) and used by no configured subscription; until then the name stays taken, so adding subscription "old-gym" again fails; free it now with aws secretsmanager delete-secret --secret-id fpt-webhooks/${STACK}/old-gym --force-delete-without-recovery --region us-east-1`,
         );
       } finally {
         restore();
