@@ -12,8 +12,8 @@
  *   pipeline makes, and the e2e rate those allow for the calls one event costs; they explain the e2e
  *   figure.
  *
- * Uses local/emulator.ts, local/provision.ts and local/stack.ts, loaded at run time and
- * checked for the exports it needs; if they are missing or different it says why and reports nothing.
+ * Uses local/emulator.ts, local/provision.ts and local/stack.ts (typed imports: a change there breaks
+ * the type check of bench/, not the benchmark at run time) and the testkit in local/testkit/.
  * It runs in a child process (`node --import tsx bench/e2e.ts <result file>`): the stack points
  * process.env at the emulator and the handlers print their JSON logs to stdout, which goes nowhere.
  * Everything is on 127.0.0.1, counts are fixed and every wait has a deadline.
@@ -23,14 +23,17 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { Agent } from 'node:http';
 import * as path from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { MESSAGE_ATTRIBUTES } from '../lambda/shared/ledger-schema';
+import { localClientConfig } from '../local/aws';
+import { findFreePort, startEmulator } from '../local/emulator';
+import type { BatchResult } from '../local/poller';
+import { loadReceiverConfig, provisionLocalStack } from '../local/provision';
+import { type RunningLocalStack, runLocalStack } from '../local/stack';
+import { envelopeBody } from '../local/testkit/envelopes';
+import { queueDepth } from '../local/testkit/queue-depth';
 import { postSignedEvent } from '../local/testkit/signed-post';
+import { sleep, waitUntilProcessed } from '../local/testkit/wait';
 import { pool } from '../local/testkit/workload';
 import { BENCH_SECRET, benchEventId, smallEnvelope } from './payloads';
 
@@ -75,83 +78,9 @@ export type E2eOutcome =
   | { readonly ok: true; readonly result: E2eResult }
   | { readonly ok: false; readonly skipped: string };
 
-// ---------------------------------------------------------------------------------------------------
-// The shapes used from local/; checked at run time, so a change there skips this benchmark instead of
-// breaking the type check of bench/.
-
-interface EmulatorModule {
-  findFreePort(): Promise<number>;
-  startEmulator(options: { port: number; startTimeoutMs?: number }): Promise<{
-    url: string;
-    reused: boolean;
-    stop(): Promise<void>;
-  }>;
-}
-interface LocalStackInfo {
-  tableName: string;
-  queueUrl: string;
-  queueArn: string;
-  deadLetterQueueUrl: string;
-  spec: {
-    eventSource: { batchSize: number; maxBatchingWindowSeconds: number };
-    processorTimeoutSeconds: number;
-  };
-}
-interface ProvisionModule {
-  loadReceiverConfig(overrides?: Record<string, unknown>): unknown;
-  provisionLocalStack(options: {
-    endpoint: string;
-    config: unknown;
-    namespace?: string;
-  }): Promise<LocalStackInfo>;
-}
-interface BatchInfo {
-  records: ReadonlyArray<{ messageId: string; messageAttributes: Record<string, { stringValue?: string }> }>;
-  failedMessageIds: ReadonlySet<string>;
-}
-interface StackModule {
-  runLocalStack(options: {
-    endpoint: string;
-    config: unknown;
-    namespace?: string;
-    serverPort: number;
-    secrets?: Record<string, string>;
-    waitTimeSeconds?: number;
-    pollers?: number;
-    onBatch?: (batch: BatchInfo) => void;
-    onPollError?: (error: unknown) => void;
-    onInvocationError?: (error: unknown) => void;
-  }): Promise<{
-    stack: LocalStackInfo;
-    webhookUrl(subscription: string): string;
-    readRow(eventId: string): Promise<{ status?: string } | undefined>;
-    stop(): Promise<void>;
-  }>;
-}
-const REQUIRED: Record<string, readonly string[]> = {
-  emulator: ['findFreePort', 'startEmulator'],
-  provision: ['loadReceiverConfig', 'provisionLocalStack'],
-  stack: ['runLocalStack'],
-};
-
-/** Loads local/<name>.ts and checks it exports the functions used here. */
-async function loadLocal<T>(name: string): Promise<T> {
-  const file = path.join(ROOT, 'local', `${name}.ts`);
-  if (!existsSync(file)) throw new Error(`local/${name}.ts does not exist yet`);
-  const mod = (await import(file)) as Record<string, unknown>;
-  const missing = (REQUIRED[name] ?? []).filter((fn) => typeof mod[fn] !== 'function');
-  if (missing.length > 0) throw new Error(`local/${name}.ts does not export ${missing.join(', ')}`);
-  return mod as T;
-}
-
-// ---------------------------------------------------------------------------------------------------
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => process.stderr.write(`  e2e: ${line}\n`);
 
-function clientConfig(endpoint: string) {
-  return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-}
+const clientConfig = localClientConfig;
 
 /**
  * moto's SendMessage reads the queue's attributes, which counts every message in it: a send costs more
@@ -275,38 +204,27 @@ async function callRates(
 
 /** A distinct, valid event: its own eventId and contactId, a timestamp of now. */
 function eventBody(index: number): string {
-  const envelope = JSON.parse(smallEnvelope(benchEventId(index + 1))) as Record<string, unknown>;
-  envelope.eventTimestamp = new Date().toISOString();
-  envelope.data = { contactId: 100_000 + index, previousSubGroupId: 3, newSubGroupId: 7 };
-  return JSON.stringify(envelope);
+  return envelopeBody('contact.sub_group_changed', {
+    eventId: benchEventId(index + 1),
+    contactId: 100_000 + index,
+  });
 }
 
 async function runChild(options: E2eOptions): Promise<E2eOutcome> {
-  let emulatorModule: EmulatorModule;
-  let provisionModule: ProvisionModule;
-  let stackModule: StackModule;
+  const port = await findFreePort();
+  let emulator: Awaited<ReturnType<typeof startEmulator>>;
   try {
-    emulatorModule = await loadLocal<EmulatorModule>('emulator');
-    provisionModule = await loadLocal<ProvisionModule>('provision');
-    stackModule = await loadLocal<StackModule>('stack');
-  } catch (error) {
-    return { ok: false, skipped: (error as Error).message };
-  }
-
-  const port = await emulatorModule.findFreePort();
-  let emulator: Awaited<ReturnType<EmulatorModule['startEmulator']>>;
-  try {
-    emulator = await emulatorModule.startEmulator({ port, startTimeoutMs: 60_000 });
+    emulator = await startEmulator({ port, startTimeoutMs: 60_000 });
   } catch (error) {
     return { ok: false, skipped: `the emulator did not start: ${(error as Error).message.split('\n')[0]}` };
   }
   log(`emulator on ${emulator.url}`);
-  let running: Awaited<ReturnType<StackModule['runLocalStack']>> | undefined;
+  let running: RunningLocalStack | undefined;
   const sqs = new SQSClient(clientConfig(emulator.url));
   try {
-    const config = provisionModule.loadReceiverConfig();
+    const config = loadReceiverConfig();
 
-    const rawStack = await provisionModule.provisionLocalStack({
+    const rawStack = await provisionLocalStack({
       endpoint: emulator.url,
       config,
       namespace: 'bench-raw',
@@ -328,7 +246,7 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
     let timedProcessed = 0;
     let lastProcessedAt = 0;
     let pollErrors = 0;
-    const onBatch = (batch: BatchInfo) => {
+    const onBatch = (batch: BatchResult) => {
       for (const record of batch.records) {
         if (batch.failedMessageIds.has(record.messageId)) continue;
         const eventId = record.messageAttributes[MESSAGE_ATTRIBUTES.eventId]?.stringValue;
@@ -339,7 +257,7 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
         }
       }
     };
-    running = await stackModule.runLocalStack({
+    running = await runLocalStack({
       endpoint: emulator.url,
       config,
       namespace: 'bench-e2e',
@@ -358,12 +276,8 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
     const url = new URL(running.webhookUrl('default'));
     const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
     const deadline = Date.now() + options.timeoutMs - 30_000;
-    const waitProcessed = async (ids: readonly string[]) => {
-      while (ids.some((id) => !processed.has(id))) {
-        if (Date.now() > deadline) break;
-        await sleep(20);
-      }
-    };
+    const waitProcessed = (ids: readonly string[]) =>
+      waitUntilProcessed(ids, (id) => processed.has(id), { deadline, intervalMs: 20 });
 
     // Warm-up: the secret fetch, the first connections and the JIT, outside the timed window.
     const warmIds: string[] = [];
@@ -401,15 +315,7 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
       const row = await running?.readRow(ids[i] as string);
       if (statuses[i] !== 202 || row?.status !== 'PROCESSED') lost++;
     });
-    const dlq = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: stack.deadLetterQueueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    const inDlq =
-      Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0) +
-      Number(dlq.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    const inDlq = await queueDepth(sqs, stack.deadLetterQueueUrl);
     if (lost > 0 || inDlq > 0) log(`LOSS: ${lost} events not 202 + PROCESSED, ${inDlq} in the DLQ`);
     if (pollErrors > 0) log(`${pollErrors} poll errors (retried)`);
     const complete = ids.every((id) => processed.has(id));
@@ -437,15 +343,6 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
 
 /** Runs the benchmark in a child process and returns its outcome (or why it was skipped). */
 export async function runE2e(options: E2eOptions): Promise<E2eOutcome> {
-  const missing = ['emulator', 'provision'].filter(
-    (name) => !existsSync(path.join(ROOT, 'local', `${name}.ts`)),
-  );
-  if (missing.length > 0) {
-    return {
-      ok: false,
-      skipped: `the local emulator stack is not there yet (no ${missing.map((m) => `local/${m}.ts`).join(', ')})`,
-    };
-  }
   const resultFile = path.join(ROOT, 'bench', 'out', `e2e-${process.pid}.json`);
   // A fresh clone has no bench/out yet when the e2e stage runs alone (--only=e2e).
   mkdirSync(path.dirname(resultFile), { recursive: true });

@@ -10,6 +10,7 @@
  *   and 64 KiB is a quarter of the receiver's 256 KiB limit.
  */
 import { signPayload } from '../lambda/verifier/signature';
+import { envelopeBody } from '../local/testkit/envelopes';
 import { prng } from '../local/testkit/workload';
 
 /** A benchmark-only secret, 48 characters like a generated FPT key. Not used anywhere else. */
@@ -37,14 +38,10 @@ export interface SignedPayload extends BenchPayload {
 }
 
 export function smallEnvelope(eventId: string): string {
-  return JSON.stringify({
+  return envelopeBody('contact.sub_group_changed', {
     eventId,
-    eventType: 'contact.sub_group_changed',
-    eventTimestamp: '2026-06-10T23:45:00.123Z',
-    locationId: 1234,
-    organizationId: 5678,
-    apiVersion: 'v1',
-    data: { contactId: 9876, previousSubGroupId: 3, newSubGroupId: 7 },
+    timestamp: new Date('2026-06-10T23:45:00.123Z'),
+    contactId: 9876,
   });
 }
 
@@ -114,15 +111,7 @@ export function largeEnvelope(targetBytes: number, eventId: string): string {
 }
 
 function envelopeJson(eventId: string, base: number, data: Record<string, unknown>): string {
-  return JSON.stringify({
-    eventId,
-    eventType: 'contact.updated',
-    eventTimestamp: isoAt(base),
-    locationId: 1234,
-    organizationId: 5678,
-    apiVersion: 'v1',
-    data,
-  });
+  return envelopeBody('contact.updated', { eventId, timestamp: new Date(base), data });
 }
 
 /** The `index`-th of a series of distinct 32-hex eventIds (the first is FPT's documented example). */

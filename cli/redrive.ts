@@ -4,16 +4,15 @@
  */
 import {
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   type Message,
   type MessageAttributeValue,
-  type QueueAttributeName,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { queueCounts } from '../local/testkit/queue-depth';
 
 export interface QueueFacts {
   readonly arn: string;
@@ -24,18 +23,8 @@ export interface QueueFacts {
 }
 
 export async function queueFacts(sqs: SQSClient, queueUrl: string): Promise<QueueFacts> {
-  const names = [
-    'QueueArn',
-    'ApproximateNumberOfMessages',
-    'ApproximateNumberOfMessagesNotVisible',
-  ] as QueueAttributeName[];
-  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: names }));
-  const attributes = out.Attributes ?? {};
-  return {
-    arn: attributes.QueueArn ?? '',
-    visible: Number(attributes.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
-  };
+  const counts = await queueCounts(sqs, queueUrl, ['QueueArn']);
+  return { arn: counts.attributes.QueueArn ?? '', visible: counts.visible, inFlight: counts.inFlight };
 }
 
 const UNSUPPORTED_NAMES = new Set([

@@ -29,7 +29,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { GetQueueAttributesCommand, type QueueAttributeName, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { getDocumentClient, getSecretsClient, getSqsClient } from '../lambda/shared/clients';
 import { EVENT_STATUS, MESSAGE_ATTRIBUTES } from '../lambda/shared/ledger-schema';
@@ -40,7 +40,11 @@ import { LogCapture, type LogRecord } from '../local/log-capture';
 import type { BatchResult, ProcessorLikeHandler } from '../local/poller';
 import { loadReceiverConfig } from '../local/provision';
 import { generateSigningSecret, type RunningLocalStack, runLocalStack } from '../local/stack';
+import { envelopeBody, newEventId } from '../local/testkit/envelopes';
+import { MAX_POLLERS } from '../local/testkit/pollers';
+import { queueDepth } from '../local/testkit/queue-depth';
 import { postSignedEvent } from '../local/testkit/signed-post';
+import { sleep, waitUntilProcessed } from '../local/testkit/wait';
 import { pool } from '../local/testkit/workload';
 
 const HELP = `Usage: npm run burst -- [options]
@@ -51,7 +55,7 @@ accepted/s, latency, time to drain and whether anything was lost. See docs/capac
 Options:
   --events N            events in the burst (default 500, at most 5000)
   --concurrency N       requests in flight (default 50, at most 200)
-  --pollers N           concurrent processor pollers, like Lambda's SQS event source (default 5, at most 20)
+  --pollers N           concurrent processor pollers, like Lambda's SQS event source (default 5, at most ${MAX_POLLERS})
   --timeout-seconds N   hard limit on the whole run (default 120, at most 600)
   --json                print the result as one JSON object
   --help                show this help
@@ -91,13 +95,11 @@ function parseOptions(): Options | undefined {
   return {
     events: int('events', values.events, 1, 5000),
     concurrency: int('concurrency', values.concurrency, 1, 200),
-    pollers: int('pollers', values.pollers, 1, 20),
+    pollers: int('pollers', values.pollers, 1, MAX_POLLERS),
     timeoutSeconds: int('timeout-seconds', values['timeout-seconds'], 10, 600),
     json: values.json === true,
   };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -130,17 +132,11 @@ export function tokenBucketRejections(startsMs: readonly number[], rate: number,
 
 /** A distinct, valid FPT event (its own eventId and contactId, a timestamp of now), as FPT sends it. */
 function eventBody(index: number): { eventId: string; body: string } {
-  const eventId = randomBytes(16).toString('hex');
-  const body = JSON.stringify({
+  const eventId = newEventId();
+  return {
     eventId,
-    eventType: 'contact.sub_group_changed',
-    eventTimestamp: new Date().toISOString(),
-    locationId: 1234,
-    organizationId: 5678,
-    apiVersion: 'v1',
-    data: { contactId: 100_000 + index, previousSubGroupId: 3, newSubGroupId: 7 },
-  });
-  return { eventId, body };
+    body: envelopeBody('contact.sub_group_changed', { eventId, contactId: 100_000 + index }),
+  };
 }
 
 const logBytes = (logs: readonly LogRecord[]) =>
@@ -252,20 +248,9 @@ async function runBurst(options: Options, emulator: Emulator, log: (line: string
 
     const url = new URL(running.webhookUrl(config.subscriptions[0]?.name ?? 'default'));
     const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
-    const depthNames = [
-      'ApproximateNumberOfMessages',
-      'ApproximateNumberOfMessagesNotVisible',
-      'ApproximateNumberOfMessagesDelayed',
-    ] as QueueAttributeName[];
-    const depth = async (queueUrl: string) => {
-      const out = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: depthNames }),
-      );
-      return depthNames.reduce((sum, name) => sum + Number(out.Attributes?.[name] ?? 0), 0);
-    };
-    const waitProcessed = async (ids: readonly string[], deadline: number) => {
-      while (ids.some((id) => !processed.has(id)) && Date.now() < deadline) await sleep(20);
-    };
+    const depth = (queueUrl: string) => queueDepth(sqs, queueUrl);
+    const waitProcessed = (ids: readonly string[], deadline: number) =>
+      waitUntilProcessed(ids, (id) => processed.has(id), { deadline, intervalMs: 20 });
 
     // Warm-up outside the measurement: the secret fetch, connections, JIT.
     const warm = Array.from({ length: 20 }, (_, i) => eventBody(options.events + i));

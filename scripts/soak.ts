@@ -19,6 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import autocannon from 'autocannon';
+import { composeProcessor } from '../lambda/processor/composition';
 import { EVENT_STATUS } from '../lambda/shared/ledger-schema';
 import { applyEnvironment, localAwsEnvironment, localClientConfig } from '../local/aws';
 import { findFreePort, PROJECT_ROOT, startEmulator } from '../local/emulator';
@@ -26,11 +27,12 @@ import { LogCapture } from '../local/log-capture';
 import { type Poller, type ProcessorLikeHandler, startPoller } from '../local/poller';
 import { loadReceiverConfig } from '../local/provision';
 import { generateSigningSecret, runLocalStack } from '../local/stack';
+import { envelopeBody, newEventId } from '../local/testkit/envelopes';
 import { fptSignatureHeader } from '../local/testkit/signer';
+import { sleep } from '../local/testkit/wait';
 import { describeMachine, updateMarkdownSection } from '../tools/run-record';
 
 const DOC = path.join(PROJECT_ROOT, 'docs', 'reliability.md');
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
 
 function number(value: string | undefined, name: string, fallback: number): number {
@@ -41,12 +43,12 @@ function number(value: string | undefined, name: string, fallback: number): numb
   return parsed;
 }
 
-const EVENT_TYPES: Array<[string, (contactId: number) => Record<string, unknown>]> = [
-  ['contact.created', (contactId) => ({ contactId, operation: 'create' })],
-  ['contact.updated', (contactId) => ({ contactId, operation: 'update' })],
-  ['contact.status_changed', (contactId) => ({ contactId, previousStatusId: 1, newStatusId: 3 })],
-  ['contact.sub_group_changed', (contactId) => ({ contactId, previousSubGroupId: null, newSubGroupId: 7 })],
-];
+const EVENT_TYPES = [
+  'contact.created',
+  'contact.updated',
+  'contact.status_changed',
+  'contact.sub_group_changed',
+] as const;
 
 interface MemorySample {
   readonly atS: number;
@@ -117,9 +119,8 @@ async function main(): Promise<void> {
   const sqs = new SQSClient(localClientConfig(emulator.url));
   try {
     // The deployed processor scales out; the local stack has one poller. Add some, with the same handler.
-    const { handler: processor } = (await import('../lambda/processor/handler')) as {
-      handler: ProcessorLikeHandler;
-    };
+    // Built by the processor's composition root from the stack's Lambda variables, as deployed.
+    const processor: ProcessorLikeHandler = composeProcessor();
     for (let i = 1; i < pollerCount; i++) {
       extraPollers.push(
         startPoller({
@@ -169,18 +170,11 @@ async function main(): Promise<void> {
         {
           method: 'POST',
           setupRequest: (request, context) => {
-            const eventId = randomBytes(16).toString('hex');
-            const [eventType, data] = EVENT_TYPES[
-              sent.length % EVENT_TYPES.length
-            ] as (typeof EVENT_TYPES)[number];
-            const body = JSON.stringify({
+            const eventId = newEventId();
+            const body = envelopeBody(EVENT_TYPES[sent.length % EVENT_TYPES.length] as string, {
               eventId,
-              eventType,
-              eventTimestamp: new Date().toISOString(),
               locationId: 1 + (sent.length % 7),
-              organizationId: 5678,
-              apiVersion: 'v1',
-              data: data(1 + (sent.length % 1000)),
+              contactId: 1 + (sent.length % 1000),
             });
             sent.push(eventId);
             (context as { eventId?: string }).eventId = eventId;

@@ -1,5 +1,6 @@
 import { EVENT_STATUS, type EventRow } from '../../lambda/shared/ledger-schema';
 import { signPayload } from '../../lambda/verifier/signature';
+import { pollUntil } from '../../local/testkit/wait';
 import { postDelivery, readCurrentSecret } from '../delivery';
 import { UsageError } from '../errors';
 import type { Io } from '../io';
@@ -41,8 +42,6 @@ const OPTIONS = {
   help: { type: 'boolean', default: false },
 } as const;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 function parseTimeout(raw: string): number {
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
@@ -73,37 +72,38 @@ async function waitForProcessed(
   startedAt: number,
 ): Promise<number> {
   const ledger = new LedgerReader(target);
-  const deadline = startedAt + timeoutSeconds * 1000;
   let last = '';
-  let lastStatus: string | undefined;
+  let row: EventRow | undefined;
   try {
     io.out(`waiting for processed (up to ${timeoutSeconds} s)`);
-    while (Date.now() < deadline) {
-      const row: EventRow | undefined = await ledger.get(eventId);
-      const status = row?.status;
-      const progress =
-        status === undefined
-          ? 'not in the ledger yet'
-          : `${displayStatus(status)}${row?.attempts ? ` (attempt ${row.attempts})` : ''}`;
-      if (progress !== last) {
-        io.out(`  ${progress.padEnd(28)} ${seconds(Date.now() - startedAt)}`);
-        last = progress;
-      }
-      lastStatus = status;
-      if (status === EVENT_STATUS.processed) return 0;
-      if (status === EVENT_STATUS.deadLettered) {
-        io.err(
-          `event ${eventId} was dead-lettered: the handler kept failing (${row?.lastError ?? 'unknown error'}); it is in the DLQ`,
-        );
-        return 1;
-      }
-      await sleep(200);
-    }
+    ({ value: row } = await pollUntil(
+      async () => {
+        const read = await ledger.get(eventId);
+        const progress =
+          read?.status === undefined
+            ? 'not in the ledger yet'
+            : `${displayStatus(read.status)}${read.attempts ? ` (attempt ${read.attempts})` : ''}`;
+        if (progress !== last) {
+          io.out(`  ${progress.padEnd(28)} ${seconds(Date.now() - startedAt)}`);
+          last = progress;
+        }
+        return read;
+      },
+      (read) => read?.status === EVENT_STATUS.processed || read?.status === EVENT_STATUS.deadLettered,
+      { deadline: startedAt + timeoutSeconds * 1000, intervalMs: 200 },
+    ));
   } finally {
     ledger.close();
   }
+  if (row?.status === EVENT_STATUS.processed) return 0;
+  if (row?.status === EVENT_STATUS.deadLettered) {
+    io.err(
+      `event ${eventId} was dead-lettered: the handler kept failing (${row.lastError ?? 'unknown error'}); it is in the DLQ`,
+    );
+    return 1;
+  }
   io.err(
-    `timed out after ${timeoutSeconds} s waiting for event ${eventId} (last status: ${lastStatus ?? 'none'})`,
+    `timed out after ${timeoutSeconds} s waiting for event ${eventId} (last status: ${row?.status ?? 'none'})`,
   );
   return 1;
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,9 @@ import type {
 import { localAwsEnvironment, localClientConfig } from '../../local/aws';
 import { toSqsRecord } from '../../local/poller';
 import { loadReceiverConfig, provisionLocalStack, putSigningSecret } from '../../local/provision';
+import { envelopeBody, newEventId } from '../../local/testkit/envelopes';
 import { buildLambdaBundle } from '../../tools/lambda-bundle';
+import { fptSign } from '../support/independent-signer';
 import { emulatorUrlFromEnv } from './support/emulator-env';
 
 jest.setTimeout(60_000);
@@ -58,18 +60,15 @@ describe('the deployed Lambda bundles', () => {
     await putSigningSecret(endpoint, stack.secrets.default as string, secret);
     await buildLambdaBundle('verifier/handler.ts', join(dir, 'verifier', 'index.js'));
     await buildLambdaBundle('processor/handler.ts', join(dir, 'processor', 'index.js'));
-    const eventId = randomBytes(16).toString('hex');
-    const body = JSON.stringify({
+    const eventId = newEventId();
+    const body = envelopeBody('contact.created', {
       eventId,
-      eventType: 'contact.created',
-      eventTimestamp: new Date().toISOString(),
       locationId: 1,
       organizationId: 0,
-      apiVersion: 'v1',
-      data: { contactId: 42, operation: 'create' },
+      contactId: 42,
     });
     const t = Math.floor(Date.now() / 1000);
-    const v1 = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
+    const v1 = fptSign(secret, t, body);
     const apiEvent: APIGatewayProxyEventV2 = {
       version: '2.0',
       routeKey: 'POST /webhooks/{subscription}',

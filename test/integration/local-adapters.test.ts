@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import {
-  GetQueueAttributesCommand,
-  type QueueAttributeName,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { localClientConfig } from '../../local/aws';
 import { type Poller, startPoller } from '../../local/poller';
 import { loadReceiverConfig, provisionLocalStack } from '../../local/provision';
 import { startWebhookServer, type VerifierLikeHandler, type WebhookServer } from '../../local/server';
+import { queueDepth } from '../../local/testkit/queue-depth';
 import { emulatorUrlFromEnv } from './support/emulator-env';
 import { sleep } from './support/harness';
 
@@ -183,14 +179,7 @@ describe('SQS poller (Lambda event source stand-in)', () => {
   });
   afterAll(() => sqs.destroy());
 
-  async function depth(queueUrl: string): Promise<number> {
-    const names = [
-      'ApproximateNumberOfMessages',
-      'ApproximateNumberOfMessagesNotVisible',
-    ] as QueueAttributeName[];
-    const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: names }));
-    return names.reduce((sum, name) => sum + Number(out.Attributes?.[name] ?? 0), 0);
-  }
+  const depth = (queueUrl: string): Promise<number> => queueDepth(sqs, queueUrl);
 
   async function freshQueue() {
     return provisionLocalStack({

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { fptSign } from '../support/independent-signer';
 import {
   fptBody,
   fptSignatureHeader,
@@ -20,8 +20,7 @@ describe('local stack: deliveries that fail signature verification', () => {
     await harness?.stop();
   });
 
-  const v1 = (secret: string, t: number | string, body: string) =>
-    createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
+  const v1 = (secret: string, t: number | string, body: string) => fptSign(secret, t, body);
 
   const cases: ReadonlyArray<{ name: string; reason: string; header: (body: string) => string | undefined }> =
     [

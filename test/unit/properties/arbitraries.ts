@@ -2,8 +2,8 @@
  * Generators shared by the property tests. Everything here is written from FPT's documentation and
  * node:crypto, never from lambda/verifier, so a property never checks the verifier against itself.
  */
-import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
+import { fptSign } from '../../support/independent-signer';
 
 /** Characters String.prototype.trim removes; the parser trims keys and values with it. */
 export const TRIMMABLE = [' ', '\t', '\n', '\r', '\v', '\f', '\u00a0', '\u2028', '\ufeff'] as const;
@@ -81,9 +81,7 @@ export const ignorableItem = (): fc.Arbitrary<string> =>
 
 /** hex(HMAC-SHA256(secret, `${t}.${body}`)), from the documentation. */
 export function hmacHex(secret: string, t: string, body: Buffer): string {
-  return createHmac('sha256', Buffer.from(secret, 'utf8'))
-    .update(Buffer.concat([Buffer.from(`${t}.`, 'utf8'), body]))
-    .digest('hex');
+  return fptSign(secret, t, body);
 }
 
 const HEX = '0123456789abcdef';

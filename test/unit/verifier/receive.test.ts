@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { ReceiverDeps } from '../../../lambda/verifier/receive';
@@ -6,7 +5,7 @@ import { createReceiver, type IncomingDelivery } from '../../../lambda/verifier/
 import type { SecretVersion, VersionStage } from '../../../lambda/verifier/secret-store';
 import { captureOutput } from '../../support/capture-output';
 import { FakeLedger } from '../../support/fake-ledger';
-import { fptHeader } from '../../support/independent-signer';
+import { fptHeader, fptSign } from '../../support/independent-signer';
 
 const SECRET = 'current-secret-0123456789-abcdefghijklmnop';
 const OLD_SECRET = 'previous-secret-0123456789-abcdefghijklmno';
@@ -143,7 +142,7 @@ describe('createReceiver: authentication', () => {
     const body = envelope({ data: { contactId: 1, note: 'aXb' } }).replace('aXb', 'a\uD800b');
     const bytes = Buffer.from(body, 'utf8'); // the lone surrogate became EF BF BD, as on the wire
     const t = Math.floor(START_MS / 1000);
-    const v1 = createHmac('sha256', SECRET).update(`${t}.`).update(bytes).digest('hex');
+    const v1 = fptSign(SECRET, t, bytes);
 
     const response = await receive({
       subscription: 'default',
@@ -397,7 +396,7 @@ describe('createReceiver: invalid envelopes', () => {
       Buffer.from([0x2c, 0x22, 0xc3, 0x28, 0x22, 0x7d]),
     ]);
     const t = Math.floor(START_MS / 1000);
-    const v1 = createHmac('sha256', SECRET).update(`${t}.`).update(bytes).digest('hex');
+    const v1 = fptSign(SECRET, t, bytes);
 
     const response = await receive({
       subscription: 'default',
