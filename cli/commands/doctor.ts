@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type ListSubscribers, snsSubscriberLister } from '../alarm-subscribers';
-import { UsageError } from '../errors';
+import { CliError, UsageError } from '../errors';
 import type { Io } from '../io';
 import { queueFacts } from '../redrive';
 import { formatTime, readSecretState } from '../signing-secrets';
@@ -30,7 +30,9 @@ Checks that the receiver can take FPT's deliveries and that someone hears when i
   - every webhook URL is reachable and answers 401 to an unsigned POST (so the verifier runs)
   - the alarm topic (output AlarmTopicArn) has a confirmed subscriber
   - the dead-letter queue is empty
-Prints one line per check (✓ ok, ⚠ warning, ✗ problem).
+Prints one line per check (✓ ok, ⚠ warning, ✗ problem). A --stack that cannot be read (not deployed,
+or rolled back from its first create) is a problem, and the secrets kept under its name, which would
+fail its next deploy, are listed with the command that frees each.
 
 Options:
   --help   show this help
@@ -67,7 +69,7 @@ class Report {
 }
 
 /** The `aws` CLI command line for the target's account, region and (locally) endpoint. */
-function awsCommand(target: Target, command: string): string {
+function awsCommand(target: Pick<Target, 'clientConfig'>, command: string): string {
   const { region, endpoint } = target.clientConfig;
   return [
     `aws ${command}`,
@@ -76,7 +78,7 @@ function awsCommand(target: Target, command: string): string {
   ].join(' ');
 }
 
-function forceDeleteCommand(target: Target, secretName: string): string {
+function forceDeleteCommand(target: Pick<Target, 'clientConfig'>, secretName: string): string {
   return awsCommand(
     target,
     `secretsmanager delete-secret --secret-id ${secretName} --force-delete-without-recovery`,
@@ -164,7 +166,14 @@ async function listSecretsNamed(client: SecretsManagerClient, prefix: string): P
  * subscription (kept on purpose: the value cannot be fetched from FPT again), or scheduled for deletion,
  * which keeps the name taken for 7 to 30 days, so that creating it again fails.
  */
-async function checkLeftoverSecrets(report: Report, target: Target): Promise<void> {
+/** What the leftover-secret check needs of a target; a stack that is not deployed gives no more. */
+type SecretNamesTarget = Pick<Target, 'clientConfig' | 'subscriptions' | 'secretId' | 'secretNamePrefix'>;
+
+async function checkLeftoverSecrets(
+  report: Report,
+  target: SecretNamesTarget,
+  stackDeployed = true,
+): Promise<void> {
   const prefix = target.secretNamePrefix;
   if (prefix === undefined) return;
   const client = new SecretsManagerClient(target.clientConfig);
@@ -188,7 +197,9 @@ async function checkLeftoverSecrets(report: Report, target: Target): Promise<voi
         report.add(
           'warn',
           `secret ${name}`,
-          `used by no configured subscription (left behind by a removed one); if FPT no longer sends to "${subscription}", delete it with ${forceDeleteCommand(target, name)}`,
+          stackDeployed
+            ? `used by no configured subscription (left behind by a removed one); if FPT no longer sends to "${subscription}", delete it with ${forceDeleteCommand(target, name)}`
+            : `kept from an earlier stack of this name (a failed first deploy, or cdk destroy), and the next deploy cannot create it while it exists; if it holds no key FPT still signs with, delete it with ${forceDeleteCommand(target, name)} (docs/runbooks/failed-deploy.md)`,
         );
       }
     }
@@ -298,6 +309,35 @@ async function checkDeadLetterQueue(report: Report, target: Target): Promise<voi
   }
 }
 
+/**
+ * A stack that cannot be read (never deployed, deleted, or rolled back from its first create) has no
+ * outputs to check, but secrets kept under its name still block its next deploy: list those.
+ */
+async function checkUndeployedStack(
+  io: Io,
+  stackName: string,
+  region: string | undefined,
+  error: CliError,
+): Promise<number> {
+  io.out(`checking stack ${stackName}`);
+  const report = new Report(io);
+  report.add('fail', 'stack', error.message);
+  await checkLeftoverSecrets(
+    report,
+    {
+      clientConfig: region !== undefined ? { region } : {},
+      subscriptions: [],
+      secretId: () => '',
+      // The shipped stack's receiver names its secrets so (signingSecretName in lib/signing-secret.ts,
+      // not imported: it would load aws-cdk-lib into every CLI run).
+      secretNamePrefix: `fpt-webhooks/${stackName}/`,
+    },
+    false,
+  );
+  io.out(`${report.problems} problem${report.problems === 1 ? '' : 's'} found`);
+  return 1;
+}
+
 export async function doctor(argv: readonly string[], io: Io, deps: DoctorDeps = {}): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS, 'doctor');
   if (values.help) {
@@ -307,7 +347,14 @@ export async function doctor(argv: readonly string[], io: Io, deps: DoctorDeps =
   if (positionals.length > 0) {
     throw new UsageError(`doctor takes no arguments, but got "${positionals.join(' ')}"`);
   }
-  const target = await resolveTarget(targetOptionsFrom(values));
+  const options = targetOptionsFrom(values);
+  let target: Target;
+  try {
+    target = await resolveTarget(options);
+  } catch (error) {
+    if (!(error instanceof CliError) || options.stack === undefined) throw error;
+    return checkUndeployedStack(io, options.stack, options.region, error);
+  }
   io.out(`checking ${target.description}`);
   const report = new Report(io);
   await checkSecrets(report, target);

@@ -1,3 +1,4 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { SubscriberCount } from '../../../cli/alarm-subscribers';
@@ -156,6 +157,36 @@ describe('fpt-webhooks doctor', () => {
         );
       } finally {
         restore();
+      }
+    });
+  });
+
+  describe('a stack that is not deployed', () => {
+    it('lists the secrets kept under its name, which would fail its next deploy, and how to free them', async () => {
+      const sm = new FakeSecretsManager('placeholder', Date.now());
+      sm.otherSecrets = [
+        { Name: 'fpt-webhooks/Gone/default' },
+        { Name: 'fpt-webhooks/Gone/crm', DeletedDate: new Date('2030-02-01T00:00:00Z') },
+        { Name: 'fpt-webhooks/Gone-Other/default' },
+      ];
+      const cfn = mockClient(CloudFormationClient);
+      cfn
+        .on(DescribeStacksCommand)
+        .rejects(Object.assign(new Error('Stack with id Gone does not exist'), { name: 'ValidationError' }));
+      const { io, out } = captureIo();
+      try {
+        expect(await doctor(['--stack', 'Gone', '--region', 'eu-west-1'], io)).toBe(1);
+
+        expect(out).toEqual([
+          'checking stack Gone',
+          '✗ stack: could not read stack Gone: Stack with id Gone does not exist',
+          '⚠ secret fpt-webhooks/Gone/default: kept from an earlier stack of this name (a failed first deploy, or cdk destroy), and the next deploy cannot create it while it exists; if it holds no key FPT still signs with, delete it with aws secretsmanager delete-secret --secret-id fpt-webhooks/Gone/default --force-delete-without-recovery --region eu-west-1 (docs/runbooks/failed-deploy.md)',
+          '⚠ secret fpt-webhooks/Gone/crm: scheduled for deletion (on 2030-02-01T00:00:00Z) and used by no configured subscription; until then the name stays taken, so adding subscription "crm" again fails; free it now with aws secretsmanager delete-secret --secret-id fpt-webhooks/Gone/crm --force-delete-without-recovery --region eu-west-1',
+          '1 problem found',
+        ]);
+      } finally {
+        sm.mock.restore();
+        cfn.restore();
       }
     });
   });
