@@ -2,7 +2,7 @@
  * Builds the Lambda bundles the way CDK's NodejsFunction builds them for this project, with the esbuild
  * API instead of the CLI CDK spawns.
  *
- * - Our functions: tools/lambda-bundle.ts turns lib/receiver-function.ts's LAMBDA_BUNDLING into esbuild
+ * - Our functions: tools/lambda-bundle.ts turns lib/webhook-function.ts's LAMBDA_BUNDLING into esbuild
  *   options (SDK bundled from its ES builds, the credential chain replaced by the environment provider,
  *   minified, source maps without sources), so what is measured is what `cdk deploy` ships.
  * - The naive bundle: NodejsFunction's defaults for a Node 18+ runtime: `@aws-sdk/*` external, loaded from
@@ -21,7 +21,7 @@ export const OUT_DIR = path.join(PROJECT_ROOT, 'bench', 'out', 'bundles');
 /** How the AWS SDK is treated. */
 export type SdkMode =
   /**
-   * As CDK builds it: for our functions, lib/receiver-function.ts's LAMBDA_BUNDLING (SDK bundled from its
+   * As CDK builds it: for our functions, lib/webhook-function.ts's LAMBDA_BUNDLING (SDK bundled from its
    * ES builds, credential chain replaced); for the naive bundle, NodejsFunction's defaults
    * (`@aws-sdk/*` external, loaded from the runtime's CommonJS clients).
    */
@@ -76,7 +76,7 @@ export async function buildBundle(spec: BundleSpec, sdk: SdkMode): Promise<Built
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'index.js');
-  // Our functions in their CDK mode are built with the exact options lib/receiver-function.ts gives CDK;
+  // Our functions in their CDK mode are built with the exact options lib/webhook-function.ts gives CDK;
   // the naive bundle gets NodejsFunction's defaults, as a first-time user would ship it.
   if (sdk === 'external' && spec.name !== 'naive') {
     await build({

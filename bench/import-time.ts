@@ -4,7 +4,7 @@
  * (client construction, environment parsing) is.
  *
  * The child gets the environment the handlers read, so initialisation runs as in Lambda, and
- * `--enable-source-maps` because lib/receiver-function.ts sets `NODE_OPTIONS=--enable-source-maps` on
+ * `--enable-source-maps` because lib/webhook-function.ts sets `NODE_OPTIONS=--enable-source-maps` on
  * both functions (Node then reads the bundle's .map at load). The two bundles compared run alternately,
  * one warm-up pair first (not counted), and the median of each is reported.
  */

@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   let bundles: Awaited<ReturnType<typeof buildAllBundles>> | undefined;
   if (only.has('bundles') || only.has('import')) {
     say(
-      `\n[bundles] ours: LAMBDA_BUNDLING from lib/receiver-function.ts (SDK bundled, ES builds); naive: NodejsFunction defaults, external ${smithyExcluded() ? '@aws-sdk/* @smithy/*' : '@aws-sdk/*'}`,
+      `\n[bundles] ours: LAMBDA_BUNDLING from lib/webhook-function.ts (SDK bundled, ES builds); naive: NodejsFunction defaults, external ${smithyExcluded() ? '@aws-sdk/* @smithy/*' : '@aws-sdk/*'}`,
     );
     bundles = await buildAllBundles(say);
     const b = bundles.bundles;

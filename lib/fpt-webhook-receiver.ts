@@ -14,13 +14,15 @@ import {
   resolveConfig,
 } from './config';
 import { EventLedgerTable } from './event-ledger-table';
+import { loggingEnvironment } from './logging-environment';
 import { DEFAULT_RECEIVER_ID, outputKeyPrefix, pathInStack, physicalNamePrefix } from './physical-names';
 import { ProcessorFunction } from './processor-function';
 import { SecretRotation } from './secret-rotation';
 import { SigningSecret, signingSecretName } from './signing-secret';
-import { loggingEnvironment, VerifierFunction } from './verifier-function';
+import { VerifierFunction } from './verifier-function';
 import { WebhookAlarms } from './webhook-alarms';
 import { WebhookApi } from './webhook-api';
+import { CDK_DEPLOY_TIME_VALUES } from './webhook-function';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookQueue } from './webhook-queue';
 
@@ -117,7 +119,7 @@ export class FptWebhookReceiver extends Construct {
   constructor(scope: Construct, id: string, props: FptWebhookReceiverProps = {}) {
     // Validate before joining the construct tree, so a failed attempt leaves nothing behind.
     const config = resolveConfig(props, CONSTRUCT_ONLY_KEYS);
-    loggingEnvironment(props.logLevel, props.logSampleRate);
+    loggingEnvironment(props.logLevel, props.logSampleRate, CDK_DEPLOY_TIME_VALUES);
     super(scope, id);
     this.config = config;
     this.spec = deriveResourceSpec(config);

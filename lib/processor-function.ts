@@ -7,8 +7,8 @@ import { ENV } from '../lambda/shared/env';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/shared/observability';
 import { DEFAULT_CONFIG, processingLeaseSeconds } from './config';
 import { DEFAULT_SPEC } from './defaults';
-import { ReceiverFunction } from './receiver-function';
-import { loggingEnvironment } from './verifier-function';
+import { loggingEnvironment } from './logging-environment';
+import { CDK_DEPLOY_TIME_VALUES, WebhookFunction } from './webhook-function';
 
 /** The ledger operations the processor performs: its lease, outcome and ordering-guard updates and reads. */
 export const PROCESSOR_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
@@ -80,7 +80,7 @@ export interface ProcessorFunctionProps {
  * Consumes the work queue in batches and reports partial failures, so one bad record does not send the
  * whole batch back. It gets the ledger and the queue's consume permissions only: no secrets, no sending.
  */
-export class ProcessorFunction extends ReceiverFunction {
+export class ProcessorFunction extends WebhookFunction {
   constructor(scope: Construct, id: string, props: ProcessorFunctionProps) {
     const timeout = props.timeout ?? Duration.seconds(DEFAULT_SPEC.processorTimeoutSeconds);
     super(scope, id, {
@@ -99,7 +99,7 @@ export class ProcessorFunction extends ReceiverFunction {
         [ENV.processingLeaseSeconds]: String(processingLeaseSeconds(timeout.toSeconds())),
         POWERTOOLS_SERVICE_NAME: `${SERVICE_NAME}-processor`,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        ...loggingEnvironment(props.logLevel, props.logSampleRate),
+        ...loggingEnvironment(props.logLevel, props.logSampleRate, CDK_DEPLOY_TIME_VALUES),
       },
     });
 

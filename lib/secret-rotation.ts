@@ -5,8 +5,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../lambda/shared/observability';
 import { DEFAULT_CONFIG } from './config';
-import { ReceiverFunction } from './receiver-function';
-import { loggingEnvironment } from './verifier-function';
+import { loggingEnvironment } from './logging-environment';
+import { CDK_DEPLOY_TIME_VALUES, WebhookFunction } from './webhook-function';
 import { METRIC_SERVICE } from './webhook-metrics';
 
 /**
@@ -67,7 +67,7 @@ export interface SecretRotationProps {
  */
 export class SecretRotation extends Construct {
   /** The rotation function (lambda/rotation/handler.ts). */
-  public readonly rotationFunction: ReceiverFunction;
+  public readonly rotationFunction: WebhookFunction;
   /** The rotation schedule of each secret, by subscription name. */
   public readonly schedules: ReadonlyMap<string, secretsmanager.CfnRotationSchedule>;
 
@@ -87,7 +87,7 @@ export class SecretRotation extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
 
-    this.rotationFunction = new ReceiverFunction(this, 'RotationFunction', {
+    this.rotationFunction = new WebhookFunction(this, 'RotationFunction', {
       entry: 'rotation/handler.ts',
       failureHandling:
         'Invoked by Secrets Manager, which runs each rotation step itself and marks a failed rotation on the secret (RotationFailed, the rotation alarm); a dead-letter queue would only hold a copy of a step it already reports',
@@ -100,7 +100,7 @@ export class SecretRotation extends Construct {
       environment: {
         POWERTOOLS_SERVICE_NAME: METRIC_SERVICE.rotation,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        ...loggingEnvironment(props.logLevel, props.logSampleRate),
+        ...loggingEnvironment(props.logLevel, props.logSampleRate, CDK_DEPLOY_TIME_VALUES),
       },
     });
 

@@ -1,4 +1,4 @@
-import { Duration, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -8,7 +8,8 @@ import { ENV } from '../lambda/shared/env';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/shared/observability';
 import { DEFAULT_CONFIG, MAX_BODY_BYTES } from './config';
 import { DEFAULT_SPEC } from './defaults';
-import { ReceiverFunction } from './receiver-function';
+import { loggingEnvironment } from './logging-environment';
+import { CDK_DEPLOY_TIME_VALUES, WebhookFunction } from './webhook-function';
 
 /**
  * The ledger operations the verifier performs (`lambda/shared/ledger.ts`: claim and park put, mark enqueued
@@ -20,31 +21,6 @@ export const VERIFIER_LEDGER_ACTIONS = [
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
 ] as const;
-
-/** Log levels Powertools Logger accepts (`POWERTOOLS_LOG_LEVEL`). */
-export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
-
-/**
- * The Powertools logging variables of a function: level and debug sampling rate. Shared by both functions.
- * @throws Error when the level is not a Powertools level or the rate is not between 0 and 1
- */
-export function loggingEnvironment(logLevel = 'INFO', logSampleRate = 0): Record<string, string> {
-  if (!Token.isUnresolved(logLevel) && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new Error(`logLevel must be one of ${LOG_LEVELS.join(', ')}, but "${logLevel}" was provided`);
-  }
-  if (
-    !Token.isUnresolved(logSampleRate) &&
-    (!Number.isFinite(logSampleRate) || logSampleRate < 0 || logSampleRate > 1)
-  ) {
-    throw new Error(
-      `logSampleRate must be a number from 0 to 1 (e.g. 0.1 logs 10% of containers at DEBUG), but ${logSampleRate} was provided`,
-    );
-  }
-  return {
-    POWERTOOLS_LOG_LEVEL: logLevel,
-    POWERTOOLS_LOGGER_SAMPLE_RATE: Tokenization.stringifyNumber(logSampleRate),
-  };
-}
 
 /** Properties of a {@link VerifierFunction}. */
 export interface VerifierFunctionProps {
@@ -112,18 +88,18 @@ export interface VerifierFunctionProps {
 }
 
 /**
- * Verifies each delivery's HMAC signature, claims its eventId in the ledger and enqueues it.
- *
- * Its environment names the secrets (by ARN), never their values; it may read exactly the secrets it
- * was given, write to the ledger and send to the queue.
- */
-/**
  * The verifier answers FPT inside its 30-second window, so its cold start counts; it logs errors by name
  * and AWS request id, never with a stack, so reading source maps at start-up would buy nothing.
  */
 export const VERIFIER_RUNTIME_SOURCE_MAPS = false;
 
-export class VerifierFunction extends ReceiverFunction {
+/**
+ * Verifies each delivery's HMAC signature, claims its eventId in the ledger and enqueues it.
+ *
+ * Its environment names the secrets (by ARN), never their values; it may read exactly the secrets it
+ * was given, write to the ledger and send to the queue.
+ */
+export class VerifierFunction extends WebhookFunction {
   constructor(scope: Construct, id: string, props: VerifierFunctionProps) {
     const subscriptions = Object.fromEntries(
       [...props.secrets].map(([name, secret]) => [name, secret.secretArn] as const),
@@ -154,7 +130,7 @@ export class VerifierFunction extends ReceiverFunction {
         ),
         POWERTOOLS_SERVICE_NAME: `${SERVICE_NAME}-verifier`,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        ...loggingEnvironment(props.logLevel, props.logSampleRate),
+        ...loggingEnvironment(props.logLevel, props.logSampleRate, CDK_DEPLOY_TIME_VALUES),
       },
     });
 

@@ -36,7 +36,7 @@ import {
   type ResourceSpec,
   resolveConfig,
 } from '../lib/config';
-import { loggingEnvironment } from '../lib/verifier-function';
+import { loggingEnvironment } from '../lib/logging-environment';
 import { localAwsEnvironment, localClientConfig } from './aws';
 import { PROJECT_ROOT } from './emulator';
 

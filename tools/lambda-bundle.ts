@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
-import { LAMBDA_BUNDLING } from '../lib/receiver-function';
+import { LAMBDA_BUNDLING } from '../lib/webhook-function';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 

@@ -1,5 +1,5 @@
 /**
- * The receiver's default settings, in one place. lib/config.ts builds its defaults from these, and the
+ * The receiver's default settings, in one place. lib/config/schema.ts builds its defaults from these, and the
  * functions' composition roots fall back to them when a variable is unset, so a function wired by hand
  * (a test, a script, the local stack) behaves as the deployed one does. lambda/ never imports lib/, so
  * the numbers live here.

@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { FptWebhookReceiverStack } from '../../lib/fpt-webhook-receiver-stack';
 
 // The one test that really bundles: local esbuild, no Docker. Everything else skips bundling.
-describe('ReceiverFunction bundling', () => {
+describe('WebhookFunction bundling', () => {
   let outdir: string;
 
   beforeAll(() => {

@@ -1,10 +1,14 @@
 /**
- * Receiver configuration: the one source of truth for the CDK stack and the local emulator stack.
+ * The receiver's configuration as written in `cdk.json` (context `fpt`) or the construct props: the
+ * settings, their defaults and bounds, and {@link resolveConfig}, which checks them all at once. The one
+ * source of truth for the CDK stack and the local emulator stack.
  *
- * It is pure (no CDK imports) so that `local/` can derive exactly the same resources from it.
+ * Pure (no CDK imports) so that `local/` can derive exactly the same resources from it.
  */
 
-import { DEFAULTS, processingLeaseSeconds } from '../lambda/shared/defaults';
+import { DEFAULTS } from '../../lambda/shared/defaults';
+import { type AlarmsConfig, type AlarmsConfigInput, DEFAULT_ALARMS, resolveAlarms } from './alarm-thresholds';
+import { ConfigValidationError, checkInteger, checkOptionalInteger, stripUndefined } from './validation';
 
 /** How an FPT subscription is scoped; documented in docs/subscriptions.md. */
 export type SubscriptionScope = 'location' | 'organization';
@@ -18,112 +22,6 @@ export interface SubscriptionConfig {
    */
   readonly scope?: SubscriptionScope;
 }
-
-/**
- * Alarm thresholds (see docs/runbooks/alarms.md for what each alarm means and docs/observability.md for
- * the metrics). Alarms on facts that are always worth a look (secret not configured, invalid envelope
- * parked, rotation due or failed) fire on the first occurrence and take no threshold.
- */
-export interface AlarmsConfigInput {
-  /**
-   * Messages visible in the dead-letter queue at which `dlq-messages-visible` fires.
-   * @default 1
-   */
-  readonly deadLetterQueueMessages?: number;
-  /**
-   * Age in seconds of the work queue's oldest message above which `queue-oldest-message-age` fires. A
-   * message that keeps failing legitimately lives up to maxReceiveCount x the visibility timeout
-   * (5 x 180 s with the defaults), so raise this with either.
-   * @default 900
-   */
-  readonly queueOldestMessageAgeSeconds?: number;
-  /**
-   * Percentage of deliveries rejected for a bad signature or a stale/future timestamp above which
-   * `verifier-signature-failures` fires (two of three 5-minute periods).
-   * @default 10
-   */
-  readonly signatureFailureRatePercent?: number;
-  /**
-   * Verifier Lambda errors (crashes, timeouts) per 5 minutes at which `verifier-errors` fires.
-   * @default 1
-   */
-  readonly verifierErrors?: number;
-  /**
-   * 5xx responses of the HTTP API per 5 minutes at which `api-5xx` fires. FPT retries a 5xx, so a few are
-   * harmless.
-   * @default 5
-   */
-  readonly apiServerErrors?: number;
-  /**
-   * Processor Lambda errors per 5 minutes at which `processor-errors` fires.
-   * @default 1
-   */
-  readonly processorErrors?: number;
-  /**
-   * Processor Lambda throttles per 5 minutes at which `processor-throttles` fires.
-   * @default 1
-   */
-  readonly processorThrottles?: number;
-  /**
-   * Throttled ledger requests (GetItem, PutItem, UpdateItem, DeleteItem) per 5 minutes at which
-   * `ledger-throttles` fires. The SDK retries throttled requests, so a few are harmless.
-   * @default 5
-   */
-  readonly ledgerThrottledRequests?: number;
-  /**
-   * Ledger system errors (HTTP 500 from DynamoDB) per 5 minutes at which `ledger-system-errors` fires.
-   * @default 1
-   */
-  readonly ledgerSystemErrors?: number;
-  /**
-   * When set, `verifier-ingest-stopped` fires after this many hours without a single delivery. Only
-   * useful when FPT sends something every few hours; off by default because quiet nights are normal.
-   * @default - no ingest-stopped alarm
-   */
-  readonly ingestStoppedHours?: number;
-}
-
-/** {@link AlarmsConfigInput} with defaults applied. */
-export interface AlarmsConfig {
-  readonly deadLetterQueueMessages: number;
-  readonly queueOldestMessageAgeSeconds: number;
-  readonly signatureFailureRatePercent: number;
-  readonly verifierErrors: number;
-  readonly apiServerErrors: number;
-  readonly processorErrors: number;
-  readonly processorThrottles: number;
-  readonly ledgerThrottledRequests: number;
-  readonly ledgerSystemErrors: number;
-  readonly ingestStoppedHours?: number;
-}
-
-export const DEFAULT_ALARMS = {
-  deadLetterQueueMessages: 1,
-  queueOldestMessageAgeSeconds: 900,
-  signatureFailureRatePercent: 10,
-  verifierErrors: 1,
-  apiServerErrors: 5,
-  processorErrors: 1,
-  processorThrottles: 1,
-  ledgerThrottledRequests: 5,
-  ledgerSystemErrors: 1,
-} as const;
-
-/** Inclusive bounds of each alarm setting. */
-const ALARM_LIMITS: { readonly [K in keyof Required<AlarmsConfigInput>]: readonly [number, number] } = {
-  deadLetterQueueMessages: [1, 100_000],
-  // The work queue keeps messages 4 days.
-  queueOldestMessageAgeSeconds: [60, 4 * 24 * 60 * 60],
-  signatureFailureRatePercent: [1, 100],
-  verifierErrors: [1, 100_000],
-  apiServerErrors: [1, 100_000],
-  processorErrors: [1, 100_000],
-  processorThrottles: [1, 100_000],
-  ledgerThrottledRequests: [1, 100_000],
-  ledgerSystemErrors: [1, 100_000],
-  // One-hour periods: CloudWatch evaluates at most 7 days.
-  ingestStoppedHours: [1, 168],
-};
 
 export interface ReceiverConfigInput {
   /**
@@ -278,33 +176,6 @@ export const LOG_RETENTION_VALUES = [
 const SUBSCRIPTION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** Thrown when configuration is invalid; the message lists every problem and how to fix it. */
-export class ConfigValidationError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid fpt receiver configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigValidationError';
-  }
-}
-
-function checkInteger(problems: string[], key: string, value: unknown, min: number, max: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    problems.push(
-      `${key} must be a whole number from ${min} to ${max}, but ${JSON.stringify(value)} was provided (set "fpt.${key}" in cdk.json or the construct props)`,
-    );
-  }
-}
-
-/** {@link checkInteger} for a setting without a default: unset is fine. */
-function checkOptionalInteger(
-  problems: string[],
-  key: string,
-  value: unknown,
-  min: number,
-  max: number,
-): void {
-  if (value !== undefined) checkInteger(problems, key, value, min, max);
-}
-
 function normaliseSubscriptions(problems: string[], raw: unknown): Required<SubscriptionConfig>[] {
   if (!Array.isArray(raw) || raw.length === 0) {
     problems.push(
@@ -339,44 +210,6 @@ function normaliseSubscriptions(problems: string[], raw: unknown): Required<Subs
     out.push({ name, scope });
   }
   return out;
-}
-
-/**
- * Applies alarm defaults and collects problems into `problems` (keys are reported as `alarms.<key>`).
- * @returns the resolved settings; meaningless when problems were added
- */
-function resolveAlarms(problems: string[], raw: unknown): AlarmsConfig {
-  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
-    problems.push(
-      `alarms must be an object such as {"queueOldestMessageAgeSeconds":1800}, but ${JSON.stringify(raw)} was provided`,
-    );
-    return { ...DEFAULT_ALARMS };
-  }
-  const input = stripUndefined((raw ?? {}) as AlarmsConfigInput);
-  for (const key of Object.keys(input)) {
-    if (!(key in ALARM_LIMITS)) {
-      problems.push(
-        `alarms.${key} is not an alarm setting; use one of ${Object.keys(ALARM_LIMITS).join(', ')}`,
-      );
-    }
-  }
-  const merged: AlarmsConfigInput = { ...DEFAULT_ALARMS, ...input };
-  for (const [key, [min, max]] of Object.entries(ALARM_LIMITS)) {
-    const value = merged[key as keyof AlarmsConfigInput];
-    if (value !== undefined) checkInteger(problems, `alarms.${key}`, value, min, max);
-  }
-  return merged as AlarmsConfig;
-}
-
-/**
- * Applies alarm defaults and validates them, for constructs used without {@link resolveConfig}.
- * @throws ConfigValidationError listing each problem
- */
-export function resolveAlarmsConfig(input: AlarmsConfigInput = {}): AlarmsConfig {
-  const problems: string[] = [];
-  const alarms = resolveAlarms(problems, input);
-  if (problems.length > 0) throw new ConfigValidationError(problems);
-  return alarms;
 }
 
 /** Props of the construct that may also come from the `fpt` context but are read by the construct itself. */
@@ -508,57 +341,5 @@ export function resolveConfig(
     secretMaxAgeDays: merged.secretMaxAgeDays,
     alarms,
     maxBodyBytes: MAX_BODY_BYTES,
-  };
-}
-
-/** The object without its undefined fields, typed so each kept field is known to be defined. */
-function stripUndefined<T extends object>(input: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as {
-    [K in keyof T]?: Exclude<T[K], undefined>;
-  };
-}
-
-/** Resources derived from the config; the CDK constructs and the local stack both build from these. */
-export interface ResourceSpec {
-  readonly queue: {
-    readonly visibilityTimeoutSeconds: number;
-    readonly retentionSeconds: number;
-    readonly maxMessageSizeBytes: number;
-  };
-  readonly dlq: { readonly retentionSeconds: number; readonly maxReceiveCount: number };
-  readonly ledger: {
-    readonly partitionKey: string;
-    readonly ttlAttribute: string;
-    readonly retentionDays: number;
-  };
-  readonly eventSource: { readonly batchSize: number; readonly maxBatchingWindowSeconds: number };
-  readonly processorTimeoutSeconds: number;
-  readonly processingLeaseSeconds: number;
-  readonly verifierTimeoutSeconds: number;
-}
-
-/** Lambda's guidance for SQS event sources: visibility timeout at least 6x the function timeout. */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
-
-export { processingLeaseSeconds };
-
-export function deriveResourceSpec(config: ReceiverConfig): ResourceSpec {
-  return {
-    queue: {
-      visibilityTimeoutSeconds: config.processorTimeoutSeconds * VISIBILITY_TIMEOUT_FACTOR,
-      retentionSeconds: 4 * 24 * 60 * 60,
-      // The raw body (up to 256 KiB) plus attributes must fit; SQS allows up to 1 MiB.
-      maxMessageSizeBytes: 1024 * 1024,
-    },
-    dlq: { retentionSeconds: DLQ_RETENTION_DAYS * 24 * 60 * 60, maxReceiveCount: config.maxReceiveCount },
-    ledger: { partitionKey: 'pk', ttlAttribute: 'expiresAt', retentionDays: config.ledgerRetentionDays },
-    eventSource: {
-      batchSize: config.processorBatchSize,
-      maxBatchingWindowSeconds: config.processorBatchingWindowSeconds,
-    },
-    processorTimeoutSeconds: config.processorTimeoutSeconds,
-    processingLeaseSeconds: processingLeaseSeconds(config.processorTimeoutSeconds),
-    // FPT waits 30 s for a 2xx; the verifier must answer well inside that.
-    verifierTimeoutSeconds: 10,
   };
 }

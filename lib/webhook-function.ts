@@ -1,11 +1,12 @@
 import * as path from 'node:path';
-import { type Duration, Validations } from 'aws-cdk-lib';
+import { type Duration, Token, Tokenization, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DEFAULT_CONFIG } from './config';
+import type { DeployTimeValues } from './logging-environment';
 
 /** Directory holding the runtime entry points (`lambda/<function>/handler.ts`). */
 export const LAMBDA_SOURCE_DIR = path.join(__dirname, '..', 'lambda');
@@ -32,8 +33,14 @@ export const LAMBDA_BUNDLING = {
   },
 } as const satisfies nodejs.BundlingOptions;
 
-/** Properties of a {@link ReceiverFunction}. */
-export interface ReceiverFunctionProps {
+/** CDK tokens: a setting given as a token is checked by CloudFormation at deployment, not here. */
+export const CDK_DEPLOY_TIME_VALUES: DeployTimeValues = {
+  isUnresolved: (value) => Token.isUnresolved(value),
+  stringifyNumber: (value) => Tokenization.stringifyNumber(value),
+};
+
+/** Properties of a {@link WebhookFunction}. */
+export interface WebhookFunctionProps {
   /** Entry file, relative to the `lambda/` directory, e.g. `verifier/handler.ts`. */
   readonly entry: string;
   /** Function timeout. */
@@ -92,8 +99,8 @@ export interface ReceiverFunctionProps {
  * The log group and role are created beside the function (`<id>LogGroup`, `<id>ServiceRole`) because
  * they must exist before `super()` runs.
  */
-export class ReceiverFunction extends nodejs.NodejsFunction {
-  constructor(scope: Construct, id: string, props: ReceiverFunctionProps) {
+export class WebhookFunction extends nodejs.NodejsFunction {
+  constructor(scope: Construct, id: string, props: WebhookFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: (props.logRetentionDays ?? DEFAULT_CONFIG.logRetentionDays) as logs.RetentionDays,
     });
