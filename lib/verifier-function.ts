@@ -12,7 +12,7 @@ import { loggingEnvironment } from './logging-environment';
 import { CDK_DEPLOY_TIME_VALUES, WebhookFunction } from './webhook-function';
 
 /**
- * The ledger operations the verifier performs (`lambda/shared/ledger.ts`: claim and park put, mark enqueued
+ * The ledger operations the verifier performs (`lambda/shared/ledger/claim.ts`: claim and park put, mark enqueued
  * updates, release deletes, and a claim that fails without the old row reads it); nothing else.
  */
 export const VERIFIER_LEDGER_ACTIONS = [

@@ -1,0 +1,187 @@
+import { isUtf8 } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { EVENT_STATUS, type EventStatus, PARKED_STATUS, parkedKey } from '../ledger-schema';
+import { expiresAt, getEvent, isConditionFailure, type LedgerTable } from './table';
+
+/* The verifier's side of the ledger: claim an eventId, give it back, record it queued, park a delivery. */
+
+export interface ClaimInput {
+  readonly eventId: string;
+  readonly subscription: string;
+  readonly eventType: string;
+  readonly eventTimestamp: string;
+  readonly locationId: number;
+  readonly bodySha256: string;
+  readonly nowMs: number;
+}
+
+export type ClaimResult =
+  | { readonly kind: 'claimed'; readonly token: string }
+  | { readonly kind: 'duplicate'; readonly status: EventStatus; readonly sameBody: boolean }
+  | { readonly kind: 'in_progress' };
+
+/** An authentic delivery kept for inspection instead of being processed. */
+export interface ParkInput {
+  readonly bodySha256: string;
+  readonly subscription: string;
+  readonly problems: readonly string[];
+  readonly rawBody: Buffer;
+  readonly nowMs: number;
+}
+
+/**
+ * Claims an eventId for enqueueing: one PutItem that succeeds only if the id is new, its row has
+ * expired, or a previous claim's lease ran out (the verifier crashed before queueing).
+ */
+export async function claimEvent(
+  table: LedgerTable,
+  claimLeaseMs: number,
+  input: ClaimInput,
+): Promise<ClaimResult> {
+  const token = randomUUID();
+  try {
+    await table.client.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          pk: input.eventId,
+          status: EVENT_STATUS.received,
+          subscription: input.subscription,
+          eventType: input.eventType,
+          eventTimestamp: input.eventTimestamp,
+          locationId: input.locationId,
+          bodySha256: input.bodySha256,
+          receivedAt: input.nowMs,
+          expiresAt: expiresAt(table, input.nowMs),
+          leaseToken: token,
+          leaseExpiresAt: input.nowMs + claimLeaseMs,
+        },
+        ConditionExpression:
+          'attribute_not_exists(#pk) OR #expiresAt < :nowSeconds OR (#status = :received AND #leaseExpiresAt < :nowMs)',
+        ExpressionAttributeNames: {
+          '#pk': 'pk',
+          '#expiresAt': 'expiresAt',
+          '#status': 'status',
+          '#leaseExpiresAt': 'leaseExpiresAt',
+        },
+        ExpressionAttributeValues: {
+          ':nowSeconds': Math.floor(input.nowMs / 1000),
+          ':nowMs': input.nowMs,
+          ':received': EVENT_STATUS.received,
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { kind: 'claimed', token };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    const old = error.Item as Record<string, { S?: string }> | undefined;
+    const status = old?.status?.S as EventStatus | undefined;
+    if (status === undefined) {
+      // The condition failed but the old item was not returned (some emulators): read it.
+      const row = await getEvent(table, input.eventId);
+      if (row === undefined) throw error;
+      return classifyExisting(row.status, row.bodySha256, input.bodySha256);
+    }
+    return classifyExisting(status, old?.bodySha256?.S, input.bodySha256);
+  }
+}
+
+function classifyExisting(status: EventStatus, oldSha: string | undefined, newSha: string): ClaimResult {
+  if (status === EVENT_STATUS.received) return { kind: 'in_progress' };
+  return { kind: 'duplicate', status, sameBody: oldSha === newSha };
+}
+
+/** Gives a claim back after the queue send failed, so FPT's retry can claim it again at once. */
+export async function releaseClaim(table: LedgerTable, eventId: string, token: string): Promise<void> {
+  try {
+    await table.client.send(
+      new DeleteCommand({
+        TableName: table.tableName,
+        Key: { pk: eventId },
+        ConditionExpression: '#status = :received AND #leaseToken = :token',
+        ExpressionAttributeNames: { '#status': 'status', '#leaseToken': 'leaseToken' },
+        ExpressionAttributeValues: { ':received': EVENT_STATUS.received, ':token': token },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/**
+ * Records that the event is queued. If the processor got there first (the row moved on), the
+ * condition fails and that is fine: the message was sent.
+ */
+export async function markEnqueued(
+  table: LedgerTable,
+  eventId: string,
+  token: string,
+  messageId: string,
+  nowMs: number,
+): Promise<void> {
+  try {
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { pk: eventId },
+        UpdateExpression:
+          'SET #status = :enqueued, #enqueuedAt = :now, #messageId = :messageId REMOVE #leaseExpiresAt',
+        ConditionExpression: '#status = :received AND #leaseToken = :token',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#enqueuedAt': 'enqueuedAt',
+          '#messageId': 'messageId',
+          '#leaseExpiresAt': 'leaseExpiresAt',
+          '#leaseToken': 'leaseToken',
+        },
+        ExpressionAttributeValues: {
+          ':enqueued': EVENT_STATUS.enqueued,
+          ':received': EVENT_STATUS.received,
+          ':now': nowMs,
+          ':messageId': messageId,
+          ':token': token,
+        },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/**
+ * Keeps an authentic delivery whose envelope is invalid, keyed by body hash so FPT's retries of the
+ * same bytes land on one row. Answering 2xx after this stops FPT retrying it forever.
+ *
+ * The body is kept byte for byte: as text in `rawBody` when it is valid UTF-8, otherwise base64 in
+ * `rawBodyBase64` (decoding would replace the invalid bytes).
+ * @returns false when the same body was already parked
+ */
+export async function parkDelivery(table: LedgerTable, input: ParkInput): Promise<boolean> {
+  const body = isUtf8(input.rawBody)
+    ? { rawBody: input.rawBody.toString('utf8') }
+    : { rawBodyBase64: input.rawBody.toString('base64') };
+  try {
+    await table.client.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          pk: parkedKey(input.bodySha256),
+          status: PARKED_STATUS,
+          subscription: input.subscription,
+          problems: [...input.problems],
+          ...body,
+          receivedAt: input.nowMs,
+          expiresAt: expiresAt(table, input.nowMs),
+        },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    return false;
+  }
+}

@@ -1,0 +1,111 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { EventRow } from '../ledger-schema';
+import {
+  type ClaimInput,
+  type ClaimResult,
+  claimEvent,
+  markEnqueued,
+  type ParkInput,
+  parkDelivery,
+  releaseClaim,
+} from './claim';
+import { advanceHighWaterMark, getHighWaterMark } from './ordering';
+import {
+  finishProcessing,
+  type ProcessingOutcome,
+  type StartProcessingInput,
+  type StartProcessingResult,
+  startProcessing,
+} from './processing-lease';
+import { getEvent, type LedgerTable } from './table';
+
+export interface LedgerOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly retentionDays: number;
+  /**
+   * How long a verifier claim blocks other deliveries of the same eventId. Longer than the verifier's
+   * timeout, so a live claim is never stolen; short enough that FPT's retry after a crash gets through.
+   * @default 30_000
+   */
+  readonly claimLeaseMs?: number;
+  /**
+   * How long a processor claim blocks other invocations. Must exceed the processor timeout.
+   * @default 180_000
+   */
+  readonly processingLeaseMs?: number;
+}
+
+/**
+ * The event ledger: the idempotency protocol on one DynamoDB table, after Powertools' idempotency
+ * persistence layer (conditional put with a lease, delete-on-failure) extended with processing state.
+ *
+ * Every write is conditional, so concurrent and repeated deliveries race safely and the only shared
+ * truth is the row. Each concern lives in its own module: claim.ts (the verifier's claim, release, mark
+ * enqueued and park), processing-lease.ts (the processor's lease and outcome) and ordering.ts (the
+ * per-contact high-water mark); this class binds them to one table and its leases.
+ */
+export class EventLedger {
+  private readonly table: LedgerTable;
+  private readonly claimLeaseMs: number;
+  private readonly processingLeaseMs: number;
+
+  constructor(options: LedgerOptions) {
+    this.table = {
+      client: options.client,
+      tableName: options.tableName,
+      retentionSeconds: options.retentionDays * 24 * 60 * 60,
+    };
+    this.claimLeaseMs = options.claimLeaseMs ?? 30_000;
+    this.processingLeaseMs = options.processingLeaseMs ?? 180_000;
+  }
+
+  /** See {@link claimEvent}. */
+  claim(input: ClaimInput): Promise<ClaimResult> {
+    return claimEvent(this.table, this.claimLeaseMs, input);
+  }
+
+  /** See {@link releaseClaim}. */
+  release(eventId: string, token: string): Promise<void> {
+    return releaseClaim(this.table, eventId, token);
+  }
+
+  /** See {@link markEnqueued}. */
+  markEnqueued(eventId: string, token: string, messageId: string, nowMs: number): Promise<void> {
+    return markEnqueued(this.table, eventId, token, messageId, nowMs);
+  }
+
+  /** See {@link parkDelivery}. */
+  park(input: ParkInput): Promise<boolean> {
+    return parkDelivery(this.table, input);
+  }
+
+  getEvent(eventId: string): Promise<EventRow | undefined> {
+    return getEvent(this.table, eventId);
+  }
+
+  /** See {@link startProcessing}. */
+  startProcessing(input: StartProcessingInput): Promise<StartProcessingResult> {
+    return startProcessing(this.table, this.processingLeaseMs, input);
+  }
+
+  /** See {@link finishProcessing}. */
+  finishProcessing(eventId: string, token: string, outcome: ProcessingOutcome): Promise<boolean> {
+    return finishProcessing(this.table, eventId, token, outcome);
+  }
+
+  /** See {@link getHighWaterMark}. */
+  getHighWaterMark(locationId: number, contactId: number | string): Promise<number | undefined> {
+    return getHighWaterMark(this.table, locationId, contactId);
+  }
+
+  /** See {@link advanceHighWaterMark}. */
+  advanceHighWaterMark(
+    locationId: number,
+    contactId: number | string,
+    eventTimestampMs: number,
+    nowMs: number,
+  ): Promise<void> {
+    return advanceHighWaterMark(this.table, locationId, contactId, eventTimestampMs, nowMs);
+  }
+}

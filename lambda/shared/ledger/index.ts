@@ -1,0 +1,7 @@
+/**
+ * The event ledger, split by concern (claim.ts, processing-lease.ts, ordering.ts) and bound to one table
+ * by event-ledger.ts. Its importers (verifier, processor, tests) need only this entry point.
+ */
+export type { ClaimInput, ClaimResult, ParkInput } from './claim';
+export { EventLedger, type LedgerOptions } from './event-ledger';
+export type { ProcessingOutcome, StartProcessingInput, StartProcessingResult } from './processing-lease';

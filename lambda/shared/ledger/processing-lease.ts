@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { EVENT_STATUS, type EventRow, type EventStatus } from '../ledger-schema';
+import { expiresAt, getEvent, isConditionFailure, type LedgerTable } from './table';
+
+/* The processor's lease on an event: take it, then record the outcome under it. */
+
+export interface StartProcessingInput {
+  readonly eventId: string;
+  readonly subscription: string;
+  readonly eventType: string;
+  readonly nowMs: number;
+}
+
+export type StartProcessingResult =
+  | {
+      readonly kind: 'started';
+      readonly token: string;
+      readonly attempts: number;
+      readonly previousStatus?: EventStatus;
+    }
+  | { readonly kind: 'already_processed' }
+  | { readonly kind: 'in_progress' };
+
+/** How a processing attempt ended; a failure carries its error for the row's `lastError`. */
+export type ProcessingOutcome =
+  | { readonly status: typeof EVENT_STATUS.processed; readonly nowMs: number }
+  | {
+      readonly status: typeof EVENT_STATUS.failed | typeof EVENT_STATUS.deadLettered;
+      readonly nowMs: number;
+      readonly error: string;
+    };
+
+/**
+ * Takes the processing lease. Succeeds unless the event is already PROCESSED or another invocation
+ * holds a live lease. Creates the row if it has expired away (a message redriven from the DLQ late).
+ */
+export async function startProcessing(
+  table: LedgerTable,
+  processingLeaseMs: number,
+  input: StartProcessingInput,
+): Promise<StartProcessingResult> {
+  const token = randomUUID();
+  try {
+    const out = await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { pk: input.eventId },
+        UpdateExpression:
+          'SET #status = :processing, #processingToken = :token, #processingExpiresAt = :leaseEnd, ' +
+          '#attempts = if_not_exists(#attempts, :zero) + :one, ' +
+          '#subscription = if_not_exists(#subscription, :subscription), ' +
+          '#eventType = if_not_exists(#eventType, :eventType), ' +
+          '#expiresAt = if_not_exists(#expiresAt, :expiresAt)',
+        ConditionExpression:
+          'attribute_not_exists(#pk) OR (#status <> :processed AND (#status <> :processing OR #processingExpiresAt < :nowMs))',
+        ExpressionAttributeNames: {
+          '#pk': 'pk',
+          '#status': 'status',
+          '#processingToken': 'processingToken',
+          '#processingExpiresAt': 'processingExpiresAt',
+          '#attempts': 'attempts',
+          '#subscription': 'subscription',
+          '#eventType': 'eventType',
+          '#expiresAt': 'expiresAt',
+        },
+        ExpressionAttributeValues: {
+          ':processing': EVENT_STATUS.processing,
+          ':processed': EVENT_STATUS.processed,
+          ':token': token,
+          ':leaseEnd': input.nowMs + processingLeaseMs,
+          ':nowMs': input.nowMs,
+          ':zero': 0,
+          ':one': 1,
+          ':subscription': input.subscription,
+          ':eventType': input.eventType,
+          ':expiresAt': expiresAt(table, input.nowMs),
+        },
+        ReturnValues: 'ALL_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    const old = out.Attributes as Partial<EventRow> | undefined;
+    return {
+      kind: 'started',
+      token,
+      attempts: (old?.attempts ?? 0) + 1,
+      ...(old?.status !== undefined ? { previousStatus: old.status } : {}),
+    };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    const old = error.Item as Record<string, { S?: string }> | undefined;
+    let status = old?.status?.S;
+    if (status === undefined) status = (await getEvent(table, input.eventId))?.status;
+    return status === EVENT_STATUS.processed ? { kind: 'already_processed' } : { kind: 'in_progress' };
+  }
+}
+
+/**
+ * Marks success. Conditional on our lease token, so a stale invocation cannot overwrite a newer one.
+ * @returns false when the lease was lost (another invocation took over)
+ */
+export async function finishProcessing(
+  table: LedgerTable,
+  eventId: string,
+  token: string,
+  outcome: ProcessingOutcome,
+): Promise<boolean> {
+  const isSuccess = outcome.status === EVENT_STATUS.processed;
+  try {
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { pk: eventId },
+        UpdateExpression: isSuccess
+          ? 'SET #status = :status, #processedAt = :now REMOVE #processingExpiresAt, #lastError'
+          : 'SET #status = :status, #failedAt = :now, #lastError = :error REMOVE #processingExpiresAt',
+        ConditionExpression: '#processingToken = :token',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#processingToken': 'processingToken',
+          '#processingExpiresAt': 'processingExpiresAt',
+          '#lastError': 'lastError',
+          ...(isSuccess ? { '#processedAt': 'processedAt' } : { '#failedAt': 'failedAt' }),
+        },
+        ExpressionAttributeValues: {
+          ':status': outcome.status,
+          ':token': token,
+          ':now': outcome.nowMs,
+          ...('error' in outcome ? { ':error': outcome.error } : {}),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    return false;
+  }
+}
