@@ -1,4 +1,8 @@
-/** FPT's event envelope and the v1.1 event catalog (../shared/fpt/webhooks.md, sections 3 and 7-12). */
+/**
+ * FPT's event envelope and the v1.1 event catalog, as FPT documents them:
+ * https://developer.fitprotracker.com/webhooks/envelope and https://developer.fitprotracker.com/events/overview
+ * (one page per event type under /events/).
+ */
 
 export interface FptEnvelope<TType extends string = string, TData = Record<string, unknown>> {
   /** 32 hex characters; the idempotency key. */

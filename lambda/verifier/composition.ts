@@ -9,7 +9,7 @@ import { ENV, getIntFromEnv, getStringFromEnv, getSubscriptionsFromEnv } from '.
 import { EventLedger } from '../shared/ledger';
 import { createLogger, createMetrics, METRIC } from '../shared/observability';
 import { createVerifierHandler, sqsEnqueue, type VerifierHandler } from './create-handler';
-import type { ReceiverDeps } from './receive';
+import type { VerifierDeps } from './receive';
 import { SecretStore } from './secret-store';
 
 /** The verifier's settings; each comes from its environment variable, else from lambda/shared/defaults.ts. */
@@ -71,7 +71,7 @@ export function verifierSettings(
  * the local stack, the test harnesses and the tools all build the verifier here, so none can drift
  * from what is deployed; each replaces only what it must.
  */
-export function verifierDependencies(overrides: VerifierOverrides = {}): ReceiverDeps {
+export function verifierDependencies(overrides: VerifierOverrides = {}): VerifierDeps {
   const settings = verifierSettings(overrides.env, overrides.settings);
   const logger = overrides.logger ?? createLogger('verifier');
   const metrics = overrides.metrics ?? createMetrics('verifier');

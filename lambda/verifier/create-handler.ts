@@ -2,7 +2,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { MESSAGE_ATTRIBUTES } from '../shared/ledger-schema';
 import { encodeMessageBody } from '../shared/queue-message';
-import { createReceiver, type EnqueueFn, type ReceiverDeps } from './receive';
+import { createVerifierCore, type EnqueueFn, type VerifierDeps } from './receive';
 
 export type VerifierHandler = (
   event: APIGatewayProxyEventV2,
@@ -35,8 +35,8 @@ export function sqsEnqueue(client: SQSClient, queueUrl: string): EnqueueFn {
 }
 
 /** Builds the Lambda handler around injected dependencies; the module's `handler` uses the real ones. */
-export function createVerifierHandler(deps: ReceiverDeps): VerifierHandler {
-  const receive = createReceiver(deps);
+export function createVerifierHandler(deps: VerifierDeps): VerifierHandler {
+  const receive = createVerifierCore(deps);
   return async (event, context) => {
     deps.logger.resetKeys();
     if (context) deps.logger.addContext(context);

@@ -13,7 +13,7 @@ import {
   UnknownSubscriptionError,
 } from '../shared/errors';
 import type { FptEnvelope } from '../shared/fpt-events';
-import type { ClaimResult, EventLedger } from '../shared/ledger';
+import type { EventLedger } from '../shared/ledger';
 import { METRIC } from '../shared/observability';
 import { isWellFormed, parseEnvelope } from './envelope';
 import type { SecretStore } from './secret-store';
@@ -53,7 +53,7 @@ export type EnqueueFn = (input: {
 export type LedgerPort = Pick<EventLedger, 'claim' | 'release' | 'markEnqueued' | 'park'>;
 export type SecretPort = Pick<SecretStore, 'get' | 'tryInvalidate'>;
 
-export interface ReceiverDeps {
+export interface VerifierDeps {
   /** subscription name -> Secrets Manager secret id */
   readonly subscriptions: ReadonlyMap<string, string>;
   readonly toleranceSeconds: number;
@@ -101,166 +101,237 @@ function decodedLength(body: string, isBase64Encoded: boolean): number {
  * event is never lost: it is queued (202), known already (200), parked for inspection (202), or the
  * caller gets a non-2xx so FPT delivers it again.
  */
-export function createReceiver(deps: ReceiverDeps): (delivery: IncomingDelivery) => Promise<HttpResponse> {
-  const { logger, metrics } = deps;
+export function createVerifierCore(
+  deps: VerifierDeps,
+): (delivery: IncomingDelivery) => Promise<HttpResponse> {
+  return (delivery) => verifyDelivery(deps, delivery);
+}
 
-  const reject = (error: HttpError): HttpResponse => {
-    // A single metric, so the reason dimension does not leak onto the invocation's other metrics.
-    const rejected = metrics.singleMetric();
-    rejected.addDimension('reason', error.reason);
-    rejected.addMetric(METRIC.rejected, MetricUnit.Count, 1);
-    logger.warn('delivery rejected', { reason: error.reason, statusCode: error.statusCode });
-    return errorResponse(error);
-  };
+/** One delivery through the verifier; see {@link createVerifierCore}. Never throws: errors become responses. */
+export async function verifyDelivery(deps: VerifierDeps, delivery: IncomingDelivery): Promise<HttpResponse> {
+  const started = deps.now();
+  deps.metrics.addMetric(METRIC.received, MetricUnit.Count, 1);
+  try {
+    return await authenticateThenAccept(deps, delivery);
+  } catch (error) {
+    return failureResponse(deps, error);
+  } finally {
+    deps.metrics.addMetric(METRIC.verifierDuration, MetricUnit.Milliseconds, deps.now() - started);
+  }
+}
 
-  async function authenticate(
-    secretId: string,
-    parsed: ParsedSignatureHeader,
-    rawBody: Buffer,
-  ): Promise<void> {
-    const now = deps.now();
-    for (let pass = 0; pass < 2; pass++) {
-      const current = await deps.secrets.get(secretId, 'AWSCURRENT');
-      if (current.value === undefined) {
-        if (pass === 0 && deps.secrets.tryInvalidate(secretId)) continue;
-        throw new SecretNotConfiguredError(secretId);
-      }
-      if (matchesSignature(parsed, rawBody, current.value)) return;
-      const withinGrace =
-        current.createdAtMs === undefined || now - current.createdAtMs <= deps.previousSecretGraceMs;
-      if (withinGrace) {
-        const previous = await deps.secrets.get(secretId, 'AWSPREVIOUS');
-        if (previous.value !== undefined && matchesSignature(parsed, rawBody, previous.value)) return;
-      }
-      // The secret may have just been set: look again, at most once per refresh interval.
+/** An authenticated delivery: from here on its body may be read. */
+interface AuthenticDelivery {
+  readonly subscription: string;
+  readonly rawBody: Buffer;
+  /** The body as text when it is already at hand without decoding rawBody again. */
+  readonly bodyText: string | undefined;
+}
+
+/** Checks everything that can be checked before the body is trusted, then accepts the event. */
+async function authenticateThenAccept(deps: VerifierDeps, delivery: IncomingDelivery): Promise<HttpResponse> {
+  const secretId =
+    delivery.subscription === undefined ? undefined : deps.subscriptions.get(delivery.subscription);
+  if (delivery.subscription === undefined || secretId === undefined) {
+    return rejectDelivery(deps, new UnknownSubscriptionError());
+  }
+  deps.logger.appendKeys({ subscription: delivery.subscription });
+  const body = delivery.body ?? '';
+  if (decodedLength(body, delivery.isBase64Encoded) > deps.maxBodyBytes) {
+    return rejectDelivery(deps, new PayloadTooLargeError());
+  }
+  const parsed = checkSignatureHeader(
+    findHeader(delivery.headers, SIGNATURE_HEADER),
+    deps.now(),
+    deps.toleranceSeconds,
+  );
+  const rawBody = delivery.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  if (rawBody.length > deps.maxBodyBytes) return rejectDelivery(deps, new PayloadTooLargeError());
+  await authenticate(deps, secretId, parsed, rawBody);
+
+  // API Gateway hands a text body over as a string. When it has no lone surrogates, it is exactly the
+  // UTF-8 decoding of rawBody, so decoding rawBody again (twice: parse and enqueue) is pure cost.
+  const bodyText = !delivery.isBase64Encoded && isWellFormed(body) ? body : undefined;
+  return accept(deps, { subscription: delivery.subscription, rawBody, bodyText });
+}
+
+/**
+ * Matches the signature against the current secret and, within the grace period, the previous one.
+ * @throws SecretNotConfiguredError when the subscription's secret has no value
+ * @throws SignatureVerificationError when no secret matches
+ */
+async function authenticate(
+  deps: VerifierDeps,
+  secretId: string,
+  parsed: ParsedSignatureHeader,
+  rawBody: Buffer,
+): Promise<void> {
+  const now = deps.now();
+  for (let pass = 0; pass < 2; pass++) {
+    const current = await deps.secrets.get(secretId, 'AWSCURRENT');
+    if (current.value === undefined) {
       if (pass === 0 && deps.secrets.tryInvalidate(secretId)) continue;
-      break;
+      throw new SecretNotConfiguredError(secretId);
     }
-    throw new SignatureVerificationError('bad_signature');
+    if (matchesSignature(parsed, rawBody, current.value)) return;
+    const withinGrace =
+      current.createdAtMs === undefined || now - current.createdAtMs <= deps.previousSecretGraceMs;
+    if (withinGrace) {
+      const previous = await deps.secrets.get(secretId, 'AWSPREVIOUS');
+      if (previous.value !== undefined && matchesSignature(parsed, rawBody, previous.value)) return;
+    }
+    // The secret may have just been set: look again, at most once per refresh interval.
+    if (pass === 0 && deps.secrets.tryInvalidate(secretId)) continue;
+    break;
   }
+  throw new SignatureVerificationError('bad_signature');
+}
 
-  async function ingest(
-    subscription: string,
-    envelope: FptEnvelope,
-    rawBody: Buffer,
-    bodyText: string,
-  ): Promise<HttpResponse> {
-    const receivedAtMs = deps.now();
-    const bodySha256 = createHash('sha256').update(rawBody).digest('hex');
-    logger.appendKeys({ eventId: envelope.eventId });
+/** Parses the authentic body: a valid envelope is ingested, an invalid one parked. */
+async function accept(deps: VerifierDeps, delivery: AuthenticDelivery): Promise<HttpResponse> {
+  let envelope: FptEnvelope;
+  try {
+    envelope = parseEnvelope(delivery.rawBody, delivery.bodyText);
+  } catch (error) {
+    if (!(error instanceof EnvelopeValidationError)) throw error;
+    return parkInvalidEnvelope(deps, delivery, error.problems);
+  }
+  return ingest(deps, delivery, envelope);
+}
 
-    const claim: ClaimResult = await deps.ledger.claim({
-      eventId: envelope.eventId,
-      subscription,
-      eventType: envelope.eventType,
-      eventTimestamp: envelope.eventTimestamp,
-      locationId: envelope.locationId,
+/** Keeps an authentic delivery whose envelope is invalid; 202 stops FPT retrying it forever. */
+async function parkInvalidEnvelope(
+  deps: VerifierDeps,
+  delivery: AuthenticDelivery,
+  problems: readonly string[],
+): Promise<HttpResponse> {
+  const bodySha256 = sha256Hex(delivery.rawBody);
+  await deps.ledger.park({
+    bodySha256,
+    subscription: delivery.subscription,
+    problems,
+    rawBody: delivery.rawBody,
+    nowMs: deps.now(),
+  });
+  deps.metrics.addMetric(METRIC.invalidEnvelopeParked, MetricUnit.Count, 1);
+  deps.logger.warn('authentic event with an invalid envelope parked', { problems, bodySha256 });
+  return respond(202, { status: 'parked' });
+}
+
+/** Claims the eventId; a new event is enqueued, a known one answered as a duplicate. */
+async function ingest(
+  deps: VerifierDeps,
+  delivery: AuthenticDelivery,
+  envelope: FptEnvelope,
+): Promise<HttpResponse> {
+  const receivedAtMs = deps.now();
+  const bodySha256 = sha256Hex(delivery.rawBody);
+  deps.logger.appendKeys({ eventId: envelope.eventId });
+
+  const claim = await deps.ledger.claim({
+    eventId: envelope.eventId,
+    subscription: delivery.subscription,
+    eventType: envelope.eventType,
+    eventTimestamp: envelope.eventTimestamp,
+    locationId: envelope.locationId,
+    bodySha256,
+    nowMs: receivedAtMs,
+  });
+  if (claim.kind === 'in_progress') {
+    deps.logger.info('delivery of an event already being queued; asking FPT to retry');
+    return errorResponse(new EventInProgressError());
+  }
+  if (claim.kind === 'duplicate') {
+    deps.metrics.addMetric(METRIC.duplicate, MetricUnit.Count, 1);
+    if (!claim.sameBody) {
+      await parkConflictingDuplicate(deps, delivery, bodySha256, receivedAtMs);
+    } else {
+      deps.logger.info('duplicate delivery', { ledgerStatus: claim.status });
+    }
+    return respond(200, { status: 'duplicate', eventId: envelope.eventId });
+  }
+  return enqueueClaimed(deps, delivery, envelope, { token: claim.token, bodySha256, receivedAtMs });
+}
+
+/** Same eventId, different bytes: not a true duplicate. Keep it so nothing authentic is lost. */
+async function parkConflictingDuplicate(
+  deps: VerifierDeps,
+  delivery: AuthenticDelivery,
+  bodySha256: string,
+  nowMs: number,
+): Promise<void> {
+  await deps.ledger.park({
+    bodySha256,
+    subscription: delivery.subscription,
+    problems: ['eventId already seen with a different body'],
+    rawBody: delivery.rawBody,
+    nowMs,
+  });
+  deps.metrics.addMetric(METRIC.invalidEnvelopeParked, MetricUnit.Count, 1);
+  deps.logger.warn('duplicate eventId with a different body; parked for inspection');
+}
+
+/**
+ * Sends a claimed event to the queue and records it queued.
+ * @throws EnqueueFailedError when the send fails, after giving the claim back
+ */
+async function enqueueClaimed(
+  deps: VerifierDeps,
+  delivery: AuthenticDelivery,
+  envelope: FptEnvelope,
+  claim: { readonly token: string; readonly bodySha256: string; readonly receivedAtMs: number },
+): Promise<HttpResponse> {
+  const { logger } = deps;
+  const { token, bodySha256, receivedAtMs } = claim;
+  let messageId: string;
+  try {
+    messageId = await deps.enqueue({
+      envelope,
+      rawBody: delivery.bodyText ?? delivery.rawBody.toString('utf8'),
       bodySha256,
-      nowMs: receivedAtMs,
+      subscription: delivery.subscription,
+      receivedAtMs,
     });
-    if (claim.kind === 'in_progress') {
-      logger.info('delivery of an event already being queued; asking FPT to retry');
-      return errorResponse(new EventInProgressError());
-    }
-    if (claim.kind === 'duplicate') {
-      metrics.addMetric(METRIC.duplicate, MetricUnit.Count, 1);
-      if (!claim.sameBody) {
-        // Same eventId, different bytes: not a true duplicate. Keep it so nothing authentic is lost.
-        await deps.ledger.park({
-          bodySha256,
-          subscription,
-          problems: ['eventId already seen with a different body'],
-          rawBody,
-          nowMs: receivedAtMs,
-        });
-        metrics.addMetric(METRIC.invalidEnvelopeParked, MetricUnit.Count, 1);
-        logger.warn('duplicate eventId with a different body; parked for inspection');
-      } else {
-        logger.info('duplicate delivery', { ledgerStatus: claim.status });
-      }
-      return respond(200, { status: 'duplicate', eventId: envelope.eventId });
-    }
-
-    let messageId: string;
-    try {
-      messageId = await deps.enqueue({ envelope, rawBody: bodyText, bodySha256, subscription, receivedAtMs });
-    } catch (error) {
-      // Give the claim back so FPT's retry is not blocked for the lease; if this fails too, the lease
-      // expires on its own and the retry after it gets through.
-      await deps.ledger.release(envelope.eventId, claim.token).catch((releaseError: unknown) => {
-        logger.error('could not release claim; it will expire', { error: describeError(releaseError) });
-      });
-      throw new EnqueueFailedError({ cause: error });
-    }
-    try {
-      await deps.ledger.markEnqueued(envelope.eventId, claim.token, messageId, deps.now());
-    } catch (error) {
-      // The message is queued, which is what matters; the processor moves the row on regardless.
-      logger.error('event queued but ledger not updated', { error: describeError(error) });
-    }
-    metrics.addMetric(METRIC.enqueued, MetricUnit.Count, 1);
-    logger.info('event queued', { eventType: envelope.eventType });
-    return respond(202, { status: 'accepted', eventId: envelope.eventId });
+  } catch (error) {
+    // Give the claim back so FPT's retry is not blocked for the lease; if this fails too, the lease
+    // expires on its own and the retry after it gets through.
+    await deps.ledger.release(envelope.eventId, token).catch((releaseError: unknown) => {
+      logger.error('could not release claim; it will expire', { error: describeError(releaseError) });
+    });
+    throw new EnqueueFailedError({ cause: error });
   }
+  try {
+    await deps.ledger.markEnqueued(envelope.eventId, token, messageId, deps.now());
+  } catch (error) {
+    // The message is queued, which is what matters; the processor moves the row on regardless.
+    logger.error('event queued but ledger not updated', { error: describeError(error) });
+  }
+  deps.metrics.addMetric(METRIC.enqueued, MetricUnit.Count, 1);
+  logger.info('event queued', { eventType: envelope.eventType });
+  return respond(202, { status: 'accepted', eventId: envelope.eventId });
+}
 
-  return async (delivery: IncomingDelivery): Promise<HttpResponse> => {
-    const started = deps.now();
-    metrics.addMetric(METRIC.received, MetricUnit.Count, 1);
-    try {
-      const secretId =
-        delivery.subscription === undefined ? undefined : deps.subscriptions.get(delivery.subscription);
-      if (delivery.subscription === undefined || secretId === undefined) {
-        return reject(new UnknownSubscriptionError());
-      }
-      logger.appendKeys({ subscription: delivery.subscription });
-      const body = delivery.body ?? '';
-      if (decodedLength(body, delivery.isBase64Encoded) > deps.maxBodyBytes) {
-        return reject(new PayloadTooLargeError());
-      }
-      const parsed = checkSignatureHeader(
-        findHeader(delivery.headers, SIGNATURE_HEADER),
-        deps.now(),
-        deps.toleranceSeconds,
-      );
-      const rawBody = delivery.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
-      if (rawBody.length > deps.maxBodyBytes) return reject(new PayloadTooLargeError());
-      await authenticate(secretId, parsed, rawBody);
+/** A fixed 4xx for what the caller got wrong; a generic 500 (FPT retries) for everything else. */
+function failureResponse(deps: VerifierDeps, error: unknown): HttpResponse {
+  if (error instanceof SecretNotConfiguredError) {
+    deps.metrics.addMetric(METRIC.secretNotConfigured, MetricUnit.Count, 1);
+    deps.logger.error('signing secret not configured; failing closed', { reason: error.reason });
+    return rejectDelivery(deps, error);
+  }
+  if (error instanceof HttpError && error.statusCode < 500) return rejectDelivery(deps, error);
+  deps.logger.error('delivery failed; FPT will retry', { error: describeError(error) });
+  return respond(500, { message: 'Internal Server Error' });
+}
 
-      // API Gateway hands a text body over as a string. When it has no lone surrogates, it is exactly the
-      // UTF-8 decoding of rawBody, so decoding rawBody again (twice: parse and enqueue) is pure cost.
-      const bodyText = !delivery.isBase64Encoded && isWellFormed(body) ? body : undefined;
-      let envelope: FptEnvelope;
-      try {
-        envelope = parseEnvelope(rawBody, bodyText);
-      } catch (error) {
-        if (!(error instanceof EnvelopeValidationError)) throw error;
-        const bodySha256 = createHash('sha256').update(rawBody).digest('hex');
-        await deps.ledger.park({
-          bodySha256,
-          subscription: delivery.subscription,
-          problems: error.problems,
-          rawBody,
-          nowMs: deps.now(),
-        });
-        metrics.addMetric(METRIC.invalidEnvelopeParked, MetricUnit.Count, 1);
-        logger.warn('authentic event with an invalid envelope parked', {
-          problems: error.problems,
-          bodySha256,
-        });
-        return respond(202, { status: 'parked' });
-      }
-      return await ingest(delivery.subscription, envelope, rawBody, bodyText ?? rawBody.toString('utf8'));
-    } catch (error) {
-      if (error instanceof SecretNotConfiguredError) {
-        metrics.addMetric(METRIC.secretNotConfigured, MetricUnit.Count, 1);
-        logger.error('signing secret not configured; failing closed', { reason: error.reason });
-        return reject(error);
-      }
-      if (error instanceof HttpError && error.statusCode < 500) return reject(error);
-      logger.error('delivery failed; FPT will retry', { error: describeError(error) });
-      return respond(500, { message: 'Internal Server Error' });
-    } finally {
-      metrics.addMetric(METRIC.verifierDuration, MetricUnit.Milliseconds, deps.now() - started);
-    }
-  };
+function rejectDelivery(deps: VerifierDeps, error: HttpError): HttpResponse {
+  // A single metric, so the reason dimension does not leak onto the invocation's other metrics.
+  const rejected = deps.metrics.singleMetric();
+  rejected.addDimension('reason', error.reason);
+  rejected.addMetric(METRIC.rejected, MetricUnit.Count, 1);
+  deps.logger.warn('delivery rejected', { reason: error.reason, statusCode: error.statusCode });
+  return errorResponse(error);
+}
+
+function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

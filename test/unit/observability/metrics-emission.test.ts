@@ -18,7 +18,7 @@ import { createProcessorHandler } from '../../../lambda/processor/create-handler
 import { EVENT_STATUS } from '../../../lambda/shared/ledger-schema';
 import { createLogger, createMetrics, METRIC, METRICS_NAMESPACE } from '../../../lambda/shared/observability';
 import { createVerifierHandler } from '../../../lambda/verifier/create-handler';
-import type { ReceiverDeps } from '../../../lambda/verifier/receive';
+import type { VerifierDeps } from '../../../lambda/verifier/receive';
 import type { SecretVersion, VersionStage } from '../../../lambda/verifier/secret-store';
 import {
   METRIC_SERVICE,
@@ -90,7 +90,7 @@ function verifier(options: { secret?: SecretVersion } = {}) {
     AWSCURRENT: current,
     AWSPREVIOUS: { value: undefined, createdAtMs: undefined },
   };
-  const deps: ReceiverDeps = {
+  const deps: VerifierDeps = {
     subscriptions: new Map([['default', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fpt']]),
     toleranceSeconds: 300,
     maxBodyBytes: 1024,

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import fc from 'fast-check';
-import { createReceiver, type IncomingDelivery } from '../../../lambda/verifier/receive';
+import { createVerifierCore, type IncomingDelivery } from '../../../lambda/verifier/receive';
 import { SecretStore } from '../../../lambda/verifier/secret-store';
 import { FakeLedger } from '../../support/fake-ledger';
 import { hex64, hmacHex, runs } from './arbitraries';
@@ -124,7 +124,7 @@ describe('secret lookups under a flood of forged requests (properties)', () => {
           let previousSecret: string | undefined;
           let rotatedAtMs = Number.NEGATIVE_INFINITY;
           const ledger = new FakeLedger();
-          const receive = createReceiver({
+          const receive = createVerifierCore({
             subscriptions: new Map([['default', SECRET_ID]]),
             toleranceSeconds: 300,
             maxBodyBytes: MAX_BODY,

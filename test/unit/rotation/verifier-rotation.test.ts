@@ -3,14 +3,14 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SECRET_PLACEHOLDER } from '../../../lambda/shared/secret-placeholder';
-import { createReceiver, type IncomingDelivery } from '../../../lambda/verifier/receive';
+import { createVerifierCore, type IncomingDelivery } from '../../../lambda/verifier/receive';
 import { SecretStore, type VersionStage } from '../../../lambda/verifier/secret-store';
 import { captureOutput } from '../../support/capture-output';
 import { FakeLedger } from '../../support/fake-ledger';
 import { fptHeader } from '../../support/independent-signer';
 
 /*
- * The verifier's side of a key rotation, end to end through createReceiver with the real SecretStore
+ * The verifier's side of a key rotation, end to end through createVerifierCore with the real SecretStore
  * over a mocked Secrets Manager: what `fpt-webhooks secret set` leaves behind (new AWSCURRENT, old
  * AWSPREVIOUS) must be accepted at once, the old value only for the grace window, and a flood of bad
  * signatures must not become a flood of GetSecretValue calls.
@@ -63,7 +63,7 @@ const nextEventId = () => (++counter).toString(16).padStart(32, '0');
 function setup() {
   const clock = { ms: START };
   const store = secretsManager(clock);
-  const receive = createReceiver({
+  const receive = createVerifierCore({
     subscriptions: new Map([['default', SECRET_ID]]),
     toleranceSeconds: 300,
     maxBodyBytes: 256 * 1024,
@@ -101,7 +101,7 @@ beforeEach(() => {
 });
 afterEach(() => output.restore());
 
-describe('verifier during a key rotation (createReceiver + SecretStore)', () => {
+describe('verifier during a key rotation (createVerifierCore + SecretStore)', () => {
   it('accepts the previous secret within the grace window after the new one was set', async () => {
     // Prepare
     const { clock, stages, send } = setup();
@@ -130,7 +130,7 @@ describe('verifier during a key rotation (createReceiver + SecretStore)', () => 
     const clock = { ms: START };
     const { stages } = secretsManager(clock);
     rotated(stages, START);
-    const receive = createReceiver({
+    const receive = createVerifierCore({
       subscriptions: new Map([['default', SECRET_ID]]),
       toleranceSeconds: 300,
       maxBodyBytes: 256 * 1024,

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { ReceiverDeps } from '../../../lambda/verifier/receive';
-import { createReceiver, type IncomingDelivery } from '../../../lambda/verifier/receive';
+import type { VerifierDeps } from '../../../lambda/verifier/receive';
+import { createVerifierCore, type IncomingDelivery } from '../../../lambda/verifier/receive';
 import type { SecretVersion, VersionStage } from '../../../lambda/verifier/secret-store';
 import { captureOutput } from '../../support/capture-output';
 import { FakeLedger } from '../../support/fake-ledger';
@@ -49,14 +49,14 @@ class FakeSecrets {
   }
 }
 
-function setup(overrides: Partial<ReceiverDeps> = {}) {
+function setup(overrides: Partial<VerifierDeps> = {}) {
   let now = START_MS;
   const ledger = new FakeLedger();
   const secrets = new FakeSecrets();
   secrets.stored = { ...secrets.versions };
   const sent: { rawBody: string; subscription: string }[] = [];
   const enqueueFailures: Error[] = [];
-  const deps: ReceiverDeps = {
+  const deps: VerifierDeps = {
     subscriptions: new Map([
       ['default', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fpt/default'],
       ['billing', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fpt/billing'],
@@ -78,7 +78,7 @@ function setup(overrides: Partial<ReceiverDeps> = {}) {
     metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }),
     ...overrides,
   };
-  const receive = createReceiver(deps);
+  const receive = createVerifierCore(deps);
   return {
     receive,
     ledger,
@@ -111,7 +111,7 @@ beforeEach(() => {
 });
 afterEach(() => output.restore());
 
-describe('createReceiver: authentication', () => {
+describe('createVerifierCore: authentication', () => {
   it('returns 202 and queues the exact raw body when the signature is valid', async () => {
     const { receive, sent } = setup();
     const body = envelope();
@@ -286,7 +286,7 @@ describe('createReceiver: authentication', () => {
   });
 });
 
-describe('createReceiver: idempotent ingest', () => {
+describe('createVerifierCore: idempotent ingest', () => {
   it('answers 200 to a repeated delivery and queues the event once', async () => {
     const { receive, sent } = setup();
     const body = envelope();
@@ -368,7 +368,7 @@ describe('createReceiver: idempotent ingest', () => {
   });
 });
 
-describe('createReceiver: invalid envelopes', () => {
+describe('createVerifierCore: invalid envelopes', () => {
   it.each([
     ['not JSON', 'this is not json'],
     ['a JSON array', '[]'],
@@ -431,7 +431,7 @@ describe('createReceiver: invalid envelopes', () => {
   });
 });
 
-describe('createReceiver: what reaches the logs', () => {
+describe('createVerifierCore: what reaches the logs', () => {
   it('never logs the secret, the signature, the raw body or payload fields', async () => {
     const { receive, secrets, enqueueFailures } = setup();
     secrets.versions.AWSPREVIOUS = { value: OLD_SECRET, createdAtMs: START_MS };

@@ -6,10 +6,10 @@ import fc from 'fast-check';
 import { EVENT_STATUS } from '../../../lambda/shared/ledger-schema';
 import { createVerifierHandler } from '../../../lambda/verifier/create-handler';
 import {
-  createReceiver,
+  createVerifierCore,
   type HttpResponse,
   type IncomingDelivery,
-  type ReceiverDeps,
+  type VerifierDeps,
 } from '../../../lambda/verifier/receive';
 import type { SecretVersion, VersionStage } from '../../../lambda/verifier/secret-store';
 import { FakeLedger } from '../../support/fake-ledger';
@@ -25,7 +25,7 @@ import {
 } from './arbitraries';
 
 /**
- * Properties of the verifier's core (createReceiver) over arbitrary and adversarial deliveries, with
+ * Properties of the verifier's core (createVerifierCore) over arbitrary and adversarial deliveries, with
  * the in-memory ledger of test/support/fake-ledger.ts and a fake secret port:
  *
  * - it always answers, with a known status and a fixed body, and never throws;
@@ -173,7 +173,7 @@ function createWorld(options: {
     },
   };
   const record = (op: Op) => world.writes.push({ op, delivery: world.current });
-  const deps: ReceiverDeps = {
+  const deps: VerifierDeps = {
     subscriptions: SECRET_IDS,
     toleranceSeconds: TOLERANCE_S,
     maxBodyBytes: MAX_BODY_BYTES,
@@ -221,7 +221,7 @@ function createWorld(options: {
     logger: options.logger ?? new Logger({ serviceName: 'prop', logLevel: 'DEBUG' }),
     metrics: new Metrics({ namespace: 'Prop', serviceName: 'prop' }),
   };
-  const receive = createReceiver(deps);
+  const receive = createVerifierCore(deps);
   world.receive = async (delivery) => {
     world.current++;
     return receive(delivery);
@@ -534,7 +534,7 @@ function expectWellFormed(response: HttpResponse): void {
 
 const clock = (): fc.Arbitrary<number> => fc.integer({ min: 400_000, max: 999_000_000_000_000 });
 
-describe('createReceiver (properties)', () => {
+describe('verifier core (properties)', () => {
   let hmacSpy: jest.SpyInstance;
   beforeEach(() => {
     hmacSpy = jest.spyOn(crypto, 'createHmac');
@@ -709,7 +709,7 @@ describe('createReceiver (properties)', () => {
             sent.push(eventId);
             return `msg-${sent.length}`;
           });
-          const receive = createReceiver({
+          const receive = createVerifierCore({
             subscriptions: SECRET_IDS,
             toleranceSeconds: TOLERANCE_S,
             maxBodyBytes: MAX_BODY_BYTES,
