@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { fitName, SNS_DISPLAY_NAME_MAX_LENGTH } from './aws-limits';
 
 /** Properties of an {@link AlarmTopic}. */
 export interface AlarmTopicProps {
@@ -56,7 +57,8 @@ export class AlarmTopic extends Construct {
     );
 
     this.topic = new sns.Topic(this, 'Resource', {
-      displayName: `${receiverName} alarms`,
+      // SNS allows 100 characters; a receiver's name (from the stack name and construct path) can be longer.
+      displayName: fitName(`${receiverName} alarms`, SNS_DISPLAY_NAME_MAX_LENGTH),
       masterKey: this.key,
       enforceSSL: true,
     });

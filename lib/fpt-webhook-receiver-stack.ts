@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { validateAwsLimits } from './aws-limits';
 import type { ReceiverConfigInput } from './config';
 import { FptWebhookReceiver, type FptWebhookReceiverProps } from './fpt-webhook-receiver';
 import { DEFAULT_RECEIVER_ID } from './physical-names';
@@ -31,6 +32,7 @@ export class FptWebhookReceiverStack extends Stack {
 
   constructor(scope: Construct, id: string, props: FptWebhookReceiverStackProps = {}) {
     super(scope, id, props);
+    validateAwsLimits(this);
 
     const fromContext = readContextConfig(this.node.tryGetContext(CONFIG_CONTEXT_KEY));
     this.receiver = new FptWebhookReceiver(this, DEFAULT_RECEIVER_ID, {

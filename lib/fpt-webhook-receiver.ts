@@ -5,6 +5,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
+import { validateAwsLimits } from './aws-limits';
 import {
   CONSTRUCT_SETTING_KEYS,
   deriveResourceSpec,
@@ -128,6 +129,7 @@ export class FptWebhookReceiver extends Construct {
     this.receiverId = pathInStack(this).join('/');
     this.outputPrefix = outputKeyPrefix(this, DEFAULT_RECEIVER_ID);
     this.refuseNameClash();
+    validateAwsLimits(this);
 
     this.table = new EventLedgerTable(this, 'Ledger', {
       warmWriteUnitsPerSecond: config.ledgerWarmWriteUnitsPerSecond,
