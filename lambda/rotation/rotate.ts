@@ -48,14 +48,22 @@ export class RotationStateError extends ReceiverError {
   }
 }
 
+/** Secrets Manager's largest SecretString (PutSecretValue: "Maximum length of 65536"). */
+export const SECRET_VALUE_MAX_BYTES = 65_536;
+
 /**
- * Checks a signing secret the way FPT issues them: 32 or more characters, no whitespace.
+ * Checks a signing secret the way FPT issues them: 32 or more characters, no whitespace, and no larger
+ * than Secrets Manager stores (a bigger paste is not a secret alone, and AWS would refuse it anyway).
  * @returns the problem, or undefined when the value is usable
  */
 export function secretValueProblem(value: string): string | undefined {
   if (value === SECRET_PLACEHOLDER) return 'it is the placeholder the stack stores';
   if (/\s/.test(value)) return 'it contains whitespace (copy it again without spaces or line breaks)';
   if (value.length < 32) return `it has ${value.length} characters; FPT secrets have at least 32`;
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > SECRET_VALUE_MAX_BYTES) {
+    return `it has ${bytes} bytes; Secrets Manager stores at most ${SECRET_VALUE_MAX_BYTES} (is it the whole secret, and only the secret?)`;
+  }
   return undefined;
 }
 

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { FptEnvelope } from '../../lambda/shared/fpt-events';
+import { EventLedger } from '../../lambda/shared/ledger';
 import { EVENT_STATUS, parkedKey } from '../../lambda/shared/ledger-schema';
 import { SQS_MAX_MESSAGE_BYTES } from '../../lambda/shared/queue-message';
 import { MAX_BODY_BYTES } from '../../lib/config';
@@ -244,6 +245,91 @@ describe('local emulator: refuses what AWS refuses', () => {
         expect(failure.message).toContain('Item size has exceeded the maximum allowed size');
       } finally {
         ddb.destroy();
+      }
+    });
+  });
+
+  describe('DynamoDB ReturnValuesOnConditionCheckFailure', () => {
+    /** A ledger on the emulator that records the DynamoDB operations it sends. */
+    function countingLedger(): { ledger: EventLedger; operations: string[]; destroy: () => void } {
+      const raw = new DynamoDBClient(localClientConfig(emulatorUrl));
+      const operations: string[] = [];
+      raw.middlewareStack.add(
+        (next, context) => async (args) => {
+          operations.push(context.commandName ?? '');
+          return next(args);
+        },
+        { step: 'initialize', name: 'countOperations' },
+      );
+      const ledger = new EventLedger({
+        client: DynamoDBDocumentClient.from(raw),
+        tableName: harness.running.stack.tableName,
+        retentionDays: 1,
+      });
+      return { ledger, operations, destroy: () => raw.destroy() };
+    }
+
+    it('returns the existing item, in DynamoDB JSON, on the exception of a failed conditional write', async () => {
+      const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(emulatorUrl)));
+      const pk = `cond-${randomBytes(4).toString('hex')}`;
+      try {
+        await ddb.send(
+          new PutCommand({ TableName: harness.running.stack.tableName, Item: { pk, status: 'PROCESSED' } }),
+        );
+
+        const error = (await ddb
+          .send(
+            new PutCommand({
+              TableName: harness.running.stack.tableName,
+              Item: { pk, status: 'RECEIVED' },
+              ConditionExpression: 'attribute_not_exists(pk)',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          )
+          .catch((e: unknown) => e)) as { name: string; Item?: unknown };
+
+        expect(error.name).toBe('ConditionalCheckFailedException');
+        // The document client does not unmarshall errors: the ledger reads `Item.status.S`.
+        expect(error.Item).toEqual({ pk: { S: pk }, status: { S: 'PROCESSED' } });
+      } finally {
+        ddb.destroy();
+      }
+    });
+
+    it('lets the ledger classify a duplicate claim and an already processed event without reading the row again', async () => {
+      const { ledger, operations, destroy } = countingLedger();
+      const eventId = randomBytes(16).toString('hex');
+      const claim = {
+        eventId,
+        subscription: 'default',
+        eventType: 'contact.updated',
+        eventTimestamp: new Date().toISOString(),
+        locationId: 1,
+        bodySha256: 'a'.repeat(64),
+        nowMs: Date.now(),
+      };
+      try {
+        const first = await ledger.claim(claim);
+        expect(first.kind).toBe('claimed');
+        const started = await ledger.startProcessing({ ...claim, nowMs: Date.now() });
+        if (started.kind !== 'started') throw new Error(`expected the lease, got ${started.kind}`);
+        await ledger.finishProcessing(eventId, started.token, {
+          status: EVENT_STATUS.processed,
+          nowMs: Date.now(),
+        });
+        operations.length = 0;
+
+        expect(await ledger.claim(claim)).toEqual({
+          kind: 'duplicate',
+          status: EVENT_STATUS.processed,
+          sameBody: true,
+        });
+        expect(await ledger.startProcessing({ ...claim, nowMs: Date.now() })).toEqual({
+          kind: 'already_processed',
+        });
+        expect(operations).toEqual(['PutItemCommand', 'UpdateItemCommand']);
+      } finally {
+        destroy();
       }
     });
   });

@@ -137,6 +137,11 @@ describe('fpt-webhooks secret set: refusing bad input without echoing it', () =>
     ['with a space inside', `${'a'.repeat(20)} ${'b'.repeat(20)}`, 'whitespace'],
     ['two lines', `${'a'.repeat(40)}\n${'b'.repeat(40)}\n`, 'whitespace'],
     ['the placeholder', SECRET_PLACEHOLDER, 'placeholder'],
+    [
+      'larger than Secrets Manager stores',
+      'k'.repeat(65_537),
+      '65537 bytes; Secrets Manager stores at most 65536',
+    ],
     ['empty', '\n', 'no secret was given'],
   ])('refuses a value that is %s with exit code 2', async (_name, value, message) => {
     const capture = captureIo(value);

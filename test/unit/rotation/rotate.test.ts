@@ -28,11 +28,16 @@ describe('secretValueProblem', () => {
     expect(secretValueProblem('a'.repeat(32))).toBeUndefined();
   });
 
+  it('accepts a value of exactly 65,536 bytes, the most Secrets Manager stores', () => {
+    expect(secretValueProblem('é'.repeat(32_768))).toBeUndefined();
+  });
+
   it.each([
     ['too short', 'a'.repeat(31), '31 characters'],
     ['with a space', `${'a'.repeat(20)} ${'b'.repeat(20)}`, 'whitespace'],
     ['with a trailing newline', `${'a'.repeat(40)}\n`, 'whitespace'],
     ['the placeholder', SECRET_PLACEHOLDER, 'placeholder'],
+    ['over Secrets Manager 65,536 bytes', `${'é'.repeat(32_768)}a`, '65537 bytes'],
   ])('rejects a value %s and says why without echoing it', (_name, value, expected) => {
     const problem = secretValueProblem(value);
     expect(problem).toContain(expected);
