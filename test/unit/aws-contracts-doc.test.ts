@@ -15,6 +15,11 @@ const REQUIRED_KEYWORDS = [
   'staging label',
   'RetainExceptOnCreate',
   'recovery window',
+  '1 MiB',
+  'SQS character set',
+  '400 KB',
+  'ReturnValuesOnConditionCheckFailure',
+  '65,536 bytes',
 ];
 
 interface ContractRow {
