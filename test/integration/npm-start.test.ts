@@ -86,7 +86,7 @@ async function startStack(env: Record<string, string>): Promise<Started> {
 describe('npm start: the local stack comes up, serves and stops', () => {
   const secret = 'local-start-test-secret-0123456789-abcdef';
 
-  it('prints the webhook URL, accepts a signed event, keeps the secret it was given out of the output, and stops on Ctrl-C', async () => {
+  it('prints the webhook URL, accepts a signed event, processes one holding characters SQS refuses, keeps the secret it was given out of the output, and stops on Ctrl-C', async () => {
     const [port, emulatorPort] = [await findFreePort(), await findFreePort()];
     const stack = await startStack({
       PORT: String(port),
@@ -108,6 +108,23 @@ describe('npm start: the local stack comes up, serves and stops', () => {
         body,
       });
       expect(response.status).toBe(202);
+
+      // U+FFFE and U+FFFF are valid in JSON but outside SQS's character set: still processed.
+      const awkward = fptBody('contact.updated').replace('"email":', '"note":"\uFFFE\uFFFF","email":');
+      const { eventId } = JSON.parse(awkward) as { eventId: string };
+      const awkwardResponse = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-fpt-signature': fptSignatureHeader(secret, nowSeconds(), awkward),
+        },
+        body: awkward,
+      });
+      expect(awkwardResponse.status).toBe(202);
+      const processedLine = new RegExp(`${eventId.slice(0, 8)} .*→ processed`);
+      const deadline = Date.now() + 20_000;
+      while (!processedLine.test(stack.output()) && Date.now() < deadline) await sleep(100);
+      expect(stack.output()).toMatch(processedLine);
     } finally {
       expect(await stack.stop()).toBe(0);
     }
