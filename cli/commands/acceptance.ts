@@ -112,7 +112,7 @@ interface Accepted {
   readonly sentAt: number;
 }
 
-async function checkRotations(target: Target, stackName: string | undefined): Promise<CheckResult[]> {
+async function checkRotations(target: Target): Promise<CheckResult[]> {
   if (target.kind === 'local') {
     return target.subscriptions.map((subscription) => ({
       name: `rotation ${subscription}`,
@@ -134,7 +134,7 @@ async function checkRotations(target: Target, stackName: string | undefined): Pr
         results.push({
           name: `rotation ${subscription}`,
           status: 'fail',
-          detail: `could not describe the secret of ${stackName ?? 'the stack'}: ${message(error)}`,
+          detail: `could not describe the secret: ${message(error)}`,
         });
       }
     }
@@ -236,10 +236,14 @@ async function checkCurrentSecrets(target: Target, accepted: Accepted[]): Promis
   return results;
 }
 
+/** How often the wait for `processed` reports on stderr that it is still waiting. */
+const PROGRESS_EVERY_MS = 5_000;
+
 async function checkProcessed(
   target: Target,
   event: Accepted | undefined,
   timeoutSeconds: number,
+  progress: (line: string) => void,
 ): Promise<CheckResult> {
   const name = 'processed';
   if (event === undefined) {
@@ -249,10 +253,18 @@ async function checkProcessed(
   const ledger = new LedgerReader(target);
   const deadline = event.sentAt + timeoutSeconds * 1000;
   let last: string | undefined;
+  let nextProgress = event.sentAt + PROGRESS_EVERY_MS;
   try {
     while (Date.now() < deadline) {
       const row = await ledger.get(eventId);
       last = row?.status;
+      if (Date.now() >= nextProgress) {
+        const status = last === undefined ? 'not in the ledger yet' : displayStatus(last);
+        progress(
+          `  waiting for test event ${eventId}: ${status} (${seconds(Date.now() - event.sentAt)} of ${timeoutSeconds} s)`,
+        );
+        nextProgress += PROGRESS_EVERY_MS;
+      }
       if (last === EVENT_STATUS.processed) {
         return {
           name,
@@ -339,7 +351,6 @@ export async function acceptance(argv: readonly string[], io: Io): Promise<numbe
   }
   const timeoutSeconds = parseTimeout(values.timeout);
   const target = await resolveTarget(targetOptionsFrom(values));
-  const stackName = target.kind === 'stack' ? values.stack : undefined;
 
   const results: CheckResult[] = [];
   const record = (...checks: CheckResult[]) => {
@@ -351,14 +362,14 @@ export async function acceptance(argv: readonly string[], io: Io): Promise<numbe
   if (!values.json) io.out(`acceptance of ${target.description}`);
 
   // State first, so this run's own requests (one bad signature among them) cannot colour it.
-  record(...(await checkRotations(target, stackName)));
+  record(...(await checkRotations(target)));
   record(await checkAlarms(target));
   record(await checkDeadLetterQueue(target));
 
   const accepted: Accepted[] = [];
   record(...(await checkCurrentSecrets(target, accepted)));
   const first = accepted[0];
-  record(await checkProcessed(target, first, timeoutSeconds));
+  record(await checkProcessed(target, first, timeoutSeconds, (line) => io.err(line)));
   record(await checkDuplicate(target, first));
   const subscription = first?.subscription ?? target.subscriptions[0] ?? 'default';
   record(await checkBadSignature(target, subscription));

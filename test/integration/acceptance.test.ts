@@ -12,8 +12,10 @@ import {
   PutMetricAlarmCommand,
   SetAlarmStateCommand,
 } from '@aws-sdk/client-cloudwatch';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { localClientConfig } from '../../local/aws';
+import { queueCounts } from '../../local/testkit';
 import { cliEnvironment } from './support/cli-env';
 import { type Harness, startHarness } from './support/harness';
 
@@ -59,13 +61,16 @@ function fptWebhooks(harness: Harness, ...args: string[]): Promise<Run> {
 let harness: Harness;
 let sqs: SQSClient;
 const testFlags = new Map<string, boolean>();
+/** Milliseconds every handler call waits before it returns (0: none). */
+let handlerDelayMs = 0;
 
 beforeAll(async () => {
   harness = await startHarness({
     name: 'acceptance',
     countHandlerCalls: true,
-    behaviour: (event, ctx) => {
+    behaviour: async (event, ctx) => {
       testFlags.set(event.eventId, ctx.isTest);
+      if (handlerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, handlerDelayMs));
     },
   });
   sqs = new SQSClient(localClientConfig(harness.emulatorUrl));
@@ -75,12 +80,29 @@ afterAll(async () => {
   await harness?.stop();
 });
 
+async function currentSecretVersion(): Promise<string | undefined> {
+  const client = new SecretsManagerClient(localClientConfig(harness.emulatorUrl));
+  try {
+    const secretId = harness.running.stack.secrets.default as string;
+    const out = await client.send(
+      new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }),
+    );
+    return out.VersionId;
+  } finally {
+    client.destroy();
+  }
+}
+
 describe('fpt-webhooks acceptance --local', () => {
   it('passes every check that applies, skips the two the emulator cannot answer with the reason, and exits 0', async () => {
+    const versionBefore = await currentSecretVersion();
+
     const run = await fptWebhooks(harness, 'acceptance', '--local', '--timeout', '30');
 
-    expect(run.stderr).toBe('');
+    expect(run.stderr).not.toContain('error');
     expect(run.code).toBe(0);
+    // It only reads the signing secret: AWSCURRENT is still the same version.
+    expect(await currentSecretVersion()).toBe(versionBefore);
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^acceptance of local stack \(emulator http:\/\/127\.0\.0\.1:\d+/);
     expect(lines.slice(1)).toEqual([
@@ -122,8 +144,23 @@ describe('fpt-webhooks acceptance --local', () => {
         'FAIL  dead-letter queue: 1 message: see why with fpt-webhooks events list --local --status DEAD_LETTERED',
       );
       expect(run.stdout.trimEnd().split('\n').at(-1)).toBe('6 passed, 1 failed, 2 skipped');
+      // It counts the DLQ's messages without receiving them: the parked message is still there, untouched.
+      expect(await queueCounts(sqs, queueUrl)).toMatchObject({ visible: 1, inFlight: 0 });
     } finally {
       await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+    }
+  });
+
+  it('reports on stderr that it is still waiting while the test event is slow to be processed', async () => {
+    handlerDelayMs = 6_000;
+    try {
+      const run = await fptWebhooks(harness, 'acceptance', '--local', '--timeout', '30');
+
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/^ {2}waiting for test event [0-9a-f]{32}: \w+ \(\d+\.\d\d s of 30 s\)$/m);
+      expect(run.stdout).not.toContain('waiting');
+    } finally {
+      handlerDelayMs = 0;
     }
   });
 
