@@ -14,8 +14,3 @@ export function fptSignatureHeader(
 ): string {
   return signPayload(secret, t, rawBody);
 }
-
-/** The headers FPT sends with a delivery, signed with `secret`. */
-export function fptHeaders(secret: string, rawBody: string | Buffer, t?: number): Record<string, string> {
-  return { 'content-type': 'application/json', 'x-fpt-signature': fptSignatureHeader(secret, rawBody, t) };
-}

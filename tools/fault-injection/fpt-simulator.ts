@@ -2,8 +2,8 @@
  * FPT's side: one HTTP attempt is API Gateway's event for a freshly signed body; any non-2xx or no
  * answer is retried with capped exponential backoff and jitter, a bounded number of times.
  */
-import { randomUUID } from 'node:crypto';
-import { buildHttpApiEvent } from '../../local/server';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { fptDeliveryEvent } from '../../local/testkit/api-event';
 import { fptSignatureHeader } from '../../local/testkit/signer';
 import { sleep } from '../../local/testkit/wait';
 import type { AttemptOutcome } from './functions';
@@ -22,30 +22,15 @@ export class FptSimulator {
 
   constructor(
     private readonly secret: string,
-    private readonly invoke: (event: ReturnType<typeof buildHttpApiEvent>) => Promise<AttemptOutcome>,
+    private readonly invoke: (event: APIGatewayProxyEventV2) => Promise<AttemptOutcome>,
     private readonly timing: Pick<FaultTiming, 'retryBaseMs' | 'retryCapMs' | 'retryMaxAttempts'>,
     private readonly random: () => number,
   ) {}
 
   /** One HTTP attempt by FPT, as API Gateway hands it to the verifier. */
   attempt(body: string): Promise<AttemptOutcome> {
-    const event = buildHttpApiEvent({
-      method: 'POST',
-      url: '/webhooks/default',
-      rawHeaders: [
-        'content-type',
-        'application/json',
-        'x-fpt-signature',
-        fptSignatureHeader(this.secret, body),
-        'user-agent',
-        'FPT-Webhooks/1.1',
-      ],
-      httpVersion: '1.1',
-      sourceIp: '127.0.0.1',
-      body: Buffer.from(body, 'utf8'),
-      subscription: 'default',
-      now: new Date(),
-      requestId: randomUUID(),
+    const event = fptDeliveryEvent(body, fptSignatureHeader(this.secret, body), {
+      userAgent: 'FPT-Webhooks/1.1',
     });
     return this.invoke(event);
   }

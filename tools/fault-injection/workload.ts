@@ -1,16 +1,10 @@
 /** The workload: distinct FPT events, the share of them FPT delivers twice, and the order of deliveries. */
 import { randomBytes } from 'node:crypto';
+import { CATALOG_EVENT_TYPES } from '../../lambda/shared/fpt-events';
 import { envelopeBody, sampleData } from '../../local/testkit/envelopes';
 
 /** The five catalog types and one FPT may add later, so the default handler runs too. */
-const EVENT_TYPES = [
-  'contact.created',
-  'contact.updated',
-  'contact.deleted',
-  'contact.status_changed',
-  'contact.sub_group_changed',
-  'payment.succeeded',
-] as const;
+const EVENT_TYPES: readonly string[] = [...CATALOG_EVENT_TYPES, 'payment.succeeded'];
 
 /** One event's body; `random` drives its type, timestamp, location and contact. */
 export function makeBody(eventId: string, random: () => number): string {

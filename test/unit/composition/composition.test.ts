@@ -11,7 +11,7 @@ import { ENV } from '../../../lambda/shared/env';
 import { EVENT_STATUS } from '../../../lambda/shared/ledger-schema';
 import { composeVerifier, verifierSettings } from '../../../lambda/verifier/composition';
 import { DEFAULT_CONFIG, deriveResourceSpec, MAX_BODY_BYTES, resolveConfig } from '../../../lib/config';
-import { buildHttpApiEvent } from '../../../local/server';
+import { fptDeliveryEvent } from '../../../local/testkit/api-event';
 import { captureOutput } from '../../support/capture-output';
 import { fptHeader } from '../../support/independent-signer';
 import { makeEnvelope, makeRecord, SAMPLE_DATA } from '../lambda/processor/helpers';
@@ -127,19 +127,8 @@ describe('the verifier composition root', () => {
   };
 
   const delivery = (body: string) =>
-    buildHttpApiEvent({
-      method: 'POST',
-      url: '/webhooks/default',
-      rawHeaders: [
-        'content-type',
-        'application/json',
-        'x-fpt-signature',
-        fptHeader(SECRET, Math.floor(NOW / 1000), body),
-      ],
-      httpVersion: '1.1',
+    fptDeliveryEvent(body, fptHeader(SECRET, Math.floor(NOW / 1000), body), {
       sourceIp: '203.0.113.1',
-      body: Buffer.from(body, 'utf8'),
-      subscription: 'default',
       now: new Date(NOW),
       requestId: 'req-1',
     });

@@ -10,6 +10,7 @@ import { EVENT_STATUS } from '../../../lambda/shared/ledger-schema';
 import { createLogger, createMetrics, SERVICE_NAME } from '../../../lambda/shared/observability';
 import { createVerifierHandler } from '../../../lambda/verifier/create-handler';
 import type { SecretVersion, VersionStage } from '../../../lambda/verifier/secret-store';
+import { buildEnvelope } from '../../../local/testkit/envelopes';
 import { captureOutput } from '../../support/capture-output';
 import { FakeLedger as VerifierLedger } from '../../support/fake-ledger';
 import { fptHeader, fptSign } from '../../support/independent-signer';
@@ -39,14 +40,9 @@ const PII = {
 };
 
 function envelopeText(eventId: string, overrides: Record<string, unknown> = {}): string {
+  const data = { contactId: 9876, operation: 'update', ...PII };
   return JSON.stringify({
-    eventId,
-    eventType: 'contact.updated',
-    eventTimestamp: '2026-11-28T11:59:58.123Z',
-    locationId: 1234,
-    organizationId: 5678,
-    apiVersion: 'v1',
-    data: { contactId: 9876, operation: 'update', ...PII },
+    ...buildEnvelope('contact.updated', { eventId, timestamp: new Date('2026-11-28T11:59:58.123Z'), data }),
     ...overrides,
   });
 }

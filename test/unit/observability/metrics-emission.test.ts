@@ -26,6 +26,7 @@ import {
   REJECT_REASONS,
   WebhookMetrics,
 } from '../../../lib/webhook-metrics';
+import { buildEnvelope } from '../../../local/testkit/envelopes';
 import { captureOutput } from '../../support/capture-output';
 import { FakeLedger as VerifierLedger } from '../../support/fake-ledger';
 import { fptHeader } from '../../support/independent-signer';
@@ -72,13 +73,11 @@ const EVENT_ID = '9f1c7e2a8c4d4b1b9e3f5a6d7c8b9a0e';
 
 function body(overrides: Record<string, unknown> = {}): string {
   return JSON.stringify({
-    eventId: EVENT_ID,
-    eventType: 'contact.updated',
-    eventTimestamp: '2026-11-28T11:59:58.123Z',
-    locationId: 1234,
-    organizationId: 5678,
-    apiVersion: 'v1',
-    data: { contactId: 9876, operation: 'update' },
+    ...buildEnvelope('contact.updated', {
+      eventId: EVENT_ID,
+      timestamp: new Date('2026-11-28T11:59:58.123Z'),
+      contactId: 9876,
+    }),
     ...overrides,
   });
 }

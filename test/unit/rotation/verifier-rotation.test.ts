@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { SECRET_PLACEHOLDER } from '../../../lambda/shared/secret-placeholder';
 import { createVerifierCore, type IncomingDelivery } from '../../../lambda/verifier/receive';
 import { SecretStore, type VersionStage } from '../../../lambda/verifier/secret-store';
+import { envelopeBody } from '../../../local/testkit/envelopes';
 import { captureOutput } from '../../support/capture-output';
 import { FakeLedger } from '../../support/fake-ledger';
 import { fptHeader } from '../../support/independent-signer';
@@ -46,14 +47,10 @@ function secretsManager(clock: { ms: number }) {
 }
 
 function body(eventId: string): string {
-  return JSON.stringify({
+  return envelopeBody('contact.updated', {
     eventId,
-    eventType: 'contact.updated',
-    eventTimestamp: '2026-11-28T11:59:58.123Z',
-    locationId: 1234,
-    organizationId: 5678,
-    apiVersion: 'v1',
-    data: { contactId: 9876, operation: 'update' },
+    timestamp: new Date('2026-11-28T11:59:58.123Z'),
+    contactId: 9876,
   });
 }
 

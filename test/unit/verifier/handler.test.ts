@@ -5,6 +5,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createVerifierHandler, sqsEnqueue } from '../../../lambda/verifier/create-handler';
+import { envelopeBody } from '../../../local/testkit/envelopes';
 import { captureOutput } from '../../support/capture-output';
 import { FakeLedger } from '../../support/fake-ledger';
 import { fptHeader } from '../../support/independent-signer';
@@ -70,14 +71,12 @@ describe('verifier handler', () => {
       logger: new Logger({ serviceName: 'test' }),
       metrics: new Metrics({ namespace: 'FptWebhookReceiver', serviceName: 'test' }),
     });
-    const body = JSON.stringify({
+    const body = envelopeBody('contact.created', {
       eventId: 'a'.repeat(32),
-      eventType: 'contact.created',
-      eventTimestamp: '2026-11-28T11:59:59.000Z',
+      timestamp: new Date('2026-11-28T11:59:59.000Z'),
       locationId: 1,
       organizationId: 0,
-      apiVersion: 'v1',
-      data: { contactId: 1, operation: 'create' },
+      contactId: 1,
     });
     const result = await handler(apiEvent(body, { 'x-fpt-signature': fptHeader(SECRET, NOW / 1000, body) }));
     expect(result.statusCode).toBe(202);

@@ -3,6 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { VerifierDeps } from '../../../lambda/verifier/receive';
 import { createVerifierCore, type IncomingDelivery } from '../../../lambda/verifier/receive';
 import type { SecretVersion, VersionStage } from '../../../lambda/verifier/secret-store';
+import { buildEnvelope } from '../../../local/testkit/envelopes';
 import { captureOutput } from '../../support/capture-output';
 import { FakeLedger } from '../../support/fake-ledger';
 import { fptHeader, fptSign } from '../../support/independent-signer';
@@ -13,14 +14,13 @@ const START_MS = Date.parse('2026-11-28T12:00:00.000Z');
 const EVENT_ID = '9f1c7e2a8c4d4b1b9e3f5a6d7c8b9a0e';
 
 function envelope(overrides: Record<string, unknown> = {}): string {
+  const data = { contactId: 9876, operation: 'update', email: 'pii-sentinel@example.com' };
   return JSON.stringify({
-    eventId: EVENT_ID,
-    eventType: 'contact.updated',
-    eventTimestamp: '2026-11-28T11:59:58.123Z',
-    locationId: 1234,
-    organizationId: 5678,
-    apiVersion: 'v1',
-    data: { contactId: 9876, operation: 'update', email: 'pii-sentinel@example.com' },
+    ...buildEnvelope('contact.updated', {
+      eventId: EVENT_ID,
+      timestamp: new Date('2026-11-28T11:59:58.123Z'),
+      data,
+    }),
     ...overrides,
   });
 }

@@ -6,6 +6,7 @@ import type { ProcessorLedger } from '../../../../lambda/processor/process-recor
 import type { CatalogEventType, FptEnvelope, FptEventCatalog } from '../../../../lambda/shared/fpt-events';
 import type { StartProcessingResult } from '../../../../lambda/shared/ledger';
 import { EVENT_STATUS, type EventStatus, MESSAGE_ATTRIBUTES } from '../../../../lambda/shared/ledger-schema';
+import { buildEnvelope } from '../../../../local/testkit/envelopes';
 
 export const EVENT_ID = '9f1c7e2a8c4d4b1b9e3f5a6d7c8b9a0e';
 export const LOCATION_ID = 1234;
@@ -26,16 +27,13 @@ export function makeEnvelope(
   data: object,
   overrides: Partial<Omit<FptEnvelope, 'data' | 'eventType'>> = {},
 ): FptEnvelope {
-  return {
+  const envelope = buildEnvelope(eventType, {
     eventId: EVENT_ID,
-    eventType,
-    eventTimestamp: new Date(T0).toISOString(),
+    timestamp: new Date(T0),
     locationId: LOCATION_ID,
-    organizationId: 5678,
-    apiVersion: 'v1',
     data: data as Record<string, unknown>,
-    ...overrides,
-  };
+  });
+  return { ...envelope, ...overrides };
 }
 
 export interface RecordOptions {
