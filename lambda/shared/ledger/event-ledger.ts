@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_PROCESSING_LEASE_SECONDS, DEFAULTS } from '../defaults';
 import type { EventRow } from '../ledger-schema';
 import {
   type ClaimInput,
@@ -26,12 +27,12 @@ export interface LedgerOptions {
   /**
    * How long a verifier claim blocks other deliveries of the same eventId. Longer than the verifier's
    * timeout, so a live claim is never stolen; short enough that FPT's retry after a crash gets through.
-   * @default 30_000
+   * @default DEFAULTS.claimLeaseMs (30 s)
    */
   readonly claimLeaseMs?: number;
   /**
    * How long a processor claim blocks other invocations. Must exceed the processor timeout.
-   * @default 180_000
+   * @default the deployed default, DEFAULT_PROCESSING_LEASE_SECONDS (60 s)
    */
   readonly processingLeaseMs?: number;
 }
@@ -56,8 +57,8 @@ export class EventLedger {
       tableName: options.tableName,
       retentionSeconds: options.retentionDays * 24 * 60 * 60,
     };
-    this.claimLeaseMs = options.claimLeaseMs ?? 30_000;
-    this.processingLeaseMs = options.processingLeaseMs ?? 180_000;
+    this.claimLeaseMs = options.claimLeaseMs ?? DEFAULTS.claimLeaseMs;
+    this.processingLeaseMs = options.processingLeaseMs ?? DEFAULT_PROCESSING_LEASE_SECONDS * 1000;
   }
 
   /** See {@link claimEvent}. */

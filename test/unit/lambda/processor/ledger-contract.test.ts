@@ -44,6 +44,7 @@ function setup(options: { maxReceiveCount?: number } = {}) {
     client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
     tableName: 'ledger-test',
     retentionDays: 30,
+    processingLeaseMs: 180_000,
   });
   const { handlers, defaultHandler } = mockHandlers();
   const deps = {
