@@ -1,19 +1,14 @@
 import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
-import { main } from '../../cli/main';
 import { EVENT_STATUS } from '../../lambda/shared/ledger-schema';
 import { localClientConfig } from '../../local/aws';
 import { findFreePort } from '../../local/emulator';
+import { runCli } from '../support/cli';
 import { type Harness, startHarness } from './support/harness';
 
 jest.setTimeout(60_000);
 
-/** Runs the CLI in-process and collects what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+/** The CLI in-process, with its arguments spread. */
+const cli = (...argv: string[]) => runCli(argv);
 
 const eventIdIn = (text: string): string => /eventId ([0-9a-f]{32})/.exec(text)?.[1] ?? '';
 

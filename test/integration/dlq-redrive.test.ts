@@ -1,5 +1,6 @@
 import { EVENT_STATUS } from '../../lambda/shared/ledger-schema';
-import { cli, pointCliAt } from './support/cli-env';
+import { runCli } from '../support/cli';
+import { pointCliAt } from './support/cli-env';
 import { fptBody, type Harness, sleep, startHarness } from './support/harness';
 
 jest.setTimeout(120_000);
@@ -54,7 +55,7 @@ describe('fpt-webhooks dlq redrive --local (no message move tasks in the emulato
     for (const id of ids) failing.delete(id);
 
     // Act
-    const result = await cli(['dlq', 'redrive', '--local', '--yes']);
+    const result = await runCli(['dlq', 'redrive', '--local', '--yes']);
 
     // Assess: the fallback was used, with progress and a count...
     expect(result.code).toBe(0);
@@ -74,13 +75,13 @@ describe('fpt-webhooks dlq redrive --local (no message move tasks in the emulato
     await waitForDepth(harness.running.stack.deadLetterQueueUrl, 8);
     for (const id of ids) failing.delete(id);
 
-    const first = await cli(['dlq', 'redrive', '--local', '--yes', '--max', '5']);
+    const first = await runCli(['dlq', 'redrive', '--local', '--yes', '--max', '5']);
 
     expect(first.code).toBe(0);
     expect(first.out).toContain('moved 5 messages back to the work queue');
     await waitForDepth(harness.running.stack.deadLetterQueueUrl, 3);
 
-    const rest = await cli(['dlq', 'redrive', '--local', '--yes']);
+    const rest = await runCli(['dlq', 'redrive', '--local', '--yes']);
 
     expect(rest.out).toContain('moved 3 messages back');
     for (const id of ids) await harness.waitForStatus(id, EVENT_STATUS.processed, 20_000);
@@ -90,14 +91,14 @@ describe('fpt-webhooks dlq redrive --local (no message move tasks in the emulato
   it('says there is nothing to do when the DLQ is empty', async () => {
     await waitForDepth(harness.running.stack.deadLetterQueueUrl, 0);
 
-    const result = await cli(['dlq', 'redrive', '--local', '--yes']);
+    const result = await runCli(['dlq', 'redrive', '--local', '--yes']);
 
     expect(result.code).toBe(0);
     expect(result.out).toContain('the dead-letter queue is empty: nothing to redrive');
   });
 
   it('refuses to run unattended without --yes', async () => {
-    const result = await cli(['dlq', 'redrive', '--local'], '');
+    const result = await runCli(['dlq', 'redrive', '--local'], '');
 
     expect(result.code).toBe(2);
     expect(result.err).toContain('add --yes');

@@ -3,7 +3,8 @@ import { PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clien
 import { SECRET_PLACEHOLDER } from '../../lambda/shared/secret-placeholder';
 import { localClientConfig } from '../../local/aws';
 import { putSigningSecret } from '../../local/provision';
-import { cli, pointCliAt } from './support/cli-env';
+import { runCli } from '../support/cli';
+import { pointCliAt } from './support/cli-env';
 import { type Harness, startHarness } from './support/harness';
 
 jest.setTimeout(60_000);
@@ -34,7 +35,7 @@ describe('fpt-webhooks doctor', () => {
   });
 
   it('exits 0 with ✓ lines when the local stack is healthy', async () => {
-    const result = await cli(['doctor', '--local']);
+    const result = await runCli(['doctor', '--local']);
 
     expect(result.code).toBe(0);
     expect(result.out.split('\n').slice(1)).toEqual([
@@ -53,7 +54,7 @@ describe('fpt-webhooks doctor', () => {
     const secretId = harness.running.stack.secrets.default as string;
     await putSigningSecret(harness.emulatorUrl, secretId, SECRET_PLACEHOLDER);
     try {
-      const result = await cli(['doctor', '--local']);
+      const result = await runCli(['doctor', '--local']);
 
       expect(result.code).toBe(1);
       expect(result.out).toContain(
@@ -69,7 +70,7 @@ describe('fpt-webhooks doctor', () => {
     const queueUrl = harness.running.stack.deadLetterQueueUrl;
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{}' }));
     try {
-      const result = await cli(['doctor', '--local']);
+      const result = await runCli(['doctor', '--local']);
 
       expect(result.code).toBe(1);
       expect(result.out).toContain(
@@ -103,7 +104,7 @@ describe('fpt-webhooks doctor', () => {
     );
     try {
       // Act
-      const result = await cli(['doctor', '--stack', 'ItDoctorStack', '--region', 'us-east-1']);
+      const result = await runCli(['doctor', '--stack', 'ItDoctorStack', '--region', 'us-east-1']);
 
       // Assess: the secret and endpoint checks pass; the alarm topic has no subscriber, or cannot be
       // checked without the SNS client.

@@ -1,5 +1,6 @@
 import { EVENT_STATUS } from '../../lambda/shared/ledger-schema';
-import { cli, pointCliAt } from './support/cli-env';
+import { runCli } from '../support/cli';
+import { pointCliAt } from './support/cli-env';
 import { fptBody, type Harness, sleep, startHarness } from './support/harness';
 
 jest.setTimeout(60_000);
@@ -47,7 +48,7 @@ describe('fpt-webhooks events list --local', () => {
   });
 
   it('lists events newest first, without parked or ordering rows, up to --limit', async () => {
-    const result = await cli(['events', 'list', '--local', '--limit', '3', '--json']);
+    const result = await runCli(['events', 'list', '--local', '--limit', '3', '--json']);
 
     expect(result.code).toBe(0);
     const rows = JSON.parse(result.out) as { eventId: string; status: string; receivedAt: number }[];
@@ -59,7 +60,7 @@ describe('fpt-webhooks events list --local', () => {
   });
 
   it('filters by status and prints a readable table', async () => {
-    const result = await cli(['events', 'list', '--local', '--status', 'processed']);
+    const result = await runCli(['events', 'list', '--local', '--status', 'processed']);
 
     expect(result.code).toBe(0);
     const lines = result.out.split('\n');
@@ -73,8 +74,8 @@ describe('fpt-webhooks events list --local', () => {
   });
 
   it('lists parked deliveries for INVALID_ENVELOPE, with their problems but never their body', async () => {
-    const result = await cli(['events', 'list', '--local', '--status', 'INVALID_ENVELOPE']);
-    const json = await cli(['events', 'list', '--local', '--status', 'INVALID_ENVELOPE', '--json']);
+    const result = await runCli(['events', 'list', '--local', '--status', 'INVALID_ENVELOPE']);
+    const json = await runCli(['events', 'list', '--local', '--status', 'INVALID_ENVELOPE', '--json']);
 
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/\sparked#[0-9a-f]{64}\s+.*eventId/);
@@ -86,7 +87,7 @@ describe('fpt-webhooks events list --local', () => {
   });
 
   it('says so when nothing matches', async () => {
-    const result = await cli(['events', 'list', '--local', '--status', 'DEAD_LETTERED']);
+    const result = await runCli(['events', 'list', '--local', '--status', 'DEAD_LETTERED']);
 
     expect(result).toMatchObject({ code: 0, err: '' });
     expect(result.out).toMatch(

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EVENT_STATUS } from '../../lambda/shared/ledger-schema';
-import { cli, pointCliAt } from './support/cli-env';
+import { runCli } from '../support/cli';
+import { pointCliAt } from './support/cli-env';
 import {
   deliverWithRetries,
   fptBody,
@@ -72,7 +73,7 @@ describe('secret rotation while traffic flows', () => {
       await sleep(1500);
       fptSecret = newSecret; // Rotate Key in FPT: the old secret is dead on FPT's side
       await sleep(1500); // the operator copies the secret; FPT's deliveries meanwhile get 401
-      const set = await cli(['secret', 'set', 'default', '--local'], newSecret);
+      const set = await runCli(['secret', 'set', 'default', '--local'], newSecret);
       expect(set.code).toBe(0);
       // Replays of deliveries FPT had signed with the old secret, inside the grace window.
       const replays = await Promise.all(

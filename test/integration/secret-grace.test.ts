@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { cli, pointCliAt } from './support/cli-env';
+import { runCli } from '../support/cli';
+import { pointCliAt } from './support/cli-env';
 import {
   fptBody,
   fptSignatureHeader,
@@ -43,7 +44,7 @@ describe('verifier with no grace window for the previous secret', () => {
     expect((await post(previous)).status).toBe(202);
 
     // Act
-    const set = await cli(['secret', 'set', 'default', '--local'], secret);
+    const set = await runCli(['secret', 'set', 'default', '--local'], secret);
 
     // Assess
     expect(set.code).toBe(0);

@@ -6,7 +6,8 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { localClientConfig } from '../../local/aws';
-import { cli, pointCliAt } from './support/cli-env';
+import { runCli } from '../support/cli';
+import { pointCliAt } from './support/cli-env';
 import { type Harness, startHarness } from './support/harness';
 
 jest.setTimeout(60_000);
@@ -68,7 +69,7 @@ describe('signing secret names: reservation and recovery', () => {
     await create(scheduled);
     await secrets.send(new DeleteSecretCommand({ SecretId: scheduled, RecoveryWindowInDays: 7 }));
     try {
-      const before = await cli(['doctor', '--local']);
+      const before = await runCli(['doctor', '--local']);
 
       expect(before.code).toBe(0);
       expect(before.out).toContain(
@@ -84,7 +85,7 @@ describe('signing secret names: reservation and recovery', () => {
       // Act: what doctor told us to run (through the SDK: the aws CLI is not installed here).
       await forceDelete(leftBehind);
       await forceDelete(scheduled);
-      const after = await cli(['doctor', '--local']);
+      const after = await runCli(['doctor', '--local']);
 
       expect(after.out).toContain(
         `✓ secret names: no secret under ${prefix} is left behind or scheduled for deletion`,
@@ -100,7 +101,7 @@ describe('signing secret names: reservation and recovery', () => {
     const name = harness.running.stack.secrets.default as string;
     await secrets.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: 7 }));
     try {
-      const result = await cli(['doctor', '--local']);
+      const result = await runCli(['doctor', '--local']);
 
       expect(result.code).toBe(1);
       expect(result.out).toMatch(

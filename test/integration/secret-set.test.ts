@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { cli, cliEnvironment, pointCliAt } from './support/cli-env';
+import { runCli } from '../support/cli';
+import { cliEnvironment, pointCliAt } from './support/cli-env';
 import {
   fptBody,
   fptSignatureHeader,
@@ -84,7 +85,7 @@ describe('fpt-webhooks secret set --local, and the verifier afterwards', () => {
     const secret = newSecret();
 
     // Act: what the runbook says, with the secret on stdin.
-    const result = await cli(['secret', 'set', 'default', '--local'], `${secret}\n`);
+    const result = await runCli(['secret', 'set', 'default', '--local'], `${secret}\n`);
 
     // Assess: the CLI says what is accepted and until when...
     expect(result.code).toBe(0);
@@ -103,8 +104,8 @@ describe('fpt-webhooks secret set --local, and the verifier afterwards', () => {
   });
 
   it('reports the new state in secret status, as text and as JSON', async () => {
-    const text = await cli(['secret', 'status', '--local']);
-    const json = await cli(['secret', 'status', '--local', '--json']);
+    const text = await runCli(['secret', 'status', '--local']);
+    const json = await runCli(['secret', 'status', '--local', '--json']);
 
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/^default {2}\(fpt-webhooks\/it-secret-set-[0-9a-f]+\/default\)$/m);

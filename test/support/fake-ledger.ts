@@ -1,26 +1,86 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimInput, ClaimResult } from '../../lambda/shared/ledger';
+import type { ProcessorLedger } from '../../lambda/processor/process-record';
+import type {
+  ClaimInput,
+  ClaimResult,
+  ParkInput,
+  ProcessingOutcome,
+  StartProcessingInput,
+  StartProcessingResult,
+} from '../../lambda/shared/ledger';
 import { EVENT_STATUS, type EventStatus } from '../../lambda/shared/ledger-schema';
-
-interface Row {
-  status: EventStatus;
-  bodySha256: string;
-  leaseToken?: string;
-  leaseExpiresAt?: number;
-  messageId?: string;
-}
+import type { LedgerPort } from '../../lambda/verifier/receive';
 
 /**
- * An in-memory ledger with the verifier-side semantics of EventLedger (conditional claim with a lease,
- * token-guarded release and markEnqueued). Each call is atomic, as a single DynamoDB write is.
+ * An event row as the fake keeps it: the attributes of the real table's row (lambda/shared/ledger-schema.ts),
+ * each present only when the real ledger would have written it. In particular a row the processor created
+ * (its event's row had expired away) has no `bodySha256`, as on the real table.
  */
-export class FakeLedger {
-  readonly rows = new Map<string, Row>();
-  readonly parked = new Map<string, { problems: readonly string[]; rawBody: string; bytes: Buffer }>();
-  claimLeaseMs = 30_000;
-  failNext: Partial<Record<'claim' | 'release' | 'markEnqueued' | 'park', Error>> = {};
+export interface FakeRow {
+  status: EventStatus;
+  subscription?: string;
+  eventType?: string;
+  bodySha256?: string;
+  /** Epoch seconds after which the row counts as gone (DynamoDB TTL). */
+  expiresAt?: number;
+  leaseToken?: string;
+  leaseExpiresAt?: number;
+  enqueuedAt?: number;
+  messageId?: string;
+  processingToken?: string;
+  processingExpiresAt?: number;
+  attempts?: number;
+  processedAt?: number;
+  failedAt?: number;
+  lastError?: string;
+}
 
-  private maybeFail(op: keyof FakeLedger['failNext']): void {
+export interface FakeLedgerOptions {
+  /** @default 30_000, as EventLedger */
+  readonly claimLeaseMs?: number;
+  /** @default 180_000, as EventLedger */
+  readonly processingLeaseMs?: number;
+  /** @default 30 */
+  readonly retentionDays?: number;
+}
+
+type FailingOperation = 'claim' | 'release' | 'markEnqueued' | 'park';
+
+/**
+ * The one in-memory ledger of the tests, with EventLedger's semantics for the verifier (conditional claim
+ * with a lease, token-guarded release and markEnqueued, parking by body hash) and the processor (PROCESSED
+ * is final, a live lease blocks others, finishing needs the lease token, the high-water mark never goes
+ * down). Each call is atomic, as a single DynamoDB write is, and yields once, as a network call would.
+ *
+ * test/support/ledger-contract.ts runs the same cases against this fake and against EventLedger on the
+ * emulator, so the two cannot drift apart unnoticed.
+ */
+export class FakeLedger implements LedgerPort, ProcessorLedger {
+  readonly rows = new Map<string, FakeRow>();
+  readonly parked = new Map<string, { problems: readonly string[]; rawBody: string; bytes: Buffer }>();
+  /** Keyed `<locationId>#<contactId>`. */
+  readonly highWaterMarks = new Map<string, number>();
+  readonly finishCalls: Array<{ eventId: string; status: EventStatus; error?: string }> = [];
+  /** The next call of each operation named here throws the given error, once. */
+  failNext: Partial<Record<FailingOperation, Error>> = {};
+  /** Set to make finishProcessing report a lost lease. */
+  loseLease = false;
+  readonly claimLeaseMs: number;
+  private readonly processingLeaseMs: number;
+  private readonly retentionSeconds: number;
+
+  constructor(options: FakeLedgerOptions = {}) {
+    this.claimLeaseMs = options.claimLeaseMs ?? 30_000;
+    this.processingLeaseMs = options.processingLeaseMs ?? 180_000;
+    this.retentionSeconds = (options.retentionDays ?? 30) * 24 * 60 * 60;
+  }
+
+  /** Puts a row as it would stand in the table, e.g. an event another invocation is processing. */
+  seed(eventId: string, row: FakeRow): void {
+    this.rows.set(eventId, row);
+  }
+
+  private maybeFail(op: FailingOperation): void {
     const error = this.failNext[op];
     if (error) {
       delete this.failNext[op];
@@ -28,13 +88,20 @@ export class FakeLedger {
     }
   }
 
+  private expiresAt(nowMs: number): number {
+    return Math.floor(nowMs / 1000) + this.retentionSeconds;
+  }
+
   async claim(input: ClaimInput): Promise<ClaimResult> {
     await Promise.resolve();
     this.maybeFail('claim');
     const existing = this.rows.get(input.eventId);
+    const expired = existing?.expiresAt !== undefined && existing.expiresAt < Math.floor(input.nowMs / 1000);
     const leaseOver =
-      existing?.status === EVENT_STATUS.received && (existing.leaseExpiresAt ?? 0) < input.nowMs;
-    if (existing && !leaseOver) {
+      existing?.status === EVENT_STATUS.received &&
+      existing.leaseExpiresAt !== undefined &&
+      existing.leaseExpiresAt < input.nowMs;
+    if (existing && !expired && !leaseOver) {
       if (existing.status === EVENT_STATUS.received) return { kind: 'in_progress' };
       return {
         kind: 'duplicate',
@@ -45,7 +112,10 @@ export class FakeLedger {
     const token = randomUUID();
     this.rows.set(input.eventId, {
       status: EVENT_STATUS.received,
+      subscription: input.subscription,
+      eventType: input.eventType,
       bodySha256: input.bodySha256,
+      expiresAt: this.expiresAt(input.nowMs),
       leaseToken: token,
       leaseExpiresAt: input.nowMs + this.claimLeaseMs,
     });
@@ -59,18 +129,19 @@ export class FakeLedger {
     if (row?.status === EVENT_STATUS.received && row.leaseToken === token) this.rows.delete(eventId);
   }
 
-  async markEnqueued(eventId: string, token: string, messageId: string): Promise<void> {
+  async markEnqueued(eventId: string, token: string, messageId: string, nowMs?: number): Promise<void> {
     await Promise.resolve();
     this.maybeFail('markEnqueued');
     const row = this.rows.get(eventId);
     if (row?.status === EVENT_STATUS.received && row.leaseToken === token) {
       row.status = EVENT_STATUS.enqueued;
       row.messageId = messageId;
+      if (nowMs !== undefined) row.enqueuedAt = nowMs;
       delete row.leaseExpiresAt;
     }
   }
 
-  async park(input: { bodySha256: string; problems: readonly string[]; rawBody: Buffer }): Promise<boolean> {
+  async park(input: ParkInput): Promise<boolean> {
     await Promise.resolve();
     this.maybeFail('park');
     if (this.parked.has(input.bodySha256)) return false;
@@ -80,5 +151,69 @@ export class FakeLedger {
       bytes: Buffer.from(input.rawBody),
     });
     return true;
+  }
+
+  async getEvent(eventId: string): Promise<FakeRow | undefined> {
+    await Promise.resolve();
+    const row = this.rows.get(eventId);
+    return row === undefined ? undefined : { ...row };
+  }
+
+  async startProcessing(input: StartProcessingInput): Promise<StartProcessingResult> {
+    await Promise.resolve();
+    const row = this.rows.get(input.eventId);
+    if (row?.status === EVENT_STATUS.processed) return { kind: 'already_processed' };
+    // As DynamoDB compares a missing attribute: a PROCESSING row without a lease end is never taken over.
+    const leaseLive =
+      row?.status === EVENT_STATUS.processing &&
+      !(row.processingExpiresAt !== undefined && row.processingExpiresAt < input.nowMs);
+    if (leaseLive) return { kind: 'in_progress' };
+    const processingToken = randomUUID();
+    const attempts = (row?.attempts ?? 0) + 1;
+    // An update, not a put: the claim's attributes (bodySha256 among them) stay; a new row has none.
+    this.rows.set(input.eventId, {
+      ...row,
+      status: EVENT_STATUS.processing,
+      processingToken,
+      processingExpiresAt: input.nowMs + this.processingLeaseMs,
+      attempts,
+      subscription: row?.subscription ?? input.subscription,
+      eventType: row?.eventType ?? input.eventType,
+      expiresAt: row?.expiresAt ?? this.expiresAt(input.nowMs),
+    });
+    return {
+      kind: 'started',
+      token: processingToken,
+      attempts,
+      ...(row ? { previousStatus: row.status } : {}),
+    };
+  }
+
+  async finishProcessing(eventId: string, token: string, outcome: ProcessingOutcome): Promise<boolean> {
+    await Promise.resolve();
+    const error = 'error' in outcome ? outcome.error : undefined;
+    this.finishCalls.push({ eventId, status: outcome.status, ...(error !== undefined ? { error } : {}) });
+    const row = this.rows.get(eventId);
+    if (this.loseLease || row === undefined || row.processingToken !== token) return false;
+    const { processingExpiresAt: _lease, lastError: _previousError, ...rest } = row;
+    this.rows.set(
+      eventId,
+      error === undefined
+        ? { ...rest, status: outcome.status, processedAt: outcome.nowMs }
+        : { ...rest, status: outcome.status, failedAt: outcome.nowMs, lastError: error },
+    );
+    return true;
+  }
+
+  async getHighWaterMark(locationId: number, contactId: number | string): Promise<number | undefined> {
+    await Promise.resolve();
+    return this.highWaterMarks.get(`${locationId}#${contactId}`);
+  }
+
+  async advanceHighWaterMark(locationId: number, contactId: number | string, tsMs: number): Promise<void> {
+    await Promise.resolve();
+    const key = `${locationId}#${contactId}`;
+    const current = this.highWaterMarks.get(key);
+    if (current === undefined || current < tsMs) this.highWaterMarks.set(key, tsMs);
   }
 }

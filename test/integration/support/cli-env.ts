@@ -1,39 +1,5 @@
-import type { Io } from '../../../cli/io';
-import { main } from '../../../cli/main';
 import { LOCAL_NAMESPACE_ENV } from '../../../cli/target';
 import type { Harness } from './harness';
-
-export interface CliResult {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
-/** Runs the CLI in-process; `stdin`, when given, is what a pipe would deliver. */
-export async function cli(argv: readonly string[], stdin?: string): Promise<CliResult> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    ...(stdin !== undefined
-      ? {
-          input: {
-            isTTY: false,
-            readAll: async () => stdin,
-            readHidden: async () => {
-              throw new Error('not a terminal');
-            },
-            readLine: async () => {
-              throw new Error('not a terminal');
-            },
-          },
-        }
-      : {}),
-  };
-  const code = await main(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const VARIABLES = ['FPT_EMULATOR_PORT', 'PORT', LOCAL_NAMESPACE_ENV] as const;
 

@@ -1,5 +1,5 @@
 import { main } from '../../../cli/main';
-import { captureIo } from './support/fake-aws';
+import { captureIo } from '../../support/cli';
 
 /** Every command, subcommand and its --help; bad command lines fail with 2 before anything is read. */
 describe('fpt-webhooks command line', () => {

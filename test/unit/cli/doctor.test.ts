@@ -4,7 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { SubscriberCount } from '../../../cli/alarm-subscribers';
 import { doctor } from '../../../cli/commands/doctor';
 import { SECRET_PLACEHOLDER } from '../../../lambda/shared/secret-placeholder';
-import { captureIo, FakeSecretsManager, fakeStack, SECRET_NAME, STACK } from './support/fake-aws';
+import { captureIo } from '../../support/cli';
+import { FakeSecretsManager, fakeStack, SECRET_NAME, STACK } from './support/fake-aws';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:alarms';
 const TARGET = ['--stack', STACK, '--region', 'us-east-1'];

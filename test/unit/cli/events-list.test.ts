@@ -2,7 +2,8 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { scanFilter } from '../../../cli/commands/events-list';
 import { main } from '../../../cli/main';
-import { captureIo, fakeStack, STACK } from './support/fake-aws';
+import { captureIo } from '../../support/cli';
+import { fakeStack, STACK } from './support/fake-aws';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const row = (n: number, status = 'PROCESSED') => ({

@@ -6,7 +6,8 @@ import {
 import { main } from '../../../cli/main';
 import { STAGED_LABEL } from '../../../lambda/rotation/rotate';
 import { SECRET_PLACEHOLDER } from '../../../lambda/shared/secret-placeholder';
-import { captureIo, FakeSecretsManager, fakeStack, STACK } from './support/fake-aws';
+import { captureIo } from '../../support/cli';
+import { FakeSecretsManager, fakeStack, STACK } from './support/fake-aws';
 
 const OLD = 'old-fpt-secret-0123456789-abcdefghijklmnop';
 const NEW = 'NewFptSecret_0123456789-abcdefghijklmnopqrs';

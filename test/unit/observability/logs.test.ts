@@ -11,8 +11,8 @@ import { createLogger, createMetrics, SERVICE_NAME } from '../../../lambda/share
 import { createVerifierHandler } from '../../../lambda/verifier/create-handler';
 import type { SecretVersion, VersionStage } from '../../../lambda/verifier/secret-store';
 import { buildEnvelope } from '../../../local/testkit/envelopes';
-import { captureOutput } from '../../support/capture-output';
-import { FakeLedger as VerifierLedger } from '../../support/fake-ledger';
+import { captureOutput, jsonObjects } from '../../support/capture-output';
+import { FakeLedger } from '../../support/fake-ledger';
 import { fptHeader, fptSign } from '../../support/independent-signer';
 import {
   CONTACT_ID,
@@ -20,10 +20,8 @@ import {
   makeEnvelope,
   makeRecord,
   mockHandlers,
-  FakeLedger as ProcessorLedger,
   T0,
 } from '../lambda/processor/helpers';
-import { jsonObjects } from './emf';
 
 const SECRET = 'logs-test-current-secret-0123456789-abcdef';
 const OLD_SECRET = 'logs-test-previous-secret-0123456789-abcde';
@@ -97,7 +95,7 @@ function verifier(logger: Logger, current: SecretVersion = { value: SECRET, crea
     toleranceSeconds: 300,
     maxBodyBytes: 256 * 1024,
     previousSecretGraceMs: 24 * 3600 * 1000,
-    ledger: new VerifierLedger(),
+    ledger: new FakeLedger(),
     secrets: { get: async (_id, stage) => versions[stage], tryInvalidate: () => false },
     enqueue: async () => {
       const failure = enqueueFailures.shift();
@@ -184,7 +182,7 @@ async function runVerifierOutcomes(logger: Logger): Promise<string[]> {
 }
 
 async function runProcessorOutcomes(logger: Logger): Promise<void> {
-  const ledger = new ProcessorLedger();
+  const ledger = new FakeLedger();
   const { handlers } = mockHandlers();
   const handler = createProcessorHandler({
     ledger,

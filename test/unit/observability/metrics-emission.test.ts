@@ -28,19 +28,18 @@ import {
 } from '../../../lib/webhook-metrics';
 import { buildEnvelope } from '../../../local/testkit/envelopes';
 import { captureOutput } from '../../support/capture-output';
-import { FakeLedger as VerifierLedger } from '../../support/fake-ledger';
+import { FakeLedger } from '../../support/fake-ledger';
 import { fptHeader } from '../../support/independent-signer';
+import { type EmittedMetric, emittedMetrics, metricKey, metricKeys } from '../../support/metrics';
 import {
   CONTACT_ID,
   LOCATION_ID,
   makeEnvelope,
   makeRecord,
   mockHandlers,
-  FakeLedger as ProcessorLedger,
   SAMPLE_DATA,
   T0,
 } from '../lambda/processor/helpers';
-import { type EmittedMetric, emittedMetrics, metricKey, metricKeys } from './emf';
 
 const NS = METRICS_NAMESPACE;
 const VERIFIER = { service: METRIC_SERVICE.verifier };
@@ -83,7 +82,7 @@ function body(overrides: Record<string, unknown> = {}): string {
 }
 
 function verifier(options: { secret?: SecretVersion } = {}) {
-  const ledger = new VerifierLedger();
+  const ledger = new FakeLedger();
   const current = options.secret ?? { value: SECRET, createdAtMs: NOW - 60_000 };
   const versions: Record<VersionStage, SecretVersion> = {
     AWSCURRENT: current,
@@ -327,7 +326,7 @@ describe('verifier handler module metrics', () => {
     );
     for (const refresh of refreshes) {
       expect(refresh).toMatchObject({ namespace: NS, unit: 'Count', value: 1 });
-      expect(Object.keys(refresh.dimensions).sort()).toEqual(['service', 'stage']);
+      expect(Object.keys(refresh.dimensions ?? {}).sort()).toEqual(['service', 'stage']);
     }
     expect(metricKeys(emitted())).toContain(key(METRIC.rejected, { ...VERIFIER, reason: 'bad_signature' }));
   });
@@ -338,7 +337,7 @@ describe('verifier handler module metrics', () => {
 const id = (n: number): string => n.toString(16).padStart(32, '0');
 
 function processor(maxReceiveCount = 5) {
-  const ledger = new ProcessorLedger();
+  const ledger = new FakeLedger();
   const { handlers, defaultHandler } = mockHandlers();
   const handler = createProcessorHandler({
     ledger,

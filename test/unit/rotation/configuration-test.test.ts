@@ -10,7 +10,7 @@ import { METRIC } from '../../../lambda/shared/observability';
 import { SECRET_PLACEHOLDER } from '../../../lambda/shared/secret-placeholder';
 import { captureOutput } from '../../support/capture-output';
 import { FakeSecretsManager } from '../../support/fake-secrets-manager';
-import { emittedMetrics } from '../observability/emf';
+import { emittedMetrics } from '../../support/metrics';
 
 const SECRET_ID = 'fpt-webhooks/test/default';
 const TEST_TOKEN = '7c2b9d2e-0c4e-4a53-9d8c-3b1f0f7d6a11';

@@ -10,7 +10,6 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { Io } from '../../../../cli/io';
 import { runRotationStep } from '../../../../lambda/rotation/rotate';
 
 export const STACK = 'FptTest';
@@ -168,40 +167,4 @@ export function fakeStack(outputs: Record<string, string> = {}) {
     ],
   });
   return cfn;
-}
-
-export interface Captured {
-  readonly io: Io;
-  readonly out: string[];
-  readonly err: string[];
-  readonly text: () => string;
-  readonly prompts: string[];
-}
-
-/** An Io whose stdin holds `stdin` (a pipe), or a terminal that "types" it at a hidden prompt. */
-export function captureIo(stdin?: string, options: { tty?: boolean } = {}): Captured {
-  const out: string[] = [];
-  const err: string[] = [];
-  const prompts: string[] = [];
-  const io: Io = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    ...(stdin !== undefined
-      ? {
-          input: {
-            isTTY: options.tty === true,
-            readAll: async () => stdin,
-            readHidden: async (prompt: string) => {
-              prompts.push(prompt);
-              return stdin;
-            },
-            readLine: async (prompt: string) => {
-              prompts.push(prompt);
-              return stdin;
-            },
-          },
-        }
-      : {}),
-  };
-  return { io, out, err, prompts, text: () => [...out, ...err, ...prompts].join('\n') };
 }

@@ -6,18 +6,9 @@ import {
 } from '../../../../lambda/processor/create-handler';
 import { EVENT_STATUS } from '../../../../lambda/shared/ledger-schema';
 import { METRIC } from '../../../../lambda/shared/observability';
-import {
-  CONTACT_ID,
-  captureOutput,
-  emfDocuments,
-  FakeLedger,
-  makeEnvelope,
-  makeRecord,
-  mockHandlers,
-  SAMPLE_DATA,
-  silentLogger,
-  T0,
-} from './helpers';
+import { captureOutput, emfDocuments } from '../../../support/capture-output';
+import { FakeLedger } from '../../../support/fake-ledger';
+import { CONTACT_ID, makeEnvelope, makeRecord, mockHandlers, SAMPLE_DATA, silentLogger, T0 } from './helpers';
 
 const id = (n: number): string => n.toString(16).padStart(32, '0');
 
@@ -74,8 +65,8 @@ describe('createProcessorHandler', () => {
     const { handler, ledger } = setup();
     ledger.seed(id(1), {
       status: EVENT_STATUS.processing,
-      token: 'other',
-      leaseEnd: T0 + 60_000,
+      processingToken: 'other',
+      processingExpiresAt: T0 + 60_000,
       attempts: 1,
     });
 

@@ -1,14 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { EVENT_STATUS } from '../../../../lambda/shared/ledger-schema';
-import {
-  CONTACT_ID,
-  captureOutput,
-  EVENT_ID,
-  jsonLines,
-  makeEnvelope,
-  makeRecord,
-  SAMPLE_DATA,
-} from './helpers';
+import { captureOutput, jsonLines } from '../../../support/capture-output';
+import { CONTACT_ID, EVENT_ID, makeEnvelope, makeRecord, SAMPLE_DATA } from './helpers';
 
 type HandlerModule = typeof import('../../../../lambda/processor/handler');
 

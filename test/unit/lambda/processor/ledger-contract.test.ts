@@ -10,6 +10,7 @@ import { processRecord } from '../../../../lambda/processor/process-record';
 import { HandlerFailedError, ProcessingInProgressError } from '../../../../lambda/shared/errors';
 import { EventLedger } from '../../../../lambda/shared/ledger';
 import { EVENT_STATUS } from '../../../../lambda/shared/ledger-schema';
+import { RecordingMetrics } from '../../../support/metrics';
 import {
   CONTACT_ID,
   EVENT_ID,
@@ -17,7 +18,6 @@ import {
   makeEnvelope,
   makeRecord,
   mockHandlers,
-  RecordingMetrics,
   SAMPLE_DATA,
   silentLogger,
   T0,

@@ -10,17 +10,16 @@ import { CATALOG_EVENT_TYPES } from '../../../../lambda/shared/fpt-events';
 import { EVENT_STATUS } from '../../../../lambda/shared/ledger-schema';
 import { METRIC } from '../../../../lambda/shared/observability';
 import { TEST_EVENT_MARKER } from '../../../../lambda/shared/test-event-marker';
+import { captureOutput, jsonLines } from '../../../support/capture-output';
+import { FakeLedger } from '../../../support/fake-ledger';
+import { RecordingMetrics } from '../../../support/metrics';
 import {
   CONTACT_ID,
-  captureOutput,
   EVENT_ID,
-  FakeLedger,
-  jsonLines,
   LOCATION_ID,
   makeEnvelope,
   makeRecord,
   mockHandlers,
-  RecordingMetrics,
   SAMPLE_DATA,
   silentLogger,
   steppingClock,
@@ -156,8 +155,8 @@ describe('processRecord', () => {
       const { deps, handlers, ledger } = setup();
       ledger.seed(EVENT_ID, {
         status: EVENT_STATUS.processing,
-        token: 'other',
-        leaseEnd: T0 + 60_000,
+        processingToken: 'other',
+        processingExpiresAt: T0 + 60_000,
         attempts: 1,
       });
 
@@ -170,7 +169,7 @@ describe('processRecord', () => {
       // Assess
       await expect(act).rejects.toBeInstanceOf(ProcessingInProgressError);
       expect(handlers['contact.updated']).not.toHaveBeenCalled();
-      expect(ledger.rows.get(EVENT_ID)?.token).toBe('other');
+      expect(ledger.rows.get(EVENT_ID)?.processingToken).toBe('other');
     });
 
     it('passes the ledger attempt count to the handler after an earlier failure', async () => {

@@ -1,0 +1,309 @@
+import { randomUUID } from 'node:crypto';
+import type { ProcessorLedger } from '../../lambda/processor/process-record';
+import { EVENT_STATUS, type EventStatus } from '../../lambda/shared/ledger-schema';
+import type { LedgerPort } from '../../lambda/verifier/receive';
+
+/** What both the fake and EventLedger offer, and what the contract reads back. */
+export interface ContractLedger extends LedgerPort, ProcessorLedger {
+  getEvent(eventId: string): Promise<
+    | {
+        readonly status: EventStatus;
+        readonly bodySha256?: string;
+        readonly attempts?: number;
+        readonly lastError?: string;
+      }
+    | undefined
+  >;
+}
+
+/** The leases and retention every ledger under contract is built with. */
+export const CONTRACT_OPTIONS = {
+  claimLeaseMs: 30_000,
+  processingLeaseMs: 60_000,
+  retentionDays: 15,
+} as const;
+
+const T0 = Date.parse('2026-11-28T12:00:00.000Z');
+const HASH_A = 'a'.repeat(64);
+const HASH_B = 'b'.repeat(64);
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A fresh eventId per case, so the cases can share one table. */
+const newEventId = (): string => randomUUID().replaceAll('-', '');
+
+const claimInput = (eventId: string, bodySha256: string, nowMs: number) => ({
+  eventId,
+  subscription: 'default',
+  eventType: 'contact.updated',
+  eventTimestamp: new Date(T0).toISOString(),
+  locationId: 1234,
+  bodySha256,
+  nowMs,
+});
+
+const startInput = (eventId: string, nowMs: number) => ({
+  eventId,
+  subscription: 'default',
+  eventType: 'contact.updated',
+  nowMs,
+});
+
+/**
+ * The ledger's contract: the same cases for the in-memory FakeLedger (test/unit/shared/ledger-contract.test.ts)
+ * and for EventLedger on the emulator (test/integration/ledger-contract.test.ts). A case that passes for
+ * one and fails for the other is a fake that no longer tells the truth.
+ */
+export function describeLedgerContract(name: string, ledgerFor: () => ContractLedger): void {
+  describe(`ledger contract: ${name}`, () => {
+    let ledger: ContractLedger;
+    beforeEach(() => {
+      ledger = ledgerFor();
+    });
+
+    describe('claim', () => {
+      it('claims a new eventId once; a second claim while the lease runs is in progress', async () => {
+        const eventId = newEventId();
+
+        const first = await ledger.claim(claimInput(eventId, HASH_A, T0));
+        const second = await ledger.claim(claimInput(eventId, HASH_A, T0 + 1_000));
+
+        expect(first.kind).toBe('claimed');
+        expect(second).toEqual({ kind: 'in_progress' });
+        expect(await ledger.getEvent(eventId)).toMatchObject({
+          status: EVENT_STATUS.received,
+          bodySha256: HASH_A,
+        });
+      });
+
+      it('lets a delivery claim again once the previous claim lease has run out', async () => {
+        const eventId = newEventId();
+        await ledger.claim(claimInput(eventId, HASH_A, T0));
+
+        const retry = await ledger.claim(claimInput(eventId, HASH_A, T0 + CONTRACT_OPTIONS.claimLeaseMs + 1));
+
+        expect(retry.kind).toBe('claimed');
+      });
+
+      it('answers a claim of a queued event as a duplicate with the same body, or a different one', async () => {
+        const eventId = newEventId();
+        const claim = await ledger.claim(claimInput(eventId, HASH_A, T0));
+        if (claim.kind !== 'claimed') throw new Error('first claim not granted');
+        await ledger.markEnqueued(eventId, claim.token, 'message-1', T0 + 10);
+
+        const same = await ledger.claim(claimInput(eventId, HASH_A, T0 + 20));
+        const different = await ledger.claim(claimInput(eventId, HASH_B, T0 + 30));
+
+        expect(same).toEqual({ kind: 'duplicate', status: EVENT_STATUS.enqueued, sameBody: true });
+        expect(different).toEqual({ kind: 'duplicate', status: EVENT_STATUS.enqueued, sameBody: false });
+      });
+
+      it('claims anew an eventId whose row is past its retention', async () => {
+        const eventId = newEventId();
+        const claim = await ledger.claim(claimInput(eventId, HASH_A, T0));
+        if (claim.kind !== 'claimed') throw new Error('first claim not granted');
+        await ledger.markEnqueued(eventId, claim.token, 'message-1', T0 + 10);
+
+        const later = await ledger.claim(
+          claimInput(eventId, HASH_A, T0 + (CONTRACT_OPTIONS.retentionDays + 1) * DAY_MS),
+        );
+
+        expect(later.kind).toBe('claimed');
+      });
+    });
+
+    describe('release and markEnqueued', () => {
+      it('frees the eventId on release with the claim token, so the retry claims it at once', async () => {
+        const eventId = newEventId();
+        const claim = await ledger.claim(claimInput(eventId, HASH_A, T0));
+        if (claim.kind !== 'claimed') throw new Error('first claim not granted');
+
+        await ledger.release(eventId, claim.token);
+
+        expect(await ledger.getEvent(eventId)).toBeUndefined();
+        expect((await ledger.claim(claimInput(eventId, HASH_A, T0 + 1))).kind).toBe('claimed');
+      });
+
+      it('keeps the claim when release or markEnqueued come with another token', async () => {
+        const eventId = newEventId();
+        await ledger.claim(claimInput(eventId, HASH_A, T0));
+
+        await ledger.release(eventId, 'not-the-token');
+        await ledger.markEnqueued(eventId, 'not-the-token', 'message-1', T0 + 10);
+
+        expect(await ledger.getEvent(eventId)).toMatchObject({ status: EVENT_STATUS.received });
+      });
+
+      it('leaves a row the processor has moved on alone when markEnqueued comes late', async () => {
+        const eventId = newEventId();
+        const claim = await ledger.claim(claimInput(eventId, HASH_A, T0));
+        if (claim.kind !== 'claimed') throw new Error('first claim not granted');
+        await ledger.startProcessing(startInput(eventId, T0 + 5));
+
+        await ledger.markEnqueued(eventId, claim.token, 'message-1', T0 + 10);
+
+        expect(await ledger.getEvent(eventId)).toMatchObject({ status: EVENT_STATUS.processing });
+      });
+    });
+
+    describe('body hash', () => {
+      it('has no body hash on a row the processor created, and reports any later claim as a different body', async () => {
+        // The processor creates the row when its event's row expired away (a late DLQ redrive).
+        const eventId = newEventId();
+        const started = await ledger.startProcessing(startInput(eventId, T0));
+        if (started.kind !== 'started') throw new Error('lease not granted');
+        await ledger.finishProcessing(eventId, started.token, {
+          status: EVENT_STATUS.processed,
+          nowMs: T0 + 1,
+        });
+
+        const row = await ledger.getEvent(eventId);
+        const claim = await ledger.claim(claimInput(eventId, HASH_A, T0 + 2));
+
+        expect(row?.status).toBe(EVENT_STATUS.processed);
+        expect(row?.bodySha256).toBeUndefined();
+        expect(claim).toEqual({ kind: 'duplicate', status: EVENT_STATUS.processed, sameBody: false });
+      });
+
+      it('keeps the claimed body hash through processing, so a retry of the same bytes is the same body', async () => {
+        const eventId = newEventId();
+        const claim = await ledger.claim(claimInput(eventId, HASH_A, T0));
+        if (claim.kind !== 'claimed') throw new Error('first claim not granted');
+        await ledger.markEnqueued(eventId, claim.token, 'message-1', T0 + 1);
+        const started = await ledger.startProcessing(startInput(eventId, T0 + 2));
+        if (started.kind !== 'started') throw new Error('lease not granted');
+        await ledger.finishProcessing(eventId, started.token, {
+          status: EVENT_STATUS.processed,
+          nowMs: T0 + 3,
+        });
+
+        const retry = await ledger.claim(claimInput(eventId, HASH_A, T0 + 4));
+
+        expect((await ledger.getEvent(eventId))?.bodySha256).toBe(HASH_A);
+        expect(retry).toEqual({ kind: 'duplicate', status: EVENT_STATUS.processed, sameBody: true });
+      });
+    });
+
+    describe('processing lease', () => {
+      it('starts a queued event with attempt 1 and the status it had', async () => {
+        const eventId = newEventId();
+        const claim = await ledger.claim(claimInput(eventId, HASH_A, T0));
+        if (claim.kind !== 'claimed') throw new Error('first claim not granted');
+        await ledger.markEnqueued(eventId, claim.token, 'message-1', T0 + 1);
+
+        const started = await ledger.startProcessing(startInput(eventId, T0 + 2));
+
+        expect(started).toMatchObject({
+          kind: 'started',
+          attempts: 1,
+          previousStatus: EVENT_STATUS.enqueued,
+        });
+      });
+
+      it('starts an unknown event with no previous status', async () => {
+        const started = await ledger.startProcessing(startInput(newEventId(), T0));
+
+        expect(started.kind).toBe('started');
+        expect(started).not.toHaveProperty('previousStatus');
+      });
+
+      it('refuses a second lease while the first runs, and grants it once the first has run out', async () => {
+        const eventId = newEventId();
+        await ledger.startProcessing(startInput(eventId, T0));
+
+        const during = await ledger.startProcessing(startInput(eventId, T0 + 1_000));
+        const after = await ledger.startProcessing(
+          startInput(eventId, T0 + CONTRACT_OPTIONS.processingLeaseMs + 1),
+        );
+
+        expect(during).toEqual({ kind: 'in_progress' });
+        expect(after).toMatchObject({
+          kind: 'started',
+          attempts: 2,
+          previousStatus: EVENT_STATUS.processing,
+        });
+      });
+
+      it('records success under the lease token, after which the event is never started again', async () => {
+        const eventId = newEventId();
+        const started = await ledger.startProcessing(startInput(eventId, T0));
+        if (started.kind !== 'started') throw new Error('lease not granted');
+
+        const finished = await ledger.finishProcessing(eventId, started.token, {
+          status: EVENT_STATUS.processed,
+          nowMs: T0 + 1,
+        });
+        const again = await ledger.startProcessing(
+          startInput(eventId, T0 + 10 * CONTRACT_OPTIONS.processingLeaseMs),
+        );
+
+        expect(finished).toBe(true);
+        expect(again).toEqual({ kind: 'already_processed' });
+      });
+
+      it('refuses to record an outcome under a lease another invocation has taken over', async () => {
+        const eventId = newEventId();
+        const first = await ledger.startProcessing(startInput(eventId, T0));
+        if (first.kind !== 'started') throw new Error('lease not granted');
+        await ledger.startProcessing(startInput(eventId, T0 + CONTRACT_OPTIONS.processingLeaseMs + 1));
+
+        const stale = await ledger.finishProcessing(eventId, first.token, {
+          status: EVENT_STATUS.processed,
+          nowMs: T0 + CONTRACT_OPTIONS.processingLeaseMs + 2,
+        });
+
+        expect(stale).toBe(false);
+        expect(await ledger.getEvent(eventId)).toMatchObject({ status: EVENT_STATUS.processing });
+      });
+
+      it('records a failure with its error, then counts the next attempt', async () => {
+        const eventId = newEventId();
+        const first = await ledger.startProcessing(startInput(eventId, T0));
+        if (first.kind !== 'started') throw new Error('lease not granted');
+
+        await ledger.finishProcessing(eventId, first.token, {
+          status: EVENT_STATUS.failed,
+          nowMs: T0 + 1,
+          error: 'TypeError',
+        });
+        const failedRow = await ledger.getEvent(eventId);
+        const second = await ledger.startProcessing(startInput(eventId, T0 + 2));
+
+        expect(failedRow).toMatchObject({ status: EVENT_STATUS.failed, lastError: 'TypeError', attempts: 1 });
+        expect(second).toMatchObject({ kind: 'started', attempts: 2, previousStatus: EVENT_STATUS.failed });
+      });
+    });
+
+    describe('park', () => {
+      it('parks a body once; the same bytes again report already parked', async () => {
+        const rawBody = Buffer.from(`{"not":"an envelope","id":"${newEventId()}"}`);
+        const bodySha256 = newEventId() + newEventId();
+        const input = {
+          bodySha256,
+          subscription: 'default',
+          problems: ['eventId missing'],
+          rawBody,
+          nowMs: T0,
+        };
+
+        expect(await ledger.park(input)).toBe(true);
+        expect(await ledger.park({ ...input, nowMs: T0 + 1 })).toBe(false);
+      });
+    });
+
+    describe('ordering guard', () => {
+      it('raises the high-water mark and never lowers it', async () => {
+        const contactId = Number.parseInt(newEventId().slice(0, 8), 16);
+
+        const before = await ledger.getHighWaterMark(1234, contactId);
+        await ledger.advanceHighWaterMark(1234, contactId, T0, T0);
+        await ledger.advanceHighWaterMark(1234, contactId, T0 - 1_000, T0);
+        const afterLower = await ledger.getHighWaterMark(1234, contactId);
+        await ledger.advanceHighWaterMark(1234, contactId, T0 + 1_000, T0);
+
+        expect(before).toBeUndefined();
+        expect(afterLower).toBe(T0);
+        expect(await ledger.getHighWaterMark(1234, contactId)).toBe(T0 + 1_000);
+      });
+    });
+  });
+}
