@@ -37,7 +37,8 @@ export interface EventRow {
   readonly eventType?: string;
   readonly eventTimestamp?: string;
   readonly locationId?: number;
-  readonly bodySha256: string;
+  /** Set by the verifier's claim; absent on a row the processor created after the claim's row expired. */
+  readonly bodySha256?: string;
   readonly receivedAt: number;
   readonly expiresAt: number;
   /** Verifier claim lease: while RECEIVED and unexpired, other deliveries wait. */
