@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ProcessorLedger } from '../../lambda/processor/process-record';
+import { DEFAULT_PROCESSING_LEASE_SECONDS, DEFAULTS } from '../../lambda/shared/defaults';
 import type {
   ClaimInput,
   ClaimResult,
@@ -36,9 +37,9 @@ export interface FakeRow {
 }
 
 export interface FakeLedgerOptions {
-  /** @default 30_000, as EventLedger */
+  /** @default EventLedger's: DEFAULTS.claimLeaseMs */
   readonly claimLeaseMs?: number;
-  /** @default 180_000, as EventLedger */
+  /** @default EventLedger's: the deployed processing lease */
   readonly processingLeaseMs?: number;
   /** @default 30 */
   readonly retentionDays?: number;
@@ -70,8 +71,8 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
   private readonly retentionSeconds: number;
 
   constructor(options: FakeLedgerOptions = {}) {
-    this.claimLeaseMs = options.claimLeaseMs ?? 30_000;
-    this.processingLeaseMs = options.processingLeaseMs ?? 180_000;
+    this.claimLeaseMs = options.claimLeaseMs ?? DEFAULTS.claimLeaseMs;
+    this.processingLeaseMs = options.processingLeaseMs ?? DEFAULT_PROCESSING_LEASE_SECONDS * 1000;
     this.retentionSeconds = (options.retentionDays ?? 30) * 24 * 60 * 60;
   }
 
