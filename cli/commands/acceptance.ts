@@ -328,8 +328,8 @@ async function checkUnknownSubscription(target: Target, subscription: string): P
 }
 
 async function checkOversize(target: Target, subscription: string): Promise<CheckResult> {
-  // The verifier's limit cannot be raised above MAX_BODY_BYTES, so one byte more is over it on every
-  // stack. Signed with another key: even a verifier that forgot the limit would store nothing.
+  // The receiver fixes the verifier's limit at MAX_BODY_BYTES (lib/config.ts), so one byte more is over
+  // it on every stack. Signed with another key: even a verifier that forgot the limit would store nothing.
   const event = buildTestEvent('contact.updated');
   const shell = JSON.stringify({ ...event, padding: '' });
   const body = JSON.stringify({
