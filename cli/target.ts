@@ -48,6 +48,11 @@ export interface Target {
    * stack: each secret's rotation schedule says it.
    */
   readonly secretMaxAgeDays?: number;
+  /**
+   * The verifier's reserved concurrency from the local config, which doctor checks against the account.
+   * Undefined for a deployed stack (the deploy already reserved it) and when not set.
+   */
+  readonly verifierReservedConcurrency?: number;
   /** The SNS topic every alarm notifies (output `AlarmTopicArn`); undefined when the target has none. */
   readonly alarmTopicArn?: string;
   /**
@@ -152,6 +157,9 @@ async function resolveLocal(env: NodeJS.ProcessEnv): Promise<Target> {
     },
     previousSecretGraceHours: config.previousSecretGraceHours,
     secretMaxAgeDays: config.secretMaxAgeDays,
+    ...(config.verifierReservedConcurrency !== undefined
+      ? { verifierReservedConcurrency: config.verifierReservedConcurrency }
+      : {}),
     secretNamePrefix: names.secretName(''),
   };
 }

@@ -11,6 +11,8 @@
 - CreateSecret, PutSecretValue and UpdateSecret refuse a value over Secrets Manager's 65,536 bytes.
 - RotateSecret with RotateImmediately=false adds the temporary AWSPENDING version AWS tests the rotation
   configuration with, instead of rotating (see _rotate_secret_like_aws).
+- Lambda answers GetAccountSettings, which moto lacks, with the concurrency quota moto itself enforces
+  (MOTO_LAMBDA_CONCURRENCY_QUOTA, default 1000, AWS's default), so `fpt-webhooks doctor --local` reads it.
 
 docs/aws-contracts.md lists each rule with AWS's documentation and the test that proves it.
 
@@ -173,6 +175,41 @@ def _with_secret_size_check(unchecked):  # type: ignore[no-untyped-def]
 
 for _action in ("create_secret", "put_secret_value", "update_secret"):
     setattr(SecretsManagerResponse, _action, _with_secret_size_check(getattr(SecretsManagerResponse, _action)))
+
+
+def _lambda_account_settings(request: Any, full_url: str, headers: Any) -> Any:
+    """GetAccountSettings: the concurrency quota and what functions' reservations leave unreserved."""
+    import json
+    import os
+
+    from moto.awslambda.utils import get_backend
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    scope = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", headers.get("Authorization", ""))
+    backend = get_backend(DEFAULT_ACCOUNT_ID, scope.group(1) if scope else "us-east-1")
+    quota = int(os.environ.get("MOTO_LAMBDA_CONCURRENCY_QUOTA", "1000"))
+    functions = list(backend.list_functions())
+    reserved = sum(int(fn.reserved_concurrency or 0) for fn in functions)
+    body = {
+        "AccountLimit": {
+            "TotalCodeSize": 80530636800,
+            "CodeSizeUnzipped": 262144000,
+            "CodeSizeZipped": 52428800,
+            "ConcurrentExecutions": quota,
+            "UnreservedConcurrentExecutions": quota - reserved,
+        },
+        "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": len(functions)},
+    }
+    return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+
+def _add_lambda_account_settings() -> None:
+    from moto.awslambda import urls
+
+    urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = _lambda_account_settings
+
+
+_add_lambda_account_settings()
 
 if __name__ == "__main__":
     main()

@@ -1,3 +1,4 @@
+import { GetAccountSettingsCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   DescribeSecretCommand,
   ListSecretsCommand,
@@ -5,6 +6,11 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  LAMBDA_CONCURRENCY_QUOTA_CODE,
+  LAMBDA_DEFAULT_CONCURRENT_EXECUTIONS,
+  reservedConcurrencyProblem,
+} from '../../lib/aws-quotas';
 import { type ListSubscribers, snsSubscriberLister } from '../alarm-subscribers';
 import { CliError, UsageError } from '../errors';
 import type { Io } from '../io';
@@ -30,6 +36,7 @@ Checks that the receiver can take FPT's deliveries and that someone hears when i
   - every webhook URL is reachable and answers 401 to an unsigned POST (so the verifier runs)
   - the alarm topic (output AlarmTopicArn) has a confirmed subscriber
   - the dead-letter queue is empty
+  - the account's Lambda concurrency quota (GetAccountSettings) leaves room for the receiver
 Prints one line per check (✓ ok, ⚠ warning, ✗ problem). A --stack that cannot be read (not deployed,
 or rolled back from its first create) is a problem, and the secrets kept under its name, which would
 fail its next deploy, are listed with the command that frees each.
@@ -52,6 +59,29 @@ export interface DoctorDeps {
   readonly subscriberLister?: (clientConfig: ClientConfig) => Promise<ListSubscribers | undefined>;
   /** @default global fetch */
   readonly fetch?: typeof fetch;
+  /** @default Lambda GetAccountSettings */
+  readonly lambdaAccount?: (clientConfig: ClientConfig) => Promise<LambdaAccount>;
+}
+
+/** The account's Lambda concurrency, from GetAccountSettings. */
+export interface LambdaAccount {
+  /** The "Concurrent executions" quota. */
+  readonly limit: number;
+  /** What functions' reservations leave for all the others. */
+  readonly unreserved: number;
+}
+
+async function readLambdaAccount(clientConfig: ClientConfig): Promise<LambdaAccount> {
+  const lambda = new LambdaClient(clientConfig);
+  try {
+    const { AccountLimit } = await lambda.send(new GetAccountSettingsCommand({}));
+    const limit = AccountLimit?.ConcurrentExecutions;
+    const unreserved = AccountLimit?.UnreservedConcurrentExecutions;
+    if (limit === undefined || unreserved === undefined) throw new Error('the answer has no AccountLimit');
+    return { limit, unreserved };
+  } finally {
+    lambda.destroy();
+  }
 }
 
 type Verdict = 'ok' | 'warn' | 'fail';
@@ -288,6 +318,40 @@ async function checkAlarms(report: Report, target: Target, deps: DoctorDeps): Pr
   }
 }
 
+async function checkLambdaConcurrency(report: Report, target: Target, deps: DoctorDeps): Promise<void> {
+  const subject = 'lambda concurrency';
+  let account: LambdaAccount;
+  try {
+    account = await (deps.lambdaAccount ?? readLambdaAccount)(target.clientConfig);
+  } catch (error) {
+    report.add(
+      'warn',
+      subject,
+      `not checked: could not read the account's Lambda settings (lambda:GetAccountSettings): ${(error as Error).message}`,
+    );
+    return;
+  }
+  const { limit, unreserved } = account;
+  const facts = `account quota ${limit} concurrent executions, ${unreserved} unreserved`;
+  const reserved = target.verifierReservedConcurrency;
+  const problem = reserved === undefined ? undefined : reservedConcurrencyProblem(reserved, account);
+  if (problem !== undefined) {
+    report.add('fail', subject, `${facts}; ${problem} (Service Quotas, AWS Lambda)`);
+  } else if (limit < LAMBDA_DEFAULT_CONCURRENT_EXECUTIONS) {
+    report.add(
+      'warn',
+      subject,
+      `${facts}, below Lambda's default of ${LAMBDA_DEFAULT_CONCURRENT_EXECUTIONS} (new accounts start low): the verifier and the processor share it, a burst is throttled, and verifierReservedConcurrency may not fit; ask AWS to raise "Concurrent executions" (${LAMBDA_CONCURRENCY_QUOTA_CODE}, Service Quotas, AWS Lambda) to at least ${LAMBDA_DEFAULT_CONCURRENT_EXECUTIONS}`,
+    );
+  } else {
+    report.add(
+      'ok',
+      subject,
+      `${facts}${reserved !== undefined ? `; verifierReservedConcurrency ${reserved} fits` : ''}`,
+    );
+  }
+}
+
 async function checkDeadLetterQueue(report: Report, target: Target): Promise<void> {
   const sqs = new SQSClient(target.clientConfig);
   const subject = 'dead-letter queue';
@@ -362,6 +426,7 @@ export async function doctor(argv: readonly string[], io: Io, deps: DoctorDeps =
   await checkEndpoints(report, target, deps.fetch ?? fetch);
   await checkAlarms(report, target, deps);
   await checkDeadLetterQueue(report, target);
+  await checkLambdaConcurrency(report, target, deps);
   const warnings =
     report.warnings > 0 ? ` (${report.warnings} warning${report.warnings === 1 ? '' : 's'})` : '';
   if (report.problems > 0) {

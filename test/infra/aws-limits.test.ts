@@ -8,6 +8,7 @@ import {
   NAME_LIMITS,
   validateAwsLimits,
 } from '../../lib/aws-limits';
+import { MAX_BODY_BYTES } from '../../lib/config';
 import { FptWebhookReceiver, type FptWebhookReceiverProps } from '../../lib/fpt-webhook-receiver';
 import { FptWebhookReceiverStack } from '../../lib/fpt-webhook-receiver-stack';
 
@@ -190,6 +191,29 @@ describe('AWS limits at synth', () => {
       // count, as JSON, adds only quotes, colons, commas and escapes to it.
       const next = 2 * deployedBytes(fits) - deployedBytes(fits - 1);
       expect(next).toBeGreaterThan(LAMBDA_ENVIRONMENT_MAX_BYTES - 250);
+    });
+  });
+
+  describe('API Gateway HTTP API and Lambda payloads', () => {
+    const { template } = synth('FptWebhookReceiver');
+    const verifier = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (fn) => fn.Properties.Environment?.Variables?.FPT_SUBSCRIPTIONS !== undefined,
+    );
+
+    it("gives the verifier a timeout under the HTTP API's 30 s integration timeout, so a slow call ends as its own 5xx", () => {
+      expect(verifier?.Properties.Timeout).toBeLessThan(30);
+      const integrations = Object.values(template.findResources('AWS::ApiGatewayV2::Integration'));
+      for (const integration of integrations) {
+        expect(integration.Properties.TimeoutInMillis ?? 30_000).toBeLessThanOrEqual(30_000);
+      }
+    });
+
+    it("caps bodies far below API Gateway's 10 MB and, base64-encoded in the event, Lambda's 6 MB", () => {
+      const maxBody = Number(verifier?.Properties.Environment.Variables.MAX_BODY_BYTES);
+      expect(maxBody).toBe(MAX_BODY_BYTES);
+      expect(maxBody).toBeLessThan(10 * 1024 * 1024);
+      // A binary body arrives base64-encoded; headers and request context add at most tens of KB.
+      expect(Math.ceil(maxBody / 3) * 4 + 64 * 1024).toBeLessThan(6 * 1024 * 1024);
     });
   });
 

@@ -46,6 +46,8 @@ describe('fpt-webhooks doctor', () => {
       ),
       '⚠ alarms: not checked: the local stack has no alarms',
       '✓ dead-letter queue: empty',
+      // The emulator answers GetAccountSettings with AWS's default quota (local/moto_server.py).
+      '✓ lambda concurrency: account quota 1000 concurrent executions, 1000 unreserved',
       'all checks passed (1 warning)',
     ]);
   });

@@ -20,6 +20,12 @@ const REQUIRED_KEYWORDS = [
   '400 KB',
   'ReturnValuesOnConditionCheckFailure',
   '65,536 bytes',
+  '30 s',
+  '10 MB',
+  '6 MB',
+  '4 KB',
+  'Concurrent executions',
+  'character',
 ];
 
 interface ContractRow {

@@ -2,7 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { SubscriberCount } from '../../../cli/alarm-subscribers';
-import { doctor } from '../../../cli/commands/doctor';
+import { doctor, type LambdaAccount } from '../../../cli/commands/doctor';
 import { SECRET_PLACEHOLDER } from '../../../lambda/shared/secret-placeholder';
 import { captureIo } from '../../support/cli';
 import { FakeSecretsManager, fakeStack, SECRET_NAME, STACK } from './support/fake-aws';
@@ -17,6 +17,7 @@ function setup(
     dlqMessages?: number;
     status?: number;
     subscribers?: SubscriberCount | 'absent';
+    lambda?: LambdaAccount | Error;
   } = {},
 ) {
   const sm = new FakeSecretsManager(options.secret ?? 'a-real-fpt-secret-0123456789-abcdefghij', Date.now());
@@ -35,7 +36,12 @@ function setup(
     return new Response('{"message":"Unauthorized"}', { status: options.status ?? 401 });
   }) as unknown as typeof fetch;
   const subscribers = options.subscribers ?? { confirmed: 1, pending: 0 };
+  const lambda = options.lambda ?? { limit: 1000, unreserved: 1000 };
   const deps = {
+    lambdaAccount: async () => {
+      if (lambda instanceof Error) throw lambda;
+      return lambda;
+    },
     fetch: fetchFake,
     subscriberLister: async () =>
       subscribers === 'absent'
@@ -69,6 +75,7 @@ describe('fpt-webhooks doctor', () => {
         expect.stringMatching(/^✓ endpoint default: https:\/\/.*\/webhooks\/default answers 401/),
         '✓ alarms: 1 confirmed subscriber on the alarm topic',
         '✓ dead-letter queue: empty',
+        '✓ lambda concurrency: account quota 1000 concurrent executions, 1000 unreserved',
         'all checks passed',
       ]);
       expect(posted).toHaveLength(1);
@@ -189,6 +196,46 @@ describe('fpt-webhooks doctor', () => {
         sm.mock.restore();
         cfn.restore();
       }
+    });
+  });
+
+  describe('lambda concurrency', () => {
+    async function run(lambda: LambdaAccount | Error) {
+      const { deps, restore } = setup({ lambda });
+      const { io, out } = captureIo();
+      try {
+        const code = await doctor(TARGET, io, deps);
+        return {
+          code,
+          line: out.find((l) => l.includes('lambda concurrency')) ?? '',
+        };
+      } finally {
+        restore();
+      }
+    }
+
+    it('reports the account quota and unreserved concurrency with ✓', async () => {
+      const { code, line } = await run({ limit: 1000, unreserved: 900 });
+      expect(code).toBe(0);
+      expect(line).toBe('✓ lambda concurrency: account quota 1000 concurrent executions, 900 unreserved');
+    });
+
+    it('warns about a new account with a quota of 10 and says what to ask AWS for', async () => {
+      const { code, line } = await run({ limit: 10, unreserved: 10 });
+      expect(code).toBe(0);
+      expect(line).toMatch(
+        /^⚠ lambda concurrency: account quota 10 concurrent executions, 10 unreserved, below/,
+      );
+      expect(line).toContain(
+        'ask AWS to raise "Concurrent executions" (L-B99A9384, Service Quotas, AWS Lambda) to at least 1000',
+      );
+    });
+
+    it('warns, without failing, when the settings cannot be read', async () => {
+      const { code, line } = await run(new Error('AccessDeniedException'));
+      expect(code).toBe(0);
+      expect(line).toContain('⚠ lambda concurrency: not checked');
+      expect(line).toContain('lambda:GetAccountSettings');
     });
   });
 });
