@@ -50,7 +50,10 @@ interface Started {
 
 /** Starts `local/start.ts` on free ports and waits (bounded) until it prints its webhook URLs. */
 async function startStack(env: Record<string, string>): Promise<Started> {
-  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['local/start.ts'], {
+  // node with tsx as a loader, not the tsx CLI: the CLI relays a signal to its child and, when the child
+  // does not acknowledge it within 30 ms (a loaded machine), SIGKILLs it and exits 130, so Ctrl-C would
+  // look like a crash. A terminal's Ctrl-C reaches both processes; this test signals one.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
