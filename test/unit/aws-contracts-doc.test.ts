@@ -26,6 +26,8 @@ const REQUIRED_KEYWORDS = [
   '4 KB',
   'Concurrent executions',
   'character',
+  '64 KB',
+  'visibility timeout',
 ];
 
 interface ContractRow {
