@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateSecretCommand,
@@ -21,6 +21,7 @@ import { EVENT_STATUS, parkedKey } from '../../lambda/shared/ledger-schema';
 import { SQS_MAX_MESSAGE_BYTES } from '../../lambda/shared/queue-message';
 import { MAX_BODY_BYTES } from '../../lib/config';
 import { localClientConfig } from '../../local/aws';
+import { fptSign } from '../support/independent-signer';
 import { fptBody, type Harness, nowSeconds, startHarness } from './support/harness';
 
 jest.setTimeout(90_000);
@@ -105,7 +106,7 @@ describe('local stack: bodies with characters SQS refuses still reach the handle
     const bytes = randomBytes(MAX_BODY_BYTES);
     bytes[0] = 0xff; // never valid UTF-8
     const t = nowSeconds();
-    const v1 = createHmac('sha256', harness.secret).update(`${t}.`).update(bytes).digest('hex');
+    const v1 = fptSign(harness.secret, t, bytes);
 
     const response = await harness.post(bytes, {
       'content-type': 'application/octet-stream',
