@@ -143,7 +143,7 @@ export class WebhookAlarms extends Construct {
       name: 'verifier-signature-failures',
       meaning:
         'Too many deliveries fail authentication with a bad signature or a stale or future timestamp, usually because the signing key was rotated in FPT but not stored here.',
-      metric: metrics.signatureFailureRate(),
+      metric: metrics.signatureFailureRate({ minFailures: t.signatureFailureMinCount }),
       threshold: t.signatureFailureRatePercent,
       comparisonOperator: ABOVE,
       evaluationPeriods: 3,

@@ -165,15 +165,25 @@ export class WebhookMetrics {
    * would be empty whenever one reason had no rejections, which is nearly always. With no deliveries at
    * all the expression has no data (the alarm treats that as not breaching).
    */
-  public signatureFailureRate(options?: { readonly period?: Duration }): cloudwatch.MathExpression {
+  public signatureFailureRate(options?: {
+    readonly period?: Duration;
+    /**
+     * Fewest failures in a period for the rate to count; below it the expression is 0. A rate over a
+     * handful of deliveries is noise: one probe (the acceptance check's bad signature) on an idle stack
+     * would otherwise read as 20%.
+     */
+    readonly minFailures?: number;
+  }): cloudwatch.MathExpression {
     const period = options?.period ?? this.period;
     const usingMetrics: Record<string, cloudwatch.IMetric> = { received: this.received({ period }) };
     for (const reason of SIGNATURE_FAILURE_REASONS) {
       usingMetrics[camel(reason)] = this.rejected(reason, { period });
     }
     const failures = SIGNATURE_FAILURE_REASONS.map(camel).join(', ');
+    const rate = `100 * SUM([${failures}]) / received`;
+    const minFailures = options?.minFailures;
     return new cloudwatch.MathExpression({
-      expression: `100 * SUM([${failures}]) / received`,
+      expression: minFailures === undefined ? rate : `IF(SUM([${failures}]) >= ${minFailures}, ${rate}, 0)`,
       usingMetrics,
       label: 'Signature failures (% of received)',
       period,

@@ -30,6 +30,12 @@ export interface AlarmsConfigInput {
    */
   readonly signatureFailureRatePercent?: number;
   /**
+   * Fewest authentication failures in a 5-minute period before `verifier-signature-failures` counts
+   * the period at all, so a stray probe on a quiet stack (one bad request among five) does not page.
+   * @default 5
+   */
+  readonly signatureFailureMinCount?: number;
+  /**
    * Verifier Lambda errors (crashes, timeouts) per 5 minutes at which `verifier-errors` fires.
    * @default 1
    */
@@ -74,6 +80,7 @@ export interface AlarmsConfig {
   readonly deadLetterQueueMessages: number;
   readonly queueOldestMessageAgeSeconds: number;
   readonly signatureFailureRatePercent: number;
+  readonly signatureFailureMinCount: number;
   readonly verifierErrors: number;
   readonly apiServerErrors: number;
   readonly processorErrors: number;
@@ -87,6 +94,7 @@ export const DEFAULT_ALARMS = {
   deadLetterQueueMessages: 1,
   queueOldestMessageAgeSeconds: 900,
   signatureFailureRatePercent: 10,
+  signatureFailureMinCount: 5,
   verifierErrors: 1,
   apiServerErrors: 5,
   processorErrors: 1,
@@ -101,6 +109,7 @@ const ALARM_LIMITS: { readonly [K in keyof Required<AlarmsConfigInput>]: readonl
   // The work queue keeps messages 4 days.
   queueOldestMessageAgeSeconds: [60, 4 * 24 * 60 * 60],
   signatureFailureRatePercent: [1, 100],
+  signatureFailureMinCount: [1, 100_000],
   verifierErrors: [1, 100_000],
   apiServerErrors: [1, 100_000],
   processorErrors: [1, 100_000],

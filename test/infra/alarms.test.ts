@@ -205,7 +205,8 @@ describe('WebhookAlarms', () => {
       const a = alarm(template, 'verifier-signature-failures');
 
       const { expression, metrics } = mathAlarm(a);
-      expect(expression).toBe('100 * SUM([badSignature, staleTimestamp, futureTimestamp]) / received');
+      const failures = 'SUM([badSignature, staleTimestamp, futureTimestamp])';
+      expect(expression).toBe(`IF(${failures} >= 5, 100 * ${failures} / received, 0)`);
       const custom = (metricName: string, extra: Record<string, string> = {}) => ({
         namespace: METRICS_NAMESPACE,
         metricName,
@@ -378,6 +379,20 @@ describe('WebhookAlarms', () => {
   });
 
   describe('thresholds', () => {
+    test('counts a period toward verifier-signature-failures only from signatureFailureMinCount failures on', () => {
+      const { template: custom } = build({ alarms: { signatureFailureMinCount: 20 } });
+
+      const { expression } = mathAlarm(alarm(custom, 'verifier-signature-failures'));
+
+      expect(expression).toMatch(/^IF\(SUM\(\[[^\]]+\]\) >= 20, 100 \* SUM/);
+    });
+
+    test('refuses a signatureFailureMinCount below 1', () => {
+      expect(() => build({ alarms: { signatureFailureMinCount: 0 } })).toThrow(
+        'alarms.signatureFailureMinCount must be a whole number from 1 to 100000',
+      );
+    });
+
     test('takes thresholds from the alarms config', () => {
       const { template } = build({
         alarms: {
