@@ -23,6 +23,14 @@ export const BODY_ENCODING = { base64: 'base64' } as const;
 // Anything outside SQS's set, lone surrogates included (the `u` flag matches them as code points).
 const OUTSIDE_SQS_CHARACTER_SET = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
+/**
+ * The body hash the ledger keeps and the message carries: hex SHA-256 of the signed bytes. The verifier
+ * computes it and the processor checks against it, so both must use this one definition.
+ */
+export function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 /** Whether SQS takes `text` as a body or String attribute value unchanged. */
 export function isSqsText(text: string): boolean {
   return !OUTSIDE_SQS_CHARACTER_SET.test(text);
@@ -87,10 +95,7 @@ export function decodeMessageBody(
     ]);
   }
   if (bodySha256 !== undefined) {
-    const actual = createHash('sha256')
-      .update(bytes ?? Buffer.from(text, 'utf8'))
-      .digest('hex');
-    if (actual !== bodySha256) {
+    if (sha256Hex(bytes ?? Buffer.from(text, 'utf8')) !== bodySha256) {
       throw new EnvelopeValidationError([`body does not match attribute ${MESSAGE_ATTRIBUTES.bodySha256}`]);
     }
   }

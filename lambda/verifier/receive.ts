@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
@@ -15,6 +14,7 @@ import {
 import type { FptEnvelope } from '../shared/fpt-events';
 import type { EventLedger } from '../shared/ledger';
 import { METRIC } from '../shared/observability';
+import { sha256Hex } from '../shared/queue-message';
 import { isWellFormed, parseEnvelope } from './envelope';
 import type { SecretStore } from './secret-store';
 import {
@@ -330,8 +330,4 @@ function rejectDelivery(deps: VerifierDeps, error: HttpError): HttpResponse {
   rejected.addMetric(METRIC.rejected, MetricUnit.Count, 1);
   deps.logger.warn('delivery rejected', { reason: error.reason, statusCode: error.statusCode });
   return errorResponse(error);
-}
-
-function sha256Hex(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
