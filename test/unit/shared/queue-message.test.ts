@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { EnvelopeValidationError } from '../../../lambda/shared/errors';
 import { MESSAGE_ATTRIBUTES } from '../../../lambda/shared/ledger-schema';
 import {
   decodeMessageBody,
@@ -8,18 +7,9 @@ import {
   SQS_MAX_MESSAGE_BYTES,
   sqsMessageBytes,
 } from '../../../lambda/shared/queue-message';
+import { problemsOf } from '../../support/problems';
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof EnvelopeValidationError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('isSqsText', () => {
   it.each([

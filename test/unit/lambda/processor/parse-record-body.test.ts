@@ -1,20 +1,10 @@
 import { createHash } from 'node:crypto';
 import { parseRecord } from '../../../../lambda/processor/parse-record';
-import { EnvelopeValidationError } from '../../../../lambda/shared/errors';
 import { encodeMessageBody } from '../../../../lambda/shared/queue-message';
+import { problemsOf } from '../../../support/problems';
 import { makeEnvelope, makeRecord, SAMPLE_DATA } from './helpers';
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof EnvelopeValidationError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('parseRecord: the body as the verifier encoded it', () => {
   const envelope = makeEnvelope('contact.updated', {
