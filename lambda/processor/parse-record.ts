@@ -20,6 +20,11 @@ export interface ParsedRecord {
   readonly eventTimestampMs: number;
   /** The body carries the test-event marker (lambda/shared/test-event-marker.ts). */
   readonly isTest: boolean;
+  /**
+   * Hex SHA-256 of the signed bytes (`fpt-body-sha256`), checked against the decoded body; absent on a
+   * message queued before the attribute existed.
+   */
+  readonly bodySha256?: string;
 }
 
 const EVENT_ID = /^[0-9a-f]{32}$/;
@@ -56,13 +61,10 @@ export function parseRecord(record: SQSRecord): ParsedRecord {
     problems.push(`attribute ${MESSAGE_ATTRIBUTES.receivedAt} must be epoch milliseconds`);
   }
 
+  const bodySha256 = attribute(record, MESSAGE_ATTRIBUTES.bodySha256);
   let text: string | undefined;
   try {
-    text = decodeMessageBody(
-      record.body,
-      attribute(record, MESSAGE_ATTRIBUTES.bodyEncoding),
-      attribute(record, MESSAGE_ATTRIBUTES.bodySha256),
-    );
+    text = decodeMessageBody(record.body, attribute(record, MESSAGE_ATTRIBUTES.bodyEncoding), bodySha256);
   } catch (error) {
     if (!(error instanceof EnvelopeValidationError)) throw error;
     problems.push(...error.problems);
@@ -109,6 +111,7 @@ export function parseRecord(record: SQSRecord): ParsedRecord {
     envelope: { ...(body as FptEnvelope), eventId: eventId as string },
     eventTimestampMs,
     isTest: isTestEvent(body as Record<string, unknown>),
+    ...(bodySha256 !== undefined ? { bodySha256 } : {}),
   };
 }
 

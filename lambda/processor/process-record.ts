@@ -77,7 +77,13 @@ export async function processRecord(
     persistentKeys: { eventId, subscription, ...(isTest ? { isTest } : {}) },
   });
 
-  const started = await ledger.startProcessing({ eventId, subscription, eventType, nowMs: now() });
+  const started = await ledger.startProcessing({
+    eventId,
+    subscription,
+    eventType,
+    ...(parsed.bodySha256 !== undefined ? { bodySha256: parsed.bodySha256 } : {}),
+    nowMs: now(),
+  });
   if (started.kind === 'already_processed') {
     // A duplicate delivery (SQS is at-least-once, or FPT re-sent after our 2xx was lost) is a success.
     metrics.emit(METRIC.duplicate, MetricUnit.Count, 1, { stage: 'processor' });

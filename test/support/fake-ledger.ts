@@ -15,7 +15,8 @@ import type { LedgerPort } from '../../lambda/verifier/receive';
 /**
  * An event row as the fake keeps it: the attributes of the real table's row (lambda/shared/ledger-schema.ts),
  * each present only when the real ledger would have written it. In particular a row the processor created
- * (its event's row had expired away) has no `bodySha256`, as on the real table.
+ * (its event's row had expired away, or the verifier released it) has `bodySha256` only when the message
+ * carried one, as on the real table.
  */
 export interface FakeRow {
   status: EventStatus;
@@ -107,7 +108,7 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
       return {
         kind: 'duplicate',
         status: existing.status,
-        sameBody: existing.bodySha256 === input.bodySha256,
+        sameBody: existing.bodySha256 === undefined || existing.bodySha256 === input.bodySha256,
       };
     }
     const token = randomUUID();
@@ -171,9 +172,12 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
     if (leaseLive) return { kind: 'in_progress' };
     const processingToken = randomUUID();
     const attempts = (row?.attempts ?? 0) + 1;
-    // An update, not a put: the claim's attributes (bodySha256 among them) stay; a new row has none.
+    // An update, not a put: the claim's attributes (bodySha256 among them) stay; a new row gets the
+    // message's body hash when it carries one.
+    const bodySha256 = row?.bodySha256 ?? input.bodySha256;
     this.rows.set(input.eventId, {
       ...row,
+      ...(bodySha256 !== undefined ? { bodySha256 } : {}),
       status: EVENT_STATUS.processing,
       processingToken,
       processingExpiresAt: input.nowMs + this.processingLeaseMs,

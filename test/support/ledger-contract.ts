@@ -146,8 +146,27 @@ export function describeLedgerContract(name: string, ledgerFor: () => ContractLe
     });
 
     describe('body hash', () => {
-      it('has no body hash on a row the processor created, and reports any later claim as a different body', async () => {
-        // The processor creates the row when its event's row expired away (a late DLQ redrive).
+      it('gives a row the processor created the message body hash: the same bytes are a duplicate, others a different body', async () => {
+        // The processor creates the row when there is none: the verifier released its claim because
+        // SendMessage's answer was lost although the message was queued, or the row expired away.
+        const eventId = newEventId();
+        const started = await ledger.startProcessing({ ...startInput(eventId, T0), bodySha256: HASH_A });
+        if (started.kind !== 'started') throw new Error('lease not granted');
+        await ledger.finishProcessing(eventId, started.token, {
+          status: EVENT_STATUS.processed,
+          nowMs: T0 + 1,
+        });
+
+        const row = await ledger.getEvent(eventId);
+        const same = await ledger.claim(claimInput(eventId, HASH_A, T0 + 2));
+        const different = await ledger.claim(claimInput(eventId, HASH_B, T0 + 3));
+
+        expect(row).toMatchObject({ status: EVENT_STATUS.processed, bodySha256: HASH_A });
+        expect(same).toEqual({ kind: 'duplicate', status: EVENT_STATUS.processed, sameBody: true });
+        expect(different).toEqual({ kind: 'duplicate', status: EVENT_STATUS.processed, sameBody: false });
+      });
+
+      it('never reports a different body for a row without a body hash (a message from before fpt-body-sha256)', async () => {
         const eventId = newEventId();
         const started = await ledger.startProcessing(startInput(eventId, T0));
         if (started.kind !== 'started') throw new Error('lease not granted');
@@ -161,7 +180,17 @@ export function describeLedgerContract(name: string, ledgerFor: () => ContractLe
 
         expect(row?.status).toBe(EVENT_STATUS.processed);
         expect(row?.bodySha256).toBeUndefined();
-        expect(claim).toEqual({ kind: 'duplicate', status: EVENT_STATUS.processed, sameBody: false });
+        expect(claim).toEqual({ kind: 'duplicate', status: EVENT_STATUS.processed, sameBody: true });
+      });
+
+      it('keeps the claimed body hash when the message carries another one', async () => {
+        const eventId = newEventId();
+        const claim = await ledger.claim(claimInput(eventId, HASH_A, T0));
+        if (claim.kind !== 'claimed') throw new Error('first claim not granted');
+
+        await ledger.startProcessing({ ...startInput(eventId, T0 + 1), bodySha256: HASH_B });
+
+        expect((await ledger.getEvent(eventId))?.bodySha256).toBe(HASH_A);
       });
 
       it('keeps the claimed body hash through processing, so a retry of the same bytes is the same body', async () => {

@@ -18,7 +18,12 @@ export interface ClaimInput {
 
 export type ClaimResult =
   | { readonly kind: 'claimed'; readonly token: string }
-  | { readonly kind: 'duplicate'; readonly status: EventStatus; readonly sameBody: boolean }
+  | {
+      readonly kind: 'duplicate';
+      readonly status: EventStatus;
+      /** False only when the row's body hash is known and is not this delivery's. */
+      readonly sameBody: boolean;
+    }
   | { readonly kind: 'in_progress' };
 
 /** An authentic delivery kept for inspection instead of being processed. */
@@ -88,9 +93,14 @@ export async function claimEvent(
   }
 }
 
+/**
+ * A known eventId. Its body differs only when both hashes are known and differ: a row without one (the
+ * processor created it from a message queued before `fpt-body-sha256` existed) proves no difference,
+ * and eventId is FPT's idempotency key, so the delivery is a duplicate, not a conflict to park.
+ */
 function classifyExisting(status: EventStatus, oldSha: string | undefined, newSha: string): ClaimResult {
   if (status === EVENT_STATUS.received) return { kind: 'in_progress' };
-  return { kind: 'duplicate', status, sameBody: oldSha === newSha };
+  return { kind: 'duplicate', status, sameBody: oldSha === undefined || oldSha === newSha };
 }
 
 /** Gives a claim back after the queue send failed, so FPT's retry can claim it again at once. */

@@ -9,6 +9,12 @@ export interface StartProcessingInput {
   readonly eventId: string;
   readonly subscription: string;
   readonly eventType: string;
+  /**
+   * Hex SHA-256 of the signed bytes, from the message's `fpt-body-sha256`; absent on messages queued
+   * before the attribute existed. Kept on a row the processor creates, so FPT's retry of the same bytes
+   * is a duplicate, not a different body.
+   */
+  readonly bodySha256?: string;
   readonly nowMs: number;
 }
 
@@ -33,7 +39,9 @@ export type ProcessingOutcome =
 
 /**
  * Takes the processing lease. Succeeds unless the event is already PROCESSED or another invocation
- * holds a live lease. Creates the row if it has expired away (a message redriven from the DLQ late).
+ * holds a live lease. Creates the row if there is none: it expired away (a message redriven from the DLQ
+ * late), or the verifier released its claim because SendMessage's answer was lost although the message
+ * was queued. Such a row carries the message's body hash, so FPT's retry of those bytes is a duplicate.
  */
 export async function startProcessing(
   table: LedgerTable,
@@ -41,6 +49,7 @@ export async function startProcessing(
   input: StartProcessingInput,
 ): Promise<StartProcessingResult> {
   const token = randomUUID();
+  const withHash = input.bodySha256 !== undefined;
   try {
     const out = await table.client.send(
       new UpdateCommand({
@@ -51,6 +60,8 @@ export async function startProcessing(
           '#attempts = if_not_exists(#attempts, :zero) + :one, ' +
           '#subscription = if_not_exists(#subscription, :subscription), ' +
           '#eventType = if_not_exists(#eventType, :eventType), ' +
+          // The claim's hash stays; a row the verifier released (its send's answer was lost) gets the message's.
+          (withHash ? '#bodySha256 = if_not_exists(#bodySha256, :bodySha256), ' : '') +
           '#expiresAt = if_not_exists(#expiresAt, :expiresAt)',
         ConditionExpression:
           'attribute_not_exists(#pk) OR (#status <> :processed AND (#status <> :processing OR #processingExpiresAt < :nowMs))',
@@ -63,6 +74,7 @@ export async function startProcessing(
           '#subscription': 'subscription',
           '#eventType': 'eventType',
           '#expiresAt': 'expiresAt',
+          ...(withHash ? { '#bodySha256': 'bodySha256' } : {}),
         },
         ExpressionAttributeValues: {
           ':processing': EVENT_STATUS.processing,
@@ -75,6 +87,7 @@ export async function startProcessing(
           ':subscription': input.subscription,
           ':eventType': input.eventType,
           ':expiresAt': expiresAt(table, input.nowMs),
+          ...(withHash ? { ':bodySha256': input.bodySha256 } : {}),
         },
         ReturnValues: 'ALL_OLD',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
