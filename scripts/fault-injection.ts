@@ -11,7 +11,12 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findFreePort, PROJECT_ROOT, startEmulator } from '../local/emulator';
-import { type FaultInjectionOptions, formatReport, runFaultInjection } from '../tools/fault-injection';
+import {
+  type FaultInjectionOptions,
+  formatReport,
+  judgeRun,
+  runFaultInjection,
+} from '../tools/fault-injection';
 import { describeMachine, updateMarkdownSection } from '../tools/run-record';
 
 const DOC = path.join(PROJECT_ROOT, 'docs', 'reliability.md');
@@ -90,13 +95,14 @@ async function main(): Promise<void> {
     const report = await runFaultInjection({ ...options, endpoint: emulator.url });
     const markdown = formatReport(report);
     process.stdout.write(`${markdown}\n`);
-    const ok =
-      report.final.lost === 0 &&
-      report.unexplainedDoubles === 0 &&
-      report.dlq.depthAfter === 0 &&
-      report.verifierFaulted.answered2xxUnexplained === 0 &&
-      report.processor.deletedBeforeProcessed === 0 &&
-      report.leaseLost === 0;
+    const verdict = judgeRun(report);
+    const ok = verdict.passed;
+    process.stderr.write(
+      `verdict: ${ok ? 'PASS' : 'FAIL'}; lost ${report.final.lost}, parked ${report.final.parkedRows}, ` +
+        `doubles outside the window ${report.unexplainedDoubles}, FPT gave up ${report.fpt.chainsGaveUp}, ` +
+        `left in queue ${report.final.queueDepth} / DLQ ${report.dlq.depthAfter}\n` +
+        verdict.failures.map((failure) => `  FAILED ${failure}\n`).join(''),
+    );
     if (values['no-write'] !== true) {
       // The seed goes into the recorded command, so running it again draws the same faults.
       const args = process.argv.slice(2).filter((arg, i, all) => arg !== '--seed' && all[i - 1] !== '--seed');
@@ -104,6 +110,8 @@ async function main(): Promise<void> {
       const section = [
         `### Fault injection: latest full run (${ok ? 'passed' : '**FAILED**'})`,
         '',
+        ...verdict.failures.map((failure) => `- **Failed:** ${failure}`),
+        ...(ok ? [] : ['']),
         `Command: \`npm run reliability -- ${argv}\`. The seed fixes which faults are drawn; counts that ` +
           'depend on timing (retries, redeliveries) differ a little from run to run. ' +
           `Run on ${startedAt.toISOString().slice(0, 10)} at ${startedAt.toISOString().slice(11, 16)} UTC, on ${describeMachine(PROJECT_ROOT)}.`,

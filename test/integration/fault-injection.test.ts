@@ -2,6 +2,7 @@ import {
   FAULT_KINDS,
   type FaultInjectionReport,
   formatReport,
+  judgeRun,
   runFaultInjection,
 } from '../../tools/fault-injection';
 import { emulatorUrlFromEnv } from './support/emulator-env';
@@ -48,33 +49,21 @@ describe('local stack under injected faults', () => {
     if (process.env.FPT_TEST_VERBOSE === '1') process.stdout.write(`${formatReport(report)}\n`);
   });
 
-  it('loses no event: every eventId ends PROCESSED, the queue and the DLQ end empty', () => {
-    expect(report.final).toMatchObject({
-      lost: 0,
-      processed: EVENTS,
-      queueDepth: 0,
-      parkedRows: 0,
-      unexpectedRows: 0,
-    });
-    expect(report.dlq.depthAfter).toBe(0);
-    expect(report.fpt.chainsGaveUp).toBe(0);
+  it('passes the one verdict `npm run reliability` judges by: nothing lost, parked, left queued, given up or doubled outside the window', () => {
+    expect(judgeRun(report).failures).toEqual([]);
+    expect(report.final.processed).toBe(EVENTS);
   });
 
-  it('runs no handler to success twice, except after a fault inside the documented window', () => {
-    expect(report.unexplainedDoubles).toBe(0);
-    expect(report.leaseLost).toBe(0);
-    expect(report.windowDoubles).toBeLessThanOrEqual(report.windowIncidents);
+  it('runs every handler to success once, or twice only for an event with a fault in the documented window', () => {
+    expect(report.windowIncidents).toBeGreaterThan(0);
     expect(report.eventsSucceededOnce + report.windowDoubles).toBe(EVENTS);
   });
 
-  it('ends every fault as a retry or in the DLQ: no 2xx without the event queued, no message dropped early', () => {
-    expect(report.verifierFaulted.answered2xxUnexplained).toBe(0);
-    expect(report.verifierFaulted.total).toBe(
-      report.verifierFaulted.answeredNon2xx +
-        report.verifierFaulted.noAnswer +
-        report.verifierFaulted.answered2xxAbsorbed,
-    );
-    expect(report.processor.deletedBeforeProcessed).toBe(0);
+  it('turns verifier faults into retries FPT makes: non-2xx answers and no answers, more attempts than deliveries', () => {
+    expect(report.verifierFaulted.answeredNon2xx).toBeGreaterThan(0);
+    expect(report.verifierFaulted.noAnswer).toBeGreaterThan(0);
+    expect(report.fpt.attempts).toBeGreaterThan(report.deliveries);
+    expect(report.fpt.chainsSucceeded).toBe(report.deliveries);
   });
 
   it('moves persistently failing events to the DLQ and processes them after the redrive', () => {

@@ -14,5 +14,12 @@ export {
 export { faultTable, formatReport } from './report';
 export { runFaultInjection } from './run';
 export type { FaultInjectionOptions, FaultInjectionReport, FaultTiming } from './types';
-export { countDoubles, readLedgerVerdict } from './verdict';
+export {
+  countDoubles,
+  judgeRun,
+  readLedgerVerdict,
+  VERDICT_RULES,
+  type Verdict,
+  type VerdictRule,
+} from './verdict';
 export { makeBody, planWorkload } from './workload';

@@ -1,6 +1,10 @@
-/** The verdict, from the ledger itself: which events ended PROCESSED, and which handlers ran twice. */
+/**
+ * The verdict: what the ledger says (which events ended PROCESSED, which handlers ran twice), and the
+ * one set of rules a run passes or fails by.
+ */
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { EVENT_STATUS } from '../../lambda/shared/ledger-schema';
+import type { FaultInjectionReport } from './types';
 
 export interface LedgerVerdict {
   readonly processed: number;
@@ -74,4 +78,85 @@ export function countDoubles(
     }
   }
   return { eventsSucceededOnce, unexplainedDoubles, windowDoubles };
+}
+
+/** One rule of the verdict: a name for the report, and what broke it in a run (undefined: held). */
+export interface VerdictRule {
+  readonly name: string;
+  readonly violation: (report: FaultInjectionReport) => string | undefined;
+}
+
+const whenPositive = (count: number, what: string) => (count > 0 ? `${count} ${what}` : undefined);
+
+/**
+ * The rules every fault-injection run is judged by: the in-suite test and `npm run reliability`
+ * both call {@link judgeRun}, so they cannot drift apart. A new invariant is one more entry here
+ * (and one more violating run in test/unit/fault-injection/verdict.test.ts, which requires it).
+ */
+export const VERDICT_RULES: readonly VerdictRule[] = [
+  {
+    name: 'no event lost',
+    violation: (r) => {
+      const detail = Object.entries(r.final.lostByStatus)
+        .map(([status, count]) => `${status}: ${count}`)
+        .join(', ');
+      return whenPositive(r.final.lost, `events not PROCESSED${detail ? ` (${detail})` : ''}`);
+    },
+  },
+  {
+    name: 'no 2xx answer without the event queued',
+    violation: (r) =>
+      whenPositive(r.verifierFaulted.answered2xxUnexplained, 'faulted deliveries answered 2xx unqueued'),
+  },
+  {
+    name: 'no message deleted before its event was PROCESSED',
+    violation: (r) => whenPositive(r.processor.deletedBeforeProcessed, 'messages deleted early'),
+  },
+  {
+    name: 'no handler success twice outside the documented window',
+    violation: (r) =>
+      whenPositive(r.unexplainedDoubles, 'events whose handler succeeded twice outside the window'),
+  },
+  {
+    name: 'no PROCESSED write under another invocation’s lease',
+    violation: (r) => whenPositive(r.leaseLost, 'PROCESSED writes found another lease'),
+  },
+  {
+    name: 'no authentic event parked',
+    violation: (r) =>
+      whenPositive(
+        r.final.parkedRows + r.final.unexpectedRows,
+        'parked or unknown rows (every delivery was authentic)',
+      ),
+  },
+  {
+    name: 'no message left in the work queue',
+    violation: (r) => whenPositive(r.final.queueDepth, 'messages left in the work queue'),
+  },
+  {
+    name: 'no message left in the DLQ',
+    violation: (r) => whenPositive(r.dlq.depthAfter, 'messages left in the DLQ'),
+  },
+  {
+    name: 'no delivery FPT gave up on',
+    violation: (r) => whenPositive(r.fpt.chainsGaveUp, 'deliveries FPT gave up on'),
+  },
+];
+
+export interface Verdict {
+  readonly passed: boolean;
+  /** One line per broken rule: `rule: what broke it`. */
+  readonly failures: readonly string[];
+}
+
+/** Judges a run by every rule; the run passes only when none is broken. */
+export function judgeRun(
+  report: FaultInjectionReport,
+  rules: readonly VerdictRule[] = VERDICT_RULES,
+): Verdict {
+  const failures = rules.flatMap((rule) => {
+    const violation = rule.violation(report);
+    return violation === undefined ? [] : [`${rule.name}: ${violation}`];
+  });
+  return { passed: failures.length === 0, failures };
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { EnvelopeValidationError } from '../../../lambda/shared/errors';
 import { parseEnvelope, validateEnvelope } from '../../../lambda/verifier/envelope';
@@ -304,23 +305,63 @@ describe('parseEnvelope (properties)', () => {
     }
   });
 
-  it('reports invalid UTF-8, BOMs and non-JSON bytes as an envelope problem, never as a crash', () => {
+  /** The problems parseEnvelope reports for some bytes; fails the test when it returns normally. */
+  const refusal = (bytes: Buffer): readonly string[] => {
+    try {
+      parseEnvelope(bytes);
+    } catch (error) {
+      expect(error).toBeInstanceOf(EnvelopeValidationError);
+      return (error as EnvelopeValidationError).problems;
+    }
+    throw new Error(`parseEnvelope accepted ${bytes.toString('hex').slice(0, 80)}`);
+  };
+
+  it('refuses bytes that are not valid UTF-8 as such, before any decoding', () => {
+    const notUtf8 = fc
+      .uint8Array({ minLength: 1, maxLength: 300 })
+      .map((b) => Buffer.from(b))
+      .filter((b) => !isUtf8(b));
+    const envelopeWithBadByte = fc
+      .tuple(validEnvelope(), fc.constantFrom(0x80, 0xc0, 0xf5, 0xff))
+      .map(([e, byte]) => {
+        const json = Buffer.from(JSON.stringify(e));
+        return Buffer.concat([json.subarray(0, -1), Buffer.from([byte]), json.subarray(-1)]);
+      });
+    fc.assert(
+      fc.property(fc.oneof(notUtf8, envelopeWithBadByte), (bytes) => {
+        expect(refusal(bytes)).toEqual(['body is not valid UTF-8']);
+      }),
+      { numRuns: runs(1000) },
+    );
+  });
+
+  it('refuses a valid envelope behind a UTF-8 BOM, in UTF-16 or cut short, naming the defect of the body', () => {
+    fc.assert(
+      fc.property(validEnvelope(), fc.constantFrom('bom', 'utf16le', 'truncated'), (envelope, defect) => {
+        const json = JSON.stringify(envelope);
+        const bytes =
+          defect === 'bom'
+            ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)])
+            : defect === 'utf16le'
+              ? Buffer.from(json, 'utf16le')
+              : Buffer.from(json).subarray(0, -1);
+        // The same envelope without the defect is accepted: only the defect is refused.
+        expect(parseEnvelope(Buffer.from(json)).eventId).toBe(envelope.eventId.toLowerCase());
+        // UTF-16 of non-ASCII text is usually not valid UTF-8 either; either way it is one body problem.
+        const expected =
+          defect === 'utf16le' && !isUtf8(bytes) ? 'body is not valid UTF-8' : 'body is not valid JSON';
+        expect(refusal(bytes)).toEqual([expected]);
+      }),
+      { numRuns: runs(600) },
+    );
+  });
+
+  it('answers arbitrary bytes with an envelope problem, never with another error', () => {
     fc.assert(
       fc.property(
-        fc.oneof(
-          fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
-          validEnvelope().map((e) =>
-            Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(e))]),
-          ),
-          validEnvelope().map((e) => Buffer.from(JSON.stringify(e), 'utf16le')),
-          validEnvelope().map((e) => Buffer.from(JSON.stringify(e)).subarray(0, -1)),
-        ),
+        fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
         (bytes) => {
-          try {
-            parseEnvelope(bytes);
-          } catch (error) {
-            expect(error).toBeInstanceOf(EnvelopeValidationError);
-          }
+          expect(refusal(bytes).length).toBeGreaterThan(0);
         },
       ),
       { numRuns: runs(1000) },
