@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { processRecord } from '../../../../lambda/processor/process-record';
+import { DEFAULT_PROCESSING_LEASE_SECONDS } from '../../../../lambda/shared/defaults';
 import { HandlerFailedError, ProcessingInProgressError } from '../../../../lambda/shared/errors';
 import { EventLedger } from '../../../../lambda/shared/ledger';
 import { EVENT_STATUS } from '../../../../lambda/shared/ledger-schema';
@@ -24,6 +25,8 @@ import {
 } from './helpers';
 
 const NOW = T0 + 5_000;
+/** The deployed processing lease (the processor timeout + 30 s). */
+const LEASE_MS = DEFAULT_PROCESSING_LEASE_SECONDS * 1000;
 const ddb = mockClient(DynamoDBDocumentClient);
 
 const isStart = (input: UpdateCommandInput) =>
@@ -44,7 +47,7 @@ function setup(options: { maxReceiveCount?: number } = {}) {
     client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
     tableName: 'ledger-test',
     retentionDays: 30,
-    processingLeaseMs: 180_000,
+    processingLeaseMs: LEASE_MS,
   });
   const { handlers, defaultHandler } = mockHandlers();
   const deps = {
@@ -88,7 +91,7 @@ describe('processRecord with the real EventLedger', () => {
       ':processed': EVENT_STATUS.processed,
       ':processing': EVENT_STATUS.processing,
       ':nowMs': NOW,
-      ':leaseEnd': NOW + 180_000,
+      ':leaseEnd': NOW + LEASE_MS,
     });
   });
 
