@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventRow } from '../lambda/shared/ledger-schema';
 import type { Target } from './target';
+import { escapeControls } from './terminal-text';
 
 /** Reads ledger rows of a target with consistent reads. */
 export class LedgerReader {
@@ -51,7 +52,10 @@ export function rowToJson(row: Record<string, unknown>): Record<string, unknown>
   };
 }
 
-/** `name  value` lines, with timestamps also shown as ISO-8601 UTC. */
+/**
+ * `name  value` lines, with timestamps also shown as ISO-8601 UTC. Names and values are stored data:
+ * both are escaped, so neither can run on the terminal or break a line.
+ */
 export function formatRow(row: Record<string, unknown>): string[] {
   const json = rowToJson(row);
   const first = [
@@ -69,7 +73,7 @@ export function formatRow(row: Record<string, unknown>): string[] {
       .filter((k) => !first.includes(k))
       .sort(),
   ];
-  const width = Math.max(...keys.map((k) => k.length)) + 2;
+  const width = Math.max(...keys.map((k) => escapeControls(k).length)) + 2;
   return keys.map((key) => {
     const value = json[key];
     let text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -77,6 +81,6 @@ export function formatRow(row: Record<string, unknown>): string[] {
       text = `${new Date(value).toISOString()}  (${value})`;
     if (typeof value === 'number' && key === 'expiresAt')
       text = `${new Date(value * 1000).toISOString()}  (${value})`;
-    return `${key.padEnd(width)}${text}`;
+    return `${escapeControls(key).padEnd(width)}${escapeControls(text)}`;
   });
 }

@@ -6,6 +6,7 @@ import { secret } from './commands/secret';
 import { sendTestEvent } from './commands/send-test-event';
 import { CliError, UsageError } from './errors';
 import { type Io, processIo } from './io';
+import { terminalSafeIo } from './terminal-text';
 
 export const MAIN_HELP = `Usage: fpt-webhooks <command> [options]
 
@@ -39,7 +40,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
  * Runs the CLI and returns the exit code: 0 success, 1 the command failed, 2 bad command line.
  * Never throws.
  */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+export async function main(argv: readonly string[], rawIo: Io = processIo): Promise<number> {
+  // Commands print stored and received data (event fields, parked bodies, AWS messages): none of it may
+  // reach the operator's terminal as a control sequence.
+  const io = terminalSafeIo(rawIo);
   // Node 20 is supported; the SDK's notice about its future Node 22 floor is noise in a CLI's output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [name, ...rest] = argv;

@@ -5,6 +5,7 @@ import { CliError, UsageError } from '../errors';
 import type { Io } from '../io';
 import { displayStatus, rowToJson } from '../ledger';
 import { resolveTarget, TARGET_HELP, TARGET_OPTIONS, type Target, targetOptionsFrom } from '../target';
+import { escapeControls } from '../terminal-text';
 import { parseCommandArgs } from './parse';
 
 const STATUSES = [...Object.values(EVENT_STATUS), PARKED_STATUS] as const;
@@ -159,13 +160,17 @@ async function scanNewest(
 const iso = (ms: unknown) =>
   typeof ms === 'number' ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : '-'.padEnd(20);
 
+/** A stored value as a table cell: escaped, so it can neither run on the terminal nor break the row. */
+const cell = (value: unknown): string =>
+  value === undefined || value === null ? '-' : escapeControls(String(value));
+
 function eventLines(rows: readonly Row[]): string[] {
   const header = `${'RECEIVED (UTC)'.padEnd(22)}${'STATUS'.padEnd(15)}${'EVENT ID'.padEnd(34)}${'TYPE'.padEnd(27)}${'SUBSCRIPTION'.padEnd(16)}ATTEMPTS`;
   return [
     header,
     ...rows.map(
       (r) =>
-        `${iso(r.receivedAt).padEnd(22)}${displayStatus(String(r.status ?? '-')).padEnd(15)}${r.pk.padEnd(34)}${String(r.eventType ?? '-').padEnd(27)}${String(r.subscription ?? '-').padEnd(16)}${r.attempts ?? '-'}`,
+        `${iso(r.receivedAt).padEnd(22)}${cell(displayStatus(String(r.status ?? '-'))).padEnd(15)}${cell(r.pk).padEnd(34)}${cell(r.eventType).padEnd(27)}${cell(r.subscription).padEnd(16)}${cell(r.attempts)}`,
     ),
   ];
 }
@@ -175,7 +180,7 @@ function parkedLines(rows: readonly Row[]): string[] {
     `${'RECEIVED (UTC)'.padEnd(22)}${'SUBSCRIPTION'.padEnd(16)}${'KEY'.padEnd(73)}PROBLEMS`,
     ...rows.map(
       (r) =>
-        `${iso(r.receivedAt).padEnd(22)}${String(r.subscription ?? '-').padEnd(16)}${r.pk.padEnd(73)}${Array.isArray(r.problems) ? r.problems.join('; ') : '-'}`,
+        `${iso(r.receivedAt).padEnd(22)}${cell(r.subscription).padEnd(16)}${cell(r.pk).padEnd(73)}${cell(Array.isArray(r.problems) ? r.problems.join('; ') : undefined)}`,
     ),
   ];
 }

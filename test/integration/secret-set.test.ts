@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as path from 'node:path';
-import { runCli } from '../support/cli';
+import { runBin, runCli } from '../support/cli';
 import { cliEnvironment, pointCliAt } from './support/cli-env';
 import {
   fptBody,
@@ -14,7 +12,6 @@ import {
 
 jest.setTimeout(60_000);
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 // A leading '-' would make the secret an option to the CLI's parser, not the positional this file tests.
 const newSecret = () => `s${randomBytes(32).toString('base64url')}`;
 
@@ -37,32 +34,6 @@ async function acceptedWithin(harness: Harness, secret: string, limitMs: number)
     if (Date.now() - started > limitMs) throw new Error(`not accepted within ${limitMs} ms`);
     await sleep(500);
   }
-}
-
-/** Runs the real `fpt-webhooks` bin as a child process, with `stdin` piped in. */
-function runBin(
-  args: readonly string[],
-  stdin: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'cli', 'bin.cjs'), ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
 }
 
 describe('fpt-webhooks secret set --local, and the verifier afterwards', () => {

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 import type { Io } from '../../cli/io';
 import { main } from '../../cli/main';
 
@@ -48,4 +50,32 @@ export async function runCli(argv: readonly string[], stdin?: string): Promise<C
   const { io, out, err } = captureIo(stdin);
   const code = await main(argv, io);
   return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Runs the real `fpt-webhooks` bin as a child process, with `stdin` piped in (then closed). */
+export function runBin(
+  args: readonly string[],
+  stdin: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'cli', 'bin.cjs'), ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
 }
