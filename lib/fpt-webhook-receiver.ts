@@ -17,7 +17,7 @@ import {
 import { EventLedgerTable } from './event-ledger-table';
 import { loggingEnvironment } from './logging-environment';
 import { DEFAULT_RECEIVER_ID, outputKeyPrefix, pathInStack, physicalNamePrefix } from './physical-names';
-import { ProcessorFunction } from './processor-function';
+import { type HandlersOptions, ProcessorFunction } from './processor-function';
 import { SecretRotation } from './secret-rotation';
 import { SigningSecret, signingSecretName } from './signing-secret';
 import { VerifierFunction } from './verifier-function';
@@ -33,6 +33,13 @@ const CONSTRUCT_ONLY_KEYS: ReadonlyArray<Exclude<keyof FptWebhookReceiverProps, 
 
 /** Properties of an {@link FptWebhookReceiver}: the receiver configuration plus function sizing. */
 export interface FptWebhookReceiverProps extends ReceiverConfigInput {
+  /**
+   * Your event handlers: `{ entry: 'src/fpt-handlers.ts' }` names a module exporting `handlers` and
+   * `defaultHandler` (types from `fpt-webhook-receiver/runtime`), bundled into the processor with the
+   * local esbuild. See docs/handlers.md.
+   * @default - the example handlers of lambda/handlers, which log and acknowledge every event
+   */
+  readonly handlers?: HandlersOptions;
   /**
    * Memory of the verifier function, in MB.
    * @default 256
@@ -179,6 +186,7 @@ export class FptWebhookReceiver extends Construct {
     this.processor = new ProcessorFunction(this, 'Processor', {
       table: this.table,
       queue: this.queue,
+      ...(props.handlers !== undefined ? { handlers: props.handlers } : {}),
       timeout: Duration.seconds(spec.processorTimeoutSeconds),
       memorySize: props.processorMemorySize,
       batchSize: spec.eventSource.batchSize,

@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -13,12 +15,29 @@ import { CDK_DEPLOY_TIME_VALUES, WebhookFunction } from './webhook-function';
 /** The ledger operations the processor performs: its lease, outcome and ordering-guard updates and reads. */
 export const PROCESSOR_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
+/** Where the processor's event handlers come from. */
+export interface HandlersOptions {
+  /**
+   * Path of your handler module (TypeScript or JavaScript), absolute or relative to the directory `cdk`
+   * runs in (like `NodejsFunction`'s `entry`). It must export `handlers` (an `EventHandlers` routing table)
+   * and `defaultHandler`, typed with `fpt-webhook-receiver/runtime`. It is bundled into the processor with
+   * the local esbuild, together with whatever it imports.
+   */
+  readonly entry: string;
+}
+
 /** Properties of a {@link ProcessorFunction}. */
 export interface ProcessorFunctionProps {
   /** The event ledger; the processor records each event's progress in it. */
   readonly table: dynamodb.ITable;
   /** The work queue to consume. Its visibility timeout should be at least 6x `timeout`. */
   readonly queue: sqs.IQueue;
+  /**
+   * Your handler module. Without it the processor runs the example handlers of this package's
+   * lambda/handlers, which log and acknowledge every event.
+   * @default - the example handlers in lambda/handlers
+   */
+  readonly handlers?: HandlersOptions;
   /**
    * Function timeout.
    * @default 30 seconds (`DEFAULT_CONFIG.processorTimeoutSeconds`)
@@ -76,6 +95,20 @@ export interface ProcessorFunctionProps {
   readonly logSampleRate?: number;
 }
 
+/** The module name lambda/processor/partner-handler.ts imports the partner's handlers by. */
+export const PARTNER_HANDLERS_MODULE = 'fpt-webhook-receiver/partner-handlers';
+
+/** The absolute path of the handler module, checked now so a typo fails the synth with its path. */
+function partnerHandlersEntry(entry: string): string {
+  const resolved = path.resolve(entry);
+  if (!existsSync(resolved) || !statSync(resolved).isFile()) {
+    throw new Error(
+      `handlers.entry: no file at ${resolved} (${JSON.stringify(entry)} is resolved against ${process.cwd()}); name the module that exports handlers and defaultHandler`,
+    );
+  }
+  return resolved;
+}
+
 /**
  * Consumes the work queue in batches and reports partial failures, so one bad record does not send the
  * whole batch back. It gets the ledger and the queue's consume permissions only: no secrets, no sending.
@@ -83,8 +116,13 @@ export interface ProcessorFunctionProps {
 export class ProcessorFunction extends WebhookFunction {
   constructor(scope: Construct, id: string, props: ProcessorFunctionProps) {
     const timeout = props.timeout ?? Duration.seconds(DEFAULT_SPEC.processorTimeoutSeconds);
+    const handlersEntry =
+      props.handlers === undefined ? undefined : partnerHandlersEntry(props.handlers.entry);
     super(scope, id, {
-      entry: 'processor/handler.ts',
+      entry: handlersEntry === undefined ? 'processor/handler.ts' : 'processor/partner-handler.ts',
+      ...(handlersEntry === undefined
+        ? {}
+        : { esbuildAliases: { [PARTNER_HANDLERS_MODULE]: handlersEntry } }),
       failureHandling:
         "Invoked by the SQS event source, never asynchronously: a failed record stays in the work queue and the queue's redrive policy moves it to the dead-letter queue after maxReceiveCount receives",
       description: 'Processes verified FPT webhook events from the queue',

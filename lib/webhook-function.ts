@@ -29,7 +29,13 @@ export const LAMBDA_BUNDLING = {
   bundleAwsSDK: true,
   mainFields: ['module', 'main'],
   esbuildArgs: {
-    '--alias:@aws-sdk/credential-provider-node': './lambda/shared/lambda-credentials.ts',
+    // Absolute: esbuild resolves an alias target against the directory cdk runs in, which in a partner's
+    // app is not this package's.
+    '--alias:@aws-sdk/credential-provider-node': path.join(
+      LAMBDA_SOURCE_DIR,
+      'shared',
+      'lambda-credentials.ts',
+    ),
   },
 } as const satisfies nodejs.BundlingOptions;
 
@@ -45,6 +51,11 @@ export interface WebhookFunctionProps {
   readonly entry: string;
   /** Function timeout. */
   readonly timeout: Duration;
+  /**
+   * More esbuild aliases, module name -> absolute path, added to those of {@link LAMBDA_BUNDLING}.
+   * @default - none
+   */
+  readonly esbuildAliases?: Readonly<Record<string, string>>;
   /**
    * Memory in MB.
    * @default 256
@@ -125,7 +136,15 @@ export class WebhookFunction extends nodejs.NodejsFunction {
         ...props.environment,
         ...(props.runtimeSourceMaps === false ? {} : { NODE_OPTIONS: '--enable-source-maps' }),
       },
-      bundling: LAMBDA_BUNDLING,
+      bundling: {
+        ...LAMBDA_BUNDLING,
+        esbuildArgs: {
+          ...LAMBDA_BUNDLING.esbuildArgs,
+          ...Object.fromEntries(
+            Object.entries(props.esbuildAliases ?? {}).map(([name, target]) => [`--alias:${name}`, target]),
+          ),
+        },
+      },
     });
     // The log group ARN ends in `:*` (all its streams); it names no other group.
     logGroup.grantWrite(role);

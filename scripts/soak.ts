@@ -19,6 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import autocannon from 'autocannon';
+import { defaultHandler, handlers } from '../lambda/handlers';
 import { composeProcessor } from '../lambda/processor/composition';
 import { EVENT_STATUS } from '../lambda/shared/ledger-schema';
 import { applyEnvironment, localAwsEnvironment, localClientConfig } from '../local/aws';
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
   try {
     // The deployed processor scales out; the local stack has one poller. Add some, with the same handler.
     // Built by the processor's composition root from the stack's Lambda variables, as deployed.
-    const processor: ProcessorLikeHandler = composeProcessor();
+    const processor: ProcessorLikeHandler = composeProcessor({ handlers, defaultHandler });
     for (let i = 1; i < pollerCount; i++) {
       extraPollers.push(
         startPoller({

@@ -1,4 +1,4 @@
-import type { EventHandler } from './types';
+import type { EventHandler } from 'fpt-webhook-receiver/runtime';
 
 /**
  * `contact.created`: a new contact was added at a location (data: contactId, operation "create").

@@ -1,4 +1,4 @@
-import type { EventHandler } from './types';
+import type { EventHandler } from 'fpt-webhook-receiver/runtime';
 
 /**
  * `contact.deleted`: a contact was soft-deleted (data: contactId, operation "delete").

@@ -1,4 +1,4 @@
-import type { EventHandler } from './types';
+import type { EventHandler } from 'fpt-webhook-receiver/runtime';
 
 /**
  * `contact.status_changed`: the contact moved between Contact Groups (data: contactId, previousStatusId, newStatusId).

@@ -1,4 +1,4 @@
-import type { EventHandler } from './types';
+import type { EventHandler } from 'fpt-webhook-receiver/runtime';
 
 /**
  * `contact.sub_group_changed`: the contact was assigned to another sub-group (data: contactId, previousSubGroupId, newSubGroupId; either may be null).

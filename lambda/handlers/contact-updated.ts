@@ -1,4 +1,4 @@
-import type { EventHandler } from './types';
+import type { EventHandler } from 'fpt-webhook-receiver/runtime';
 
 /**
  * `contact.updated`: something on an existing contact changed (data: contactId, operation "update"; no diff).

@@ -1,4 +1,4 @@
-import type { DefaultHandler } from './types';
+import type { DefaultHandler } from 'fpt-webhook-receiver/runtime';
 
 /**
  * Runs for every event type outside the v1.1 catalog, e.g. FPT's roadmap families (`membership.*`,

@@ -20,15 +20,21 @@
  *   - Never log `event.data` or the raw body; `ctx.logger` already carries eventId and subscription.
  *   - Test a handler by calling it with an envelope and a HandlerContext (see docs/handlers.md).
  */
+
+import type { EventHandlers } from 'fpt-webhook-receiver/runtime';
 import { handleContactCreated } from './contact-created';
 import { handleContactDeleted } from './contact-deleted';
 import { handleContactStatusChanged } from './contact-status-changed';
 import { handleContactSubGroupChanged } from './contact-sub-group-changed';
 import { handleContactUpdated } from './contact-updated';
 import { defaultHandler } from './default-handler';
-import type { EventHandlers } from './types';
 
-export type { DefaultHandler, EventHandler, EventHandlers, HandlerContext } from './types';
+export type {
+  DefaultHandler,
+  EventHandler,
+  EventHandlers,
+  HandlerContext,
+} from 'fpt-webhook-receiver/runtime';
 export { defaultHandler };
 
 /** The processor's routing table: event type -> handler. Every catalog type must have an entry. */

@@ -1,8 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { defaultHandler as userDefaultHandler, handlers as userHandlers } from '../handlers';
-import type { DefaultHandler, EventHandlers } from '../handlers/types';
+import type { HandlerModule } from '../runtime';
 import { getDocumentClient } from '../shared/clients';
 import { DEFAULT_PROCESSING_LEASE_SECONDS, DEFAULTS } from '../shared/defaults';
 import { ENV, getIntFromEnv, getStringFromEnv } from '../shared/env';
@@ -20,17 +19,18 @@ export interface ProcessorSettings {
   readonly processingLeaseMs: number;
 }
 
-export interface ProcessorOverrides {
+/**
+ * Replaces the processor's defaults; `handlers` and `defaultHandler` (a {@link HandlerModule}) are required:
+ * the Lambda entry passes the module it was bundled with (handler.ts: lambda/handlers; partner-handler.ts:
+ * the construct's `handlers.entry`), so a bundle never carries handlers it does not route to.
+ */
+export interface ProcessorOverrides extends HandlerModule {
   /** Where unset settings are read from. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /** Settings to use instead of the environment's. */
   readonly settings?: Partial<ProcessorSettings>;
   /** @default the container's shared client (lambda/shared/clients.ts) */
   readonly clients?: { readonly documents?: DynamoDBDocumentClient };
-  /** @default `handlers` from lambda/handlers */
-  readonly handlers?: EventHandlers;
-  /** @default `defaultHandler` from lambda/handlers */
-  readonly defaultHandler?: DefaultHandler;
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
   readonly logger?: Logger;
@@ -59,7 +59,7 @@ export function processorSettings(
  * the local stack, the test harnesses and the tools all build the processor here, so none can drift
  * from what is deployed (the processing lease above all); each replaces only what it must.
  */
-export function processorDependencies(overrides: ProcessorOverrides = {}): ProcessorHandlerDeps {
+export function processorDependencies(overrides: ProcessorOverrides): ProcessorHandlerDeps {
   const settings = processorSettings(overrides.env, overrides.settings);
   return {
     ledger: new EventLedger({
@@ -71,13 +71,13 @@ export function processorDependencies(overrides: ProcessorOverrides = {}): Proce
     logger: overrides.logger ?? createLogger('processor'),
     metrics: overrides.metrics ?? createMetrics('processor'),
     maxReceiveCount: settings.maxReceiveCount,
-    handlers: overrides.handlers ?? userHandlers,
-    defaultHandler: overrides.defaultHandler ?? userDefaultHandler,
+    handlers: overrides.handlers,
+    defaultHandler: overrides.defaultHandler,
     ...(overrides.now !== undefined ? { now: overrides.now } : {}),
   };
 }
 
 /** The processor's Lambda handler, composed by {@link processorDependencies}. */
-export function composeProcessor(overrides: ProcessorOverrides = {}): ProcessorHandler {
+export function composeProcessor(overrides: ProcessorOverrides): ProcessorHandler {
   return createProcessorHandler(processorDependencies(overrides));
 }

@@ -214,6 +214,7 @@ function normaliseSubscriptions(problems: string[], raw: unknown): Required<Subs
 
 /** Props of the construct that may also come from the `fpt` context but are read by the construct itself. */
 export const CONSTRUCT_SETTING_KEYS = [
+  'handlers',
   'verifierMemorySize',
   'processorMemorySize',
   'logLevel',

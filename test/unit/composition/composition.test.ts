@@ -5,6 +5,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import * as exampleHandlers from '../../../lambda/handlers';
 import type { EventHandlers } from '../../../lambda/handlers/types';
 import { composeProcessor, processorSettings } from '../../../lambda/processor/composition';
 import { ENV } from '../../../lambda/shared/env';
@@ -70,6 +71,7 @@ describe('the processor composition root', () => {
       env: { [ENV.ledgerTableName]: 'ledger' },
       clients: { documents: documents() },
       now: () => NOW,
+      ...exampleHandlers,
       ...quiet(),
     });
 
@@ -81,6 +83,7 @@ describe('the processor composition root', () => {
       env: { [ENV.ledgerTableName]: 'ledger', [ENV.processingLeaseSeconds]: '90' },
       clients: { documents: documents() },
       now: () => NOW,
+      ...exampleHandlers,
       ...quiet(),
     });
 
@@ -113,7 +116,7 @@ describe('the processor composition root', () => {
   });
 
   it('fails fast, naming the variable, when the table name is missing', () => {
-    expect(() => composeProcessor({ env: {}, ...quiet() })).toThrow(
+    expect(() => composeProcessor({ env: {}, ...exampleHandlers, ...quiet() })).toThrow(
       'environment variable LEDGER_TABLE_NAME is required but not set',
     );
   });
