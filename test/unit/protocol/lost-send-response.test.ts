@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Message, type SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import * as exampleHandlers from '../../../lambda/handlers';
 import { processorDependencies } from '../../../lambda/processor/composition';
 import { createProcessorHandler } from '../../../lambda/processor/create-handler';
 import { toSqsEvent } from '../../../lambda/processor/sqs-message';
@@ -109,6 +110,7 @@ function setup() {
     ...processorDependencies({
       env: { [ENV.ledgerTableName]: 'ledger' },
       clients: { documents: unusedDocuments() },
+      ...exampleHandlers,
       now: () => NOW + 1_000,
       logger,
       metrics,
