@@ -15,8 +15,10 @@ Run fpt-webhooks events <command> --help for its options.`;
 
 export const EVENTS_GET_HELP = `Usage: fpt-webhooks events get <eventId> (--local | --stack NAME) [--json]
 
-Shows the ledger row of one event: status (received, enqueued, processing, processed, failed,
-dead_lettered), attempts and timings. Exit code 1 when the event is not in the ledger.
+Shows the ledger row of one event: status (received, processing, processed, failed, dead_lettered;
+enqueued on rows of earlier versions), attempts and timings. received means claimed by the verifier
+and queued unless that delivery got no 2xx: the processor moves it on. Exit code 1 when the event is
+not in the ledger.
 
 Options:
   --json    print the row as JSON (the key pk is shown as eventId)

@@ -13,9 +13,10 @@ export const LEDGER = {
 
 /**
  * Event row lifecycle:
- *   RECEIVED (claimed by the verifier, lease running) -> ENQUEUED -> PROCESSING -> PROCESSED
- *                                                                            \-> FAILED -> PROCESSING ...
- *                                                                            \-> DEAD_LETTERED
+ *   RECEIVED (claimed by the verifier; queued unless that delivery got no 2xx) -> PROCESSING -> PROCESSED
+ *                                                                                          \-> FAILED -> PROCESSING ...
+ *                                                                                          \-> DEAD_LETTERED
+ * ENQUEUED is written by no current code: rows of earlier versions may hold it, and it reads as queued.
  */
 export const EVENT_STATUS = {
   received: 'RECEIVED',

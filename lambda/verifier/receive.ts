@@ -50,7 +50,7 @@ export type EnqueueFn = (input: {
   receivedAtMs: number;
 }) => Promise<string>;
 
-export type LedgerPort = Pick<EventLedger, 'claim' | 'release' | 'markEnqueued' | 'park'>;
+export type LedgerPort = Pick<EventLedger, 'claim' | 'release' | 'park'>;
 export type SecretPort = Pick<SecretStore, 'get' | 'tryInvalidate'>;
 
 export interface VerifierDeps {
@@ -272,7 +272,9 @@ async function parkConflictingDuplicate(
 }
 
 /**
- * Sends a claimed event to the queue and records it queued.
+ * Sends a claimed event to the queue. Nothing is written after the send: the claim's row stays
+ * RECEIVED until the processor takes it, and the SQS message id goes to the log line instead
+ * (docs/architecture.md, the idempotency protocol).
  * @throws EnqueueFailedError when the send fails, after giving the claim back
  */
 async function enqueueClaimed(
@@ -300,14 +302,8 @@ async function enqueueClaimed(
     });
     throw new EnqueueFailedError({ cause: error });
   }
-  try {
-    await deps.ledger.markEnqueued(envelope.eventId, token, messageId, deps.now());
-  } catch (error) {
-    // The message is queued, which is what matters; the processor moves the row on regardless.
-    logger.error('event queued but ledger not updated', { error: describeError(error) });
-  }
   deps.metrics.addMetric(METRIC.enqueued, MetricUnit.Count, 1);
-  logger.info('event queued', { eventType: envelope.eventType });
+  logger.info('event queued', { eventType: envelope.eventType, messageId });
   return respond(202, { status: 'accepted', eventId: envelope.eventId });
 }
 

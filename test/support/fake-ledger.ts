@@ -46,11 +46,11 @@ export interface FakeLedgerOptions {
   readonly retentionDays?: number;
 }
 
-type FailingOperation = 'claim' | 'release' | 'markEnqueued' | 'park';
+type FailingOperation = 'claim' | 'release' | 'park';
 
 /**
  * The one in-memory ledger of the tests, with EventLedger's semantics for the verifier (conditional claim
- * with a lease, token-guarded release and markEnqueued, parking by body hash) and the processor (PROCESSED
+ * with a lease that only the same body may take over, token-guarded release, parking by body hash) and the processor (PROCESSED
  * is final, a live lease blocks others, finishing needs the lease token, the high-water mark never goes
  * down). Each call is atomic, as a single DynamoDB write is, and yields once, as a network call would.
  *
@@ -99,17 +99,15 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
     this.maybeFail('claim');
     const existing = this.rows.get(input.eventId);
     const expired = existing?.expiresAt !== undefined && existing.expiresAt < Math.floor(input.nowMs / 1000);
+    const sameBody = existing?.bodySha256 === undefined || existing.bodySha256 === input.bodySha256;
     const leaseOver =
       existing?.status === EVENT_STATUS.received &&
       existing.leaseExpiresAt !== undefined &&
-      existing.leaseExpiresAt < input.nowMs;
+      existing.leaseExpiresAt < input.nowMs &&
+      sameBody;
     if (existing && !expired && !leaseOver) {
-      if (existing.status === EVENT_STATUS.received) return { kind: 'in_progress' };
-      return {
-        kind: 'duplicate',
-        status: existing.status,
-        sameBody: existing.bodySha256 === undefined || existing.bodySha256 === input.bodySha256,
-      };
+      if (existing.status === EVENT_STATUS.received && sameBody) return { kind: 'in_progress' };
+      return { kind: 'duplicate', status: existing.status, sameBody };
     }
     const token = randomUUID();
     this.rows.set(input.eventId, {
@@ -129,18 +127,6 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
     this.maybeFail('release');
     const row = this.rows.get(eventId);
     if (row?.status === EVENT_STATUS.received && row.leaseToken === token) this.rows.delete(eventId);
-  }
-
-  async markEnqueued(eventId: string, token: string, messageId: string, nowMs?: number): Promise<void> {
-    await Promise.resolve();
-    this.maybeFail('markEnqueued');
-    const row = this.rows.get(eventId);
-    if (row?.status === EVENT_STATUS.received && row.leaseToken === token) {
-      row.status = EVENT_STATUS.enqueued;
-      row.messageId = messageId;
-      if (nowMs !== undefined) row.enqueuedAt = nowMs;
-      delete row.leaseExpiresAt;
-    }
   }
 
   async park(input: ParkInput): Promise<boolean> {

@@ -88,20 +88,34 @@ export function describeLedgerContract(name: string, ledgerFor: () => ContractLe
         const eventId = newEventId();
         const claim = await ledger.claim(claimInput(eventId, HASH_A, T0));
         if (claim.kind !== 'claimed') throw new Error('first claim not granted');
-        await ledger.markEnqueued(eventId, claim.token, 'message-1', T0 + 10);
+        await ledger.startProcessing(startInput(eventId, T0 + 10));
 
         const same = await ledger.claim(claimInput(eventId, HASH_A, T0 + 20));
         const different = await ledger.claim(claimInput(eventId, HASH_B, T0 + 30));
 
-        expect(same).toEqual({ kind: 'duplicate', status: EVENT_STATUS.enqueued, sameBody: true });
-        expect(different).toEqual({ kind: 'duplicate', status: EVENT_STATUS.enqueued, sameBody: false });
+        expect(same).toEqual({ kind: 'duplicate', status: EVENT_STATUS.processing, sameBody: true });
+        expect(different).toEqual({ kind: 'duplicate', status: EVENT_STATUS.processing, sameBody: false });
+      });
+
+      it('never lets another body take over a claimed row, while its lease runs or after', async () => {
+        // The claim is the verifier's only write: a RECEIVED row may be queued already. Another body under
+        // the same eventId is answered as a duplicate of another body (the verifier parks it), never queued.
+        const eventId = newEventId();
+        await ledger.claim(claimInput(eventId, HASH_A, T0));
+
+        const during = await ledger.claim(claimInput(eventId, HASH_B, T0 + 1_000));
+        const after = await ledger.claim(claimInput(eventId, HASH_B, T0 + CONTRACT_OPTIONS.claimLeaseMs + 1));
+
+        expect(during).toEqual({ kind: 'duplicate', status: EVENT_STATUS.received, sameBody: false });
+        expect(after).toEqual({ kind: 'duplicate', status: EVENT_STATUS.received, sameBody: false });
+        expect(await ledger.getEvent(eventId)).toMatchObject({ bodySha256: HASH_A });
       });
 
       it('claims anew an eventId whose row is past its retention', async () => {
         const eventId = newEventId();
         const claim = await ledger.claim(claimInput(eventId, HASH_A, T0));
         if (claim.kind !== 'claimed') throw new Error('first claim not granted');
-        await ledger.markEnqueued(eventId, claim.token, 'message-1', T0 + 10);
+        await ledger.startProcessing(startInput(eventId, T0 + 10));
 
         const later = await ledger.claim(
           claimInput(eventId, HASH_A, T0 + (CONTRACT_OPTIONS.retentionDays + 1) * DAY_MS),
@@ -111,7 +125,7 @@ export function describeLedgerContract(name: string, ledgerFor: () => ContractLe
       });
     });
 
-    describe('release and markEnqueued', () => {
+    describe('release', () => {
       it('frees the eventId on release with the claim token, so the retry claims it at once', async () => {
         const eventId = newEventId();
         const claim = await ledger.claim(claimInput(eventId, HASH_A, T0));
@@ -123,23 +137,22 @@ export function describeLedgerContract(name: string, ledgerFor: () => ContractLe
         expect((await ledger.claim(claimInput(eventId, HASH_A, T0 + 1))).kind).toBe('claimed');
       });
 
-      it('keeps the claim when release or markEnqueued come with another token', async () => {
+      it('keeps the claim when release comes with another token', async () => {
         const eventId = newEventId();
         await ledger.claim(claimInput(eventId, HASH_A, T0));
 
         await ledger.release(eventId, 'not-the-token');
-        await ledger.markEnqueued(eventId, 'not-the-token', 'message-1', T0 + 10);
 
         expect(await ledger.getEvent(eventId)).toMatchObject({ status: EVENT_STATUS.received });
       });
 
-      it('leaves a row the processor has moved on alone when markEnqueued comes late', async () => {
+      it('leaves a row the processor has moved on alone when release comes late', async () => {
         const eventId = newEventId();
         const claim = await ledger.claim(claimInput(eventId, HASH_A, T0));
         if (claim.kind !== 'claimed') throw new Error('first claim not granted');
         await ledger.startProcessing(startInput(eventId, T0 + 5));
 
-        await ledger.markEnqueued(eventId, claim.token, 'message-1', T0 + 10);
+        await ledger.release(eventId, claim.token);
 
         expect(await ledger.getEvent(eventId)).toMatchObject({ status: EVENT_STATUS.processing });
       });
@@ -197,7 +210,6 @@ export function describeLedgerContract(name: string, ledgerFor: () => ContractLe
         const eventId = newEventId();
         const claim = await ledger.claim(claimInput(eventId, HASH_A, T0));
         if (claim.kind !== 'claimed') throw new Error('first claim not granted');
-        await ledger.markEnqueued(eventId, claim.token, 'message-1', T0 + 1);
         const started = await ledger.startProcessing(startInput(eventId, T0 + 2));
         if (started.kind !== 'started') throw new Error('lease not granted');
         await ledger.finishProcessing(eventId, started.token, {
@@ -213,18 +225,17 @@ export function describeLedgerContract(name: string, ledgerFor: () => ContractLe
     });
 
     describe('processing lease', () => {
-      it('starts a queued event with attempt 1 and the status it had', async () => {
+      it('starts a claimed event with attempt 1 and the status it had', async () => {
         const eventId = newEventId();
         const claim = await ledger.claim(claimInput(eventId, HASH_A, T0));
         if (claim.kind !== 'claimed') throw new Error('first claim not granted');
-        await ledger.markEnqueued(eventId, claim.token, 'message-1', T0 + 1);
 
         const started = await ledger.startProcessing(startInput(eventId, T0 + 2));
 
         expect(started).toMatchObject({
           kind: 'started',
           attempts: 1,
-          previousStatus: EVENT_STATUS.enqueued,
+          previousStatus: EVENT_STATUS.received,
         });
       });
 

@@ -5,7 +5,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EVENT_STATUS, MESSAGE_ATTRIBUTES } from '../../lambda/shared/ledger-schema';
 
-export const VERIFIER_STEPS = ['secret', 'claim', 'send', 'markEnqueued', 'release'] as const;
+export const VERIFIER_STEPS = ['secret', 'claim', 'send', 'release'] as const;
 export const PROCESSOR_STEPS = [
   'startProcessing',
   'getHighWaterMark',
@@ -32,7 +32,6 @@ const KINDS_BY_STEP: Record<Step, readonly FaultKind[]> = {
   secret: ['error', 'crash-before', 'timeout-before'],
   claim: FAULT_KINDS,
   send: FAULT_KINDS,
-  markEnqueued: FAULT_KINDS,
   release: FAULT_KINDS,
   startProcessing: FAULT_KINDS,
   getHighWaterMark: ['error', 'crash-before', 'timeout-before'],
@@ -145,7 +144,6 @@ function classify(
       return { step: 'release', ...(key ? { key } : {}) };
     case 'UpdateItemCommand': {
       const base = key ? { key } : {};
-      if (':enqueued' in values) return { step: 'markEnqueued', ...base };
       if (':processing' in values) return { step: 'startProcessing', ...base };
       if (String(input.UpdateExpression ?? '').includes('#hwm'))
         return { step: 'advanceHighWaterMark', ...base };

@@ -84,7 +84,7 @@ export function formatReport(report: FaultInjectionReport): string {
     '**Where the faults went.** Verifier invocations with an injected fault: ' +
       `${n(report.verifierFaulted.total)}; answered 5xx or 409 (FPT retried): ${n(report.verifierFaulted.answeredNon2xx)}; ` +
       `no answer, crash or timeout (FPT retried): ${n(report.verifierFaulted.noAnswer)}; ` +
-      `answered 2xx because the event was already queued (a markEnqueued fault the protocol absorbs): ${n(report.verifierFaulted.answered2xxAbsorbed)}; ` +
+      `answered 2xx because the event was already queued (a fault after the send, or a release fault, the protocol absorbs): ${n(report.verifierFaulted.answered2xxAbsorbed)}; ` +
       `answered 2xx without the event queued: **${n(report.verifierFaulted.answered2xxUnexplained)}**. ` +
       `Processor: ${n(report.processor.invocations)} invocations, ${n(report.processor.invocationsLost)} lost to a crash or timeout ` +
       `(whole batch received again), ${n(report.processor.recordsFailed)} of ${n(report.processor.recordsReceived)} records reported as batch item failures ` +

@@ -15,7 +15,7 @@
  * How faults are injected:
  * - Every AWS SDK call the handlers make passes through a middleware on their clients. It knows the
  *   running invocation (AsyncLocalStorage) and classifies the call as a protocol step (claim, send,
- *   markEnqueued, startProcessing, ...). At a faulted call it either throws before the call (an error:
+ *   release, startProcessing, ...). At a faulted call it either throws before the call (an error:
  *   no effect), throws after it (a lost response: the effect happened, the caller sees an error), kills
  *   the invocation before or after the call (a crash), or hangs until the invocation's deadline (a
  *   timeout, before or after the call).

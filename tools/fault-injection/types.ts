@@ -82,7 +82,7 @@ export interface FaultInjectionReport {
     readonly total: number;
     readonly answeredNon2xx: number;
     readonly noAnswer: number;
-    /** 2xx although a fault was injected: the event was already queued (markEnqueued/release faults). */
+    /** 2xx although a fault was injected: the event was already queued (faults after the send, or release faults). */
     readonly answered2xxAbsorbed: number;
     /** 2xx after a fault without the event being queued or known: must be 0. */
     readonly answered2xxUnexplained: number;

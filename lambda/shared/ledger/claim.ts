@@ -1,10 +1,14 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { EVENT_STATUS, type EventStatus, PARKED_STATUS, parkedKey } from '../ledger-schema';
 import { expiresAt, getEvent, isConditionFailure, type LedgerTable } from './table';
 
-/* The verifier's side of the ledger: claim an eventId, give it back, record it queued, park a delivery. */
+/*
+ * The verifier's side of the ledger: claim an eventId, give it back, park a delivery. There is no
+ * "queued" write: the claim is the verifier's only ledger write on the happy path (docs/architecture.md,
+ * the idempotency protocol), so a new event costs one round trip to DynamoDB and one to SQS.
+ */
 
 export interface ClaimInput {
   readonly eventId: string;
@@ -37,7 +41,11 @@ export interface ParkInput {
 
 /**
  * Claims an eventId for enqueueing: one PutItem that succeeds only if the id is new, its row has
- * expired, or a previous claim's lease ran out (the verifier crashed before queueing).
+ * expired, or a previous claim of the same body is still RECEIVED after its lease ran out. The last
+ * case covers both a verifier that crashed before the send and a queued message the processor has not
+ * reached yet; the row cannot tell them apart, so the retry sends again and the processor's lease and
+ * PROCESSED check skip the second copy. A different body never takes over a RECEIVED row: it is
+ * answered as a duplicate with another body (and parked by the verifier).
  */
 export async function claimEvent(
   table: LedgerTable,
@@ -63,17 +71,19 @@ export async function claimEvent(
           leaseExpiresAt: input.nowMs + claimLeaseMs,
         },
         ConditionExpression:
-          'attribute_not_exists(#pk) OR #expiresAt < :nowSeconds OR (#status = :received AND #leaseExpiresAt < :nowMs)',
+          'attribute_not_exists(#pk) OR #expiresAt < :nowSeconds OR (#status = :received AND #leaseExpiresAt < :nowMs AND #bodySha256 = :bodySha256)',
         ExpressionAttributeNames: {
           '#pk': 'pk',
           '#expiresAt': 'expiresAt',
           '#status': 'status',
           '#leaseExpiresAt': 'leaseExpiresAt',
+          '#bodySha256': 'bodySha256',
         },
         ExpressionAttributeValues: {
           ':nowSeconds': Math.floor(input.nowMs / 1000),
           ':nowMs': input.nowMs,
           ':received': EVENT_STATUS.received,
+          ':bodySha256': input.bodySha256,
         },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
@@ -99,8 +109,11 @@ export async function claimEvent(
  * and eventId is FPT's idempotency key, so the delivery is a duplicate, not a conflict to park.
  */
 function classifyExisting(status: EventStatus, oldSha: string | undefined, newSha: string): ClaimResult {
-  if (status === EVENT_STATUS.received) return { kind: 'in_progress' };
-  return { kind: 'duplicate', status, sameBody: oldSha === undefined || oldSha === newSha };
+  const sameBody = oldSha === undefined || oldSha === newSha;
+  // A RECEIVED row of the same body is another delivery's live claim: FPT retries (409). Another body
+  // is never queued under this eventId, whatever the lease: the verifier parks it.
+  if (status === EVENT_STATUS.received && sameBody) return { kind: 'in_progress' };
+  return { kind: 'duplicate', status, sameBody };
 }
 
 /** Gives a claim back after the queue send failed, so FPT's retry can claim it again at once. */
@@ -113,46 +126,6 @@ export async function releaseClaim(table: LedgerTable, eventId: string, token: s
         ConditionExpression: '#status = :received AND #leaseToken = :token',
         ExpressionAttributeNames: { '#status': 'status', '#leaseToken': 'leaseToken' },
         ExpressionAttributeValues: { ':received': EVENT_STATUS.received, ':token': token },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
-}
-
-/**
- * Records that the event is queued. If the processor got there first (the row moved on), the
- * condition fails and that is fine: the message was sent.
- */
-export async function markEnqueued(
-  table: LedgerTable,
-  eventId: string,
-  token: string,
-  messageId: string,
-  nowMs: number,
-): Promise<void> {
-  try {
-    await table.client.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: { pk: eventId },
-        UpdateExpression:
-          'SET #status = :enqueued, #enqueuedAt = :now, #messageId = :messageId REMOVE #leaseExpiresAt',
-        ConditionExpression: '#status = :received AND #leaseToken = :token',
-        ExpressionAttributeNames: {
-          '#status': 'status',
-          '#enqueuedAt': 'enqueuedAt',
-          '#messageId': 'messageId',
-          '#leaseExpiresAt': 'leaseExpiresAt',
-          '#leaseToken': 'leaseToken',
-        },
-        ExpressionAttributeValues: {
-          ':enqueued': EVENT_STATUS.enqueued,
-          ':received': EVENT_STATUS.received,
-          ':now': nowMs,
-          ':messageId': messageId,
-          ':token': token,
-        },
       }),
     );
   } catch (error) {

@@ -5,7 +5,6 @@ import {
   type ClaimInput,
   type ClaimResult,
   claimEvent,
-  markEnqueued,
   type ParkInput,
   parkDelivery,
   releaseClaim,
@@ -42,8 +41,8 @@ export interface LedgerOptions {
  * persistence layer (conditional put with a lease, delete-on-failure) extended with processing state.
  *
  * Every write is conditional, so concurrent and repeated deliveries race safely and the only shared
- * truth is the row. Each concern lives in its own module: claim.ts (the verifier's claim, release, mark
- * enqueued and park), processing-lease.ts (the processor's lease and outcome) and ordering.ts (the
+ * truth is the row. Each concern lives in its own module: claim.ts (the verifier's claim, release and
+ * park), processing-lease.ts (the processor's lease and outcome) and ordering.ts (the
  * per-contact high-water mark); this class binds them to one table and its leases.
  */
 export class EventLedger {
@@ -69,11 +68,6 @@ export class EventLedger {
   /** See {@link releaseClaim}. */
   release(eventId: string, token: string): Promise<void> {
     return releaseClaim(this.table, eventId, token);
-  }
-
-  /** See {@link markEnqueued}. */
-  markEnqueued(eventId: string, token: string, messageId: string, nowMs: number): Promise<void> {
-    return markEnqueued(this.table, eventId, token, messageId, nowMs);
   }
 
   /** See {@link parkDelivery}. */

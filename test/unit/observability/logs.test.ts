@@ -90,12 +90,13 @@ function verifier(logger: Logger, current: SecretVersion = { value: SECRET, crea
     AWSPREVIOUS: { value: OLD_SECRET, createdAtMs: NOW - 86_400_000 },
   };
   const enqueueFailures: Error[] = [];
+  const ledger = new FakeLedger();
   const handler = createVerifierHandler({
     subscriptions: new Map([['default', 'fpt-webhooks/test/default']]),
     toleranceSeconds: 300,
     maxBodyBytes: 256 * 1024,
     previousSecretGraceMs: 24 * 3600 * 1000,
-    ledger: new FakeLedger(),
+    ledger,
     secrets: { get: async (_id, stage) => versions[stage], tryInvalidate: () => false },
     enqueue: async () => {
       const failure = enqueueFailures.shift();
@@ -109,14 +110,14 @@ function verifier(logger: Logger, current: SecretVersion = { value: SECRET, crea
   let n = 0;
   const send = (body: string, header: string | undefined, subscription?: string) =>
     handler(apiEvent(body, header, subscription), lambdaContext(`verifier-req-${++n}`, 'verifier'));
-  return { send, enqueueFailures };
+  return { send, enqueueFailures, ledger };
 }
 
 const eventId = (n: number): string => n.toString(16).padStart(32, '0');
 
 /** Runs every verifier outcome once; returns the signature headers used, which must not be logged. */
 async function runVerifierOutcomes(logger: Logger): Promise<string[]> {
-  const { send, enqueueFailures } = verifier(logger);
+  const { send, enqueueFailures, ledger } = verifier(logger);
   const headers: string[] = [];
   const signed = (body: string, secret = SECRET, t = NOW_S) => {
     const header = fptHeader(secret, t, body);
@@ -126,7 +127,20 @@ async function runVerifierOutcomes(logger: Logger): Promise<string[]> {
   const valid = envelopeText(eventId(1));
   const outcomes: Array<[string, number, () => ReturnType<typeof send>]> = [
     ['valid', 202, () => send(valid, signed(valid))],
-    ['duplicate', 200, () => send(valid, signed(valid))],
+    [
+      'duplicate',
+      200,
+      async () => {
+        // The processor has taken the event: a repeated delivery is then a duplicate (200), not a 409.
+        await ledger.startProcessing({
+          eventId: eventId(1),
+          subscription: 'default',
+          eventType: 'contact.updated',
+          nowMs: NOW,
+        });
+        return send(valid, signed(valid));
+      },
+    ],
     [
       'previous secret',
       202,

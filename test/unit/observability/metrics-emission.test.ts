@@ -151,9 +151,15 @@ describe('verifier metrics', () => {
   });
 
   it('counts a repeated delivery as Duplicate', async () => {
-    // Prepare
-    const { send } = verifier();
+    // Prepare: the processor has taken the event, so the repeat is a duplicate (200), not a 409.
+    const { send, ledger } = verifier();
     await send(body());
+    await ledger.startProcessing({
+      eventId: EVENT_ID,
+      subscription: 'default',
+      eventType: 'contact.updated',
+      nowMs: NOW,
+    });
     output.restore();
     output = captureOutput();
 

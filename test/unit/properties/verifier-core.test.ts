@@ -125,7 +125,7 @@ const thrown = (): fc.Arbitrary<unknown> =>
     fc.constant({ name: 'NotAnError', $metadata: { httpStatusCode: 500 } }),
   );
 
-type Op = 'claim' | 'release' | 'markEnqueued' | 'park' | 'enqueue' | 'secret';
+type Op = 'claim' | 'release' | 'park' | 'enqueue' | 'secret';
 
 interface Write {
   readonly op: Op;
@@ -188,11 +188,6 @@ function createWorld(options: {
         record('release');
         maybeFail();
         return ledger.release(eventId, token);
-      },
-      markEnqueued: async (eventId, token, messageId) => {
-        record('markEnqueued');
-        maybeFail();
-        return ledger.markEnqueued(eventId, token, messageId);
       },
       park: async (input) => {
         record('park');
@@ -615,7 +610,7 @@ describe('verifier core (properties)', () => {
           // The ledger key is the eventId the processor will read from the same bytes (last duplicate key wins).
           const parsed = JSON.parse(recipe.body.toString('utf8')) as { eventId: string };
           expect(answer.eventId).toBe(parsed.eventId.toLowerCase());
-          expect(world.ledger.rows.get(answer.eventId as string)?.status).toBe(EVENT_STATUS.enqueued);
+          expect(world.ledger.rows.get(answer.eventId as string)?.status).toBe(EVENT_STATUS.received);
         } else {
           expect(answer.status).toBe('parked');
           expect(world.sent).toEqual([]);
@@ -703,7 +698,6 @@ describe('verifier core (properties)', () => {
           const world = createWorld({ nowMs });
           const ledger = world.ledger;
           const claim = s.scheduleFunction(ledger.claim.bind(ledger));
-          const markEnqueued = s.scheduleFunction(ledger.markEnqueued.bind(ledger));
           const sent: string[] = [];
           const enqueue = s.scheduleFunction(async (eventId: string) => {
             sent.push(eventId);
@@ -717,7 +711,6 @@ describe('verifier core (properties)', () => {
             ledger: {
               claim,
               release: ledger.release.bind(ledger),
-              markEnqueued: (id, token, messageId) => markEnqueued(id, token, messageId),
               park: ledger.park.bind(ledger),
             },
             secrets: {

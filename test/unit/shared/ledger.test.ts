@@ -1,11 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EventLedger } from '../../../lambda/shared/ledger';
 
@@ -52,8 +46,9 @@ describe('EventLedger.claim', () => {
       expiresAt: NOW / 1000 + 30 * 86_400,
     });
     expect(input?.ConditionExpression).toBe(
-      'attribute_not_exists(#pk) OR #expiresAt < :nowSeconds OR (#status = :received AND #leaseExpiresAt < :nowMs)',
+      'attribute_not_exists(#pk) OR #expiresAt < :nowSeconds OR (#status = :received AND #leaseExpiresAt < :nowMs AND #bodySha256 = :bodySha256)',
     );
+    expect(input?.ExpressionAttributeValues?.[':bodySha256']).toBe(claimInput.bodySha256);
     expect(input?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
   });
 
@@ -66,9 +61,18 @@ describe('EventLedger.claim', () => {
     });
   });
 
-  it('reports in_progress while another claim holds a live lease', async () => {
+  it('reports in_progress while another claim of the same body holds a live lease', async () => {
     ddb.on(PutCommand).rejects(conditionFailed({ status: { S: 'RECEIVED' }, bodySha256: { S: 'abc' } }));
     expect(await ledger().claim(claimInput)).toEqual({ kind: 'in_progress' });
+  });
+
+  it('reports a claimed row of another body as a duplicate of another body, never in progress', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed({ status: { S: 'RECEIVED' }, bodySha256: { S: 'other' } }));
+    expect(await ledger().claim(claimInput)).toEqual({
+      kind: 'duplicate',
+      status: 'RECEIVED',
+      sameBody: false,
+    });
   });
 
   it('reads the row when the emulator does not return the old item', async () => {
@@ -87,7 +91,7 @@ describe('EventLedger.claim', () => {
   });
 });
 
-describe('EventLedger.release and markEnqueued', () => {
+describe('EventLedger.release', () => {
   it('deletes only its own unqueued claim', async () => {
     ddb.on(DeleteCommand).resolves({});
     await ledger().release('id', 'token-1');
@@ -96,22 +100,9 @@ describe('EventLedger.release and markEnqueued', () => {
     expect(input?.ExpressionAttributeValues).toEqual({ ':received': 'RECEIVED', ':token': 'token-1' });
   });
 
-  it('ignores a lost race when releasing or marking enqueued', async () => {
+  it('ignores a lost race when releasing', async () => {
     ddb.on(DeleteCommand).rejects(conditionFailed());
-    ddb.on(UpdateCommand).rejects(conditionFailed());
     await expect(ledger().release('id', 't')).resolves.toBeUndefined();
-    await expect(ledger().markEnqueued('id', 't', 'm', NOW)).resolves.toBeUndefined();
-  });
-
-  it('moves RECEIVED to ENQUEUED only under its own lease token', async () => {
-    ddb.on(UpdateCommand).resolves({});
-    await ledger().markEnqueued('id', 'token-1', 'msg-1', NOW);
-    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(input?.ConditionExpression).toBe('#status = :received AND #leaseToken = :token');
-    expect(input?.ExpressionAttributeValues).toMatchObject({
-      ':enqueued': 'ENQUEUED',
-      ':messageId': 'msg-1',
-    });
   });
 });
 

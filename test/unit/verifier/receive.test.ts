@@ -1,5 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { EVENT_STATUS } from '../../../lambda/shared/ledger-schema';
+import { sha256Hex } from '../../../lambda/shared/queue-message';
 import type { VerifierDeps } from '../../../lambda/verifier/receive';
 import { createVerifierCore, type IncomingDelivery } from '../../../lambda/verifier/receive';
 import type { SecretVersion, VersionStage } from '../../../lambda/verifier/secret-store';
@@ -287,10 +289,16 @@ describe('createVerifierCore: authentication', () => {
 });
 
 describe('createVerifierCore: idempotent ingest', () => {
-  it('answers 200 to a repeated delivery and queues the event once', async () => {
-    const { receive, sent } = setup();
+  it('answers 200 to a repeated delivery once the processor has the event, and queues it once', async () => {
+    const { receive, sent, ledger } = setup();
     const body = envelope();
     expect((await receive(signed(body))).statusCode).toBe(202);
+    await ledger.startProcessing({
+      eventId: EVENT_ID,
+      subscription: 'default',
+      eventType: 'contact.updated',
+      nowMs: START_MS,
+    });
     const again = await receive(signed(body));
     expect(again.statusCode).toBe(200);
     expect(JSON.parse(again.body)).toEqual({ status: 'duplicate', eventId: EVENT_ID });
@@ -314,8 +322,22 @@ describe('createVerifierCore: idempotent ingest', () => {
     expect(codes.every((c) => c === 202 || c === 200 || c === 409)).toBe(true);
   });
 
-  it('answers 409 with retry-after while another delivery holds the claim', async () => {
+  it('answers 409 with retry-after while another delivery of the same body holds the claim', async () => {
     const { receive, ledger } = setup();
+    const body = envelope();
+    ledger.rows.set(EVENT_ID, {
+      status: 'RECEIVED',
+      bodySha256: sha256Hex(Buffer.from(body, 'utf8')),
+      leaseToken: 't',
+      leaseExpiresAt: START_MS + 1000,
+    });
+    const response = await receive(signed(body));
+    expect(response.statusCode).toBe(409);
+    expect(response.headers['retry-after']).toBe('5');
+  });
+
+  it('parks another body claimed under the same eventId and answers 200, instead of waiting or queueing it', async () => {
+    const { receive, ledger, sent } = setup();
     ledger.rows.set(EVENT_ID, {
       status: 'RECEIVED',
       bodySha256: 'x',
@@ -323,8 +345,9 @@ describe('createVerifierCore: idempotent ingest', () => {
       leaseExpiresAt: START_MS + 1000,
     });
     const response = await receive(signed(envelope()));
-    expect(response.statusCode).toBe(409);
-    expect(response.headers['retry-after']).toBe('5');
+    expect(response.statusCode).toBe(200);
+    expect(ledger.parked.size).toBe(1);
+    expect(sent).toEqual([]);
   });
 
   it('returns a generic 500 and releases the claim when the queue send fails, so the retry gets through', async () => {
@@ -352,11 +375,25 @@ describe('createVerifierCore: idempotent ingest', () => {
     expect(sent).toHaveLength(1);
   });
 
-  it('still answers 202 when the event is queued but the ledger update fails', async () => {
+  it('writes nothing to the ledger after the send: the row stays RECEIVED until the processor takes it', async () => {
     const { receive, ledger, sent } = setup();
-    ledger.failNext.markEnqueued = new Error('throttled');
-    expect((await receive(signed(envelope()))).statusCode).toBe(202);
+    const body = envelope();
+    expect((await receive(signed(body))).statusCode).toBe(202);
     expect(sent).toHaveLength(1);
+    expect(ledger.rows.get(JSON.parse(body).eventId)).toMatchObject({ status: EVENT_STATUS.received });
+  });
+
+  it('asks a retry of a queued, unprocessed event to wait during the lease, then queues it again', async () => {
+    // The row cannot tell a crashed claim from a queued message: after the lease a retry sends a second
+    // copy, which the processor's lease and PROCESSED check skip.
+    const { receive, sent, advance } = setup();
+    const body = envelope();
+    expect((await receive(signed(body))).statusCode).toBe(202);
+    expect((await receive(signed(body))).statusCode).toBe(409);
+    advance(31_000);
+    const t = Math.floor((START_MS + 31_000) / 1000);
+    expect((await receive(signed(body, { t }))).statusCode).toBe(202);
+    expect(sent).toHaveLength(2);
   });
 
   it('returns a generic 500 when the ledger is unavailable, so FPT retries', async () => {
