@@ -1,11 +1,15 @@
 /**
  * `npm run bench`: every figure of docs/performance.md from one run on one machine. Prints a table and
- * the target ratios, and writes bench/out/latest.json (a flat object of named numbers); a `--quick` or
- * `--only` run writes bench/out/partial.json instead.
+ * the targets (PASS / MISS), and writes bench/out/latest.json (a flat object of named numbers), a run
+ * record in bench/results/ and the generated blocks of docs/performance.md; a `--quick` or `--only`
+ * run, or one where a stage failed, writes bench/out/partial.json only. A failed stage (the e2e stage
+ * without its emulator, say) or a missed gated target makes it exit 1, naming the cause (bench/stages.ts).
  *
  *   npm run bench                      everything (about 4 minutes)
  *   npm run bench -- --quick           fewer rounds and smaller counts, for a smoke test
  *   npm run bench -- --only=pure,e2e   a subset: pure, bundles, import, e2e
+ *   npm run bench -- --note "..."      a note kept in the run record (e.g. why the sizes are small)
+ *   npm run bench -- --no-record       write latest.json only, no record and no doc change
  *
  * Knobs (environment): BENCH_SECONDS (0.5 s per measurement slice), BENCH_ROUNDS (11),
  * BENCH_IMPORT_RUNS (15), BENCH_E2E_EVENTS (1000), BENCH_RAW_OPS (2000), BENCH_CONCURRENCY (8),
@@ -16,15 +20,21 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { VERIFIER_RUNTIME_SOURCE_MAPS } from '../lib/verifier-function';
+import { BENCH_INFORMATIONAL, BENCH_TARGETS, formatJudged, judgeTarget } from '../tools/bench-targets';
+import { renderDocBlocks } from '../tools/doc-blocks';
+import { DOC_BLOCKS } from '../tools/generated-docs';
+import { formatNumber, newRunRecord, writeRunRecord } from '../tools/run-record';
 import { buildAllBundles, PROJECT_ROOT, smithyExcluded } from './bundles';
 import { runE2e } from './e2e';
 import { compareImports } from './import-time';
 import { PAYLOAD_NAMES, runPure } from './pure';
+import { benchEnd, e2eResultOrThrow, runStage, type StageFailure } from './stages';
 
 const OUT_DIR = path.join(PROJECT_ROOT, 'bench', 'out');
 /** A full run's figures; `--quick` and `--only` runs go to partial.json so they never replace them. */
 const OUT_FILE = path.join(OUT_DIR, 'latest.json');
 const PARTIAL_FILE = path.join(OUT_DIR, 'partial.json');
+const RECORDS_DIR = path.join(PROJECT_ROOT, 'bench', 'results');
 const STAGES = ['pure', 'bundles', 'import', 'e2e'] as const;
 type Stage = (typeof STAGES)[number];
 
@@ -42,26 +52,16 @@ interface Row {
   readonly unit: string;
 }
 
-interface Target {
-  readonly label: string;
-  readonly ratio: number | undefined;
-  /** `>=` the ratio must reach `bound`; `<=` it must stay at or under it. */
-  readonly op: '>=' | '<=';
-  readonly bound: number;
-  readonly note?: string;
-}
-
 const say = (line = '') => process.stdout.write(`${line}\n`);
-
-function formatValue(value: number): string {
-  if (Number.isInteger(value)) return value.toLocaleString('en-US');
-  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
-  return value.toFixed(Math.abs(value) >= 10 ? 1 : 2);
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      note: { type: 'string' },
+      'no-record': { type: 'boolean', default: false },
+    },
     allowPositionals: false,
   });
   const quick = values.quick === true;
@@ -85,6 +85,8 @@ async function main(): Promise<void> {
     rows.push({ name, value, unit });
   };
 
+  const failures: StageFailure[] = [];
+  const startedAt = new Date();
   const cpus = os.cpus();
   say(
     `fpt-webhook-receiver benchmarks: node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}`,
@@ -101,279 +103,175 @@ async function main(): Promise<void> {
   results.load_average_1m_at_start = Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
 
   // 1. Signature verification + envelope parsing, interleaved in this process.
-  if (only.has('pure')) {
-    say(`\n[pure] ${rounds} interleaved rounds of ${seconds} s per implementation and payload`);
-    const pure = runPure({ seconds, rounds, warmupSeconds: Math.max(0.3, seconds), log: say });
-    for (const name of PAYLOAD_NAMES) {
-      put(`payload_${name}_bytes`, pure.payloadBytes[name], 'bytes');
-      put(`verify_${name}_ops_per_s`, pure.medians[`verify.${name}`] ?? 0, 'ops/s');
-      put(`stripe_${name}_ops_per_s`, pure.medians[`stripe.${name}`] ?? 0, 'ops/s');
-      put(`raw_limit_${name}_ops_per_s`, pure.medians[`raw.${name}`] ?? 0, 'ops/s');
-      put(`raw_limit_keyobject_${name}_ops_per_s`, pure.medians[`raw_key.${name}`] ?? 0, 'ops/s');
-      put(`verify_from_string_${name}_ops_per_s`, pure.medians[`verify_str.${name}`] ?? 0, 'ops/s');
-      put(`stripe_from_string_${name}_ops_per_s`, pure.medians[`stripe_str.${name}`] ?? 0, 'ops/s');
-    }
-    // Per CPU second: the same measurements, steadier when other processes share the machine.
-    for (const name of PAYLOAD_NAMES) {
-      put(`verify_${name}_cpu_ops_per_s`, pure.cpuMedians[`verify.${name}`] ?? 0, 'ops/cpu-s');
-      put(`stripe_${name}_cpu_ops_per_s`, pure.cpuMedians[`stripe.${name}`] ?? 0, 'ops/cpu-s');
-      put(`raw_limit_${name}_cpu_ops_per_s`, pure.cpuMedians[`raw.${name}`] ?? 0, 'ops/cpu-s');
-    }
-    // The headline figures are the small payload's: every documented v1.1 event is about that size.
-    put('verify_ops_per_s', results.verify_small_ops_per_s ?? 0, 'ops/s');
-    put('stripe_ops_per_s', results.stripe_small_ops_per_s ?? 0, 'ops/s');
-    put('raw_limit_ops_per_s', results.raw_limit_small_ops_per_s ?? 0, 'ops/s');
-  }
+  if (only.has('pure'))
+    await runStage(
+      'pure',
+      () => {
+        say(`\n[pure] ${rounds} interleaved rounds of ${seconds} s per implementation and payload`);
+        const pure = runPure({ seconds, rounds, warmupSeconds: Math.max(0.3, seconds), log: say });
+        for (const name of PAYLOAD_NAMES) {
+          put(`payload_${name}_bytes`, pure.payloadBytes[name], 'bytes');
+          put(`verify_${name}_ops_per_s`, pure.medians[`verify.${name}`] ?? 0, 'ops/s');
+          put(`stripe_${name}_ops_per_s`, pure.medians[`stripe.${name}`] ?? 0, 'ops/s');
+          put(`raw_limit_${name}_ops_per_s`, pure.medians[`raw.${name}`] ?? 0, 'ops/s');
+          put(`raw_limit_keyobject_${name}_ops_per_s`, pure.medians[`raw_key.${name}`] ?? 0, 'ops/s');
+          put(`verify_from_string_${name}_ops_per_s`, pure.medians[`verify_str.${name}`] ?? 0, 'ops/s');
+          put(`stripe_from_string_${name}_ops_per_s`, pure.medians[`stripe_str.${name}`] ?? 0, 'ops/s');
+        }
+        // Per CPU second: the same measurements, steadier when other processes share the machine.
+        for (const name of PAYLOAD_NAMES) {
+          put(`verify_${name}_cpu_ops_per_s`, pure.cpuMedians[`verify.${name}`] ?? 0, 'ops/cpu-s');
+          put(`stripe_${name}_cpu_ops_per_s`, pure.cpuMedians[`stripe.${name}`] ?? 0, 'ops/cpu-s');
+          put(`raw_limit_${name}_cpu_ops_per_s`, pure.cpuMedians[`raw.${name}`] ?? 0, 'ops/cpu-s');
+        }
+        // The headline figures are the small payload's: every documented v1.1 event is about that size.
+        put('verify_ops_per_s', results.verify_small_ops_per_s ?? 0, 'ops/s');
+        put('stripe_ops_per_s', results.stripe_small_ops_per_s ?? 0, 'ops/s');
+        put('raw_limit_ops_per_s', results.raw_limit_small_ops_per_s ?? 0, 'ops/s');
+      },
+      failures,
+      say,
+    );
 
   // 2. Bundles, built as CDK builds them.
   let bundles: Awaited<ReturnType<typeof buildAllBundles>> | undefined;
-  if (only.has('bundles') || only.has('import')) {
-    say(
-      `\n[bundles] ours: LAMBDA_BUNDLING from lib/webhook-function.ts (SDK bundled, ES builds); naive: NodejsFunction defaults, external ${smithyExcluded() ? '@aws-sdk/* @smithy/*' : '@aws-sdk/*'}`,
+  if (only.has('bundles') || only.has('import'))
+    await runStage(
+      only.has('bundles') ? 'bundles' : 'import',
+      async () => {
+        say(
+          `\n[bundles] ours: LAMBDA_BUNDLING from lib/webhook-function.ts (SDK bundled, ES builds); naive: NodejsFunction defaults, external ${smithyExcluded() ? '@aws-sdk/* @smithy/*' : '@aws-sdk/*'}`,
+        );
+        bundles = await buildAllBundles(say);
+        const b = bundles.bundles;
+        if (only.has('bundles')) {
+          if (b.verifier) put('verifier_bundle_bytes', b.verifier.bytes, 'bytes');
+          if (b.processor) put('processor_bundle_bytes', b.processor.bytes, 'bytes');
+          else
+            notes.push(`processor_bundle_bytes: not measured (${bundles.skipped.processor ?? 'not built'})`);
+          if (b.verifier_sdk_bundled)
+            put('verifier_bundle_bytes_sdk_bundled', b.verifier_sdk_bundled.bytes, 'bytes');
+          if (b.verifier_sdk_bundled_esm) {
+            put('verifier_bundle_bytes_sdk_bundled_esm', b.verifier_sdk_bundled_esm.bytes, 'bytes');
+          }
+          if (b.processor_sdk_bundled)
+            put('processor_bundle_bytes_sdk_bundled', b.processor_sdk_bundled.bytes, 'bytes');
+          if (b.naive_sdk_bundled) put('naive_bundle_bytes_sdk_bundled', b.naive_sdk_bundled.bytes, 'bytes');
+        }
+      },
+      failures,
+      say,
     );
-    bundles = await buildAllBundles(say);
-    const b = bundles.bundles;
-    if (only.has('bundles')) {
-      if (b.verifier) put('verifier_bundle_bytes', b.verifier.bytes, 'bytes');
-      if (b.processor) put('processor_bundle_bytes', b.processor.bytes, 'bytes');
-      else notes.push(`processor_bundle_bytes: not measured (${bundles.skipped.processor ?? 'not built'})`);
-      if (b.verifier_sdk_bundled)
-        put('verifier_bundle_bytes_sdk_bundled', b.verifier_sdk_bundled.bytes, 'bytes');
-      if (b.verifier_sdk_bundled_esm) {
-        put('verifier_bundle_bytes_sdk_bundled_esm', b.verifier_sdk_bundled_esm.bytes, 'bytes');
-      }
-      if (b.processor_sdk_bundled)
-        put('processor_bundle_bytes_sdk_bundled', b.processor_sdk_bundled.bytes, 'bytes');
-      if (b.naive_sdk_bundled) put('naive_bundle_bytes_sdk_bundled', b.naive_sdk_bundled.bytes, 'bytes');
-    }
-  }
 
   // 3. Cold import: our verifier against the naive all-clients bundle, each pair built the same way.
-  if (only.has('import') && bundles !== undefined) {
-    say(`\n[import] median of ${importRuns} fresh node processes each, alternating`);
-    const variants: Array<[suffix: string, keySuffix: string, label: string]> = [
-      ['', '', 'as deployed (ours: LAMBDA_BUNDLING; naive: NodejsFunction defaults)'],
-      ['_sdk_bundled', '_sdk_bundled', 'SDK bundled (CommonJS builds)'],
-      ['_sdk_bundled_esm', '_sdk_bundled_esm', 'SDK bundled (ES builds, tree-shaken)'],
-    ];
-    for (const [suffix, keySuffix, label] of variants) {
-      const verifier = bundles.bundles[`verifier${suffix}`];
-      const naive = bundles.bundles[`naive${suffix}`];
-      if (verifier === undefined || naive === undefined) continue;
-      // As deployed: the verifier without runtime source maps (lib/verifier-function.ts), the naive bundle
-      // as NodejsFunction ships it by default (no source maps). The other rows compare like with like.
-      const c =
-        keySuffix === ''
-          ? compareImports(
-              { file: verifier.file, sourceMaps: VERIFIER_RUNTIME_SOURCE_MAPS },
-              { file: naive.file, sourceMaps: false },
-              importRuns,
-            )
-          : compareImports({ file: verifier.file }, { file: naive.file }, importRuns);
-      say(
-        `  ${label}: verifier ${c.medianA.toFixed(1)} ms, naive ${c.medianB.toFixed(1)} ms (ratio ${(c.medianA / c.medianB).toFixed(2)})`,
-      );
-      put(`verifier_import_ms${keySuffix}`, c.medianA, 'ms');
-      put(`naive_import_ms${keySuffix}`, c.medianB, 'ms');
-      if (keySuffix === '') {
-        put('verifier_import_cpu_ms', c.cpuA, 'ms');
-        put('naive_import_cpu_ms', c.cpuB, 'ms');
-      }
-    }
-    // What NODE_OPTIONS=--enable-source-maps costs at load (Node reads and parses the .map up front).
-    for (const [suffix, keySuffix] of [
-      ['', ''],
-      ['_sdk_bundled_esm', '_sdk_bundled_esm'],
-    ] as const) {
-      const verifier = bundles.bundles[`verifier${suffix}`];
-      if (verifier === undefined) continue;
-      const c = compareImports(
-        { file: verifier.file },
-        { file: verifier.file, sourceMaps: false },
-        importRuns,
-      );
-      say(
-        `  verifier${suffix}: ${c.medianA.toFixed(1)} ms with --enable-source-maps, ${c.medianB.toFixed(1)} ms without`,
-      );
-      put(`verifier_import_ms${keySuffix}_no_sourcemaps`, c.medianB, 'ms');
-    }
-  }
+  const built = bundles;
+  if (only.has('import') && built !== undefined)
+    await runStage(
+      'import',
+      () => {
+        const bundles = built;
+        say(`\n[import] median of ${importRuns} fresh node processes each, alternating`);
+        const variants: Array<[suffix: string, keySuffix: string, label: string]> = [
+          ['', '', 'as deployed (ours: LAMBDA_BUNDLING; naive: NodejsFunction defaults)'],
+          ['_sdk_bundled', '_sdk_bundled', 'SDK bundled (CommonJS builds)'],
+          ['_sdk_bundled_esm', '_sdk_bundled_esm', 'SDK bundled (ES builds, tree-shaken)'],
+        ];
+        for (const [suffix, keySuffix, label] of variants) {
+          const verifier = bundles.bundles[`verifier${suffix}`];
+          const naive = bundles.bundles[`naive${suffix}`];
+          if (verifier === undefined || naive === undefined) continue;
+          // As deployed: the verifier without runtime source maps (lib/verifier-function.ts), the naive bundle
+          // as NodejsFunction ships it by default (no source maps). The other rows compare like with like.
+          const c =
+            keySuffix === ''
+              ? compareImports(
+                  { file: verifier.file, sourceMaps: VERIFIER_RUNTIME_SOURCE_MAPS },
+                  { file: naive.file, sourceMaps: false },
+                  importRuns,
+                )
+              : compareImports({ file: verifier.file }, { file: naive.file }, importRuns);
+          say(
+            `  ${label}: verifier ${c.medianA.toFixed(1)} ms, naive ${c.medianB.toFixed(1)} ms (ratio ${(c.medianA / c.medianB).toFixed(2)})`,
+          );
+          put(`verifier_import_ms${keySuffix}`, c.medianA, 'ms');
+          put(`naive_import_ms${keySuffix}`, c.medianB, 'ms');
+          if (keySuffix === '') {
+            put('verifier_import_cpu_ms', c.cpuA, 'ms');
+            put('naive_import_cpu_ms', c.cpuB, 'ms');
+          }
+        }
+        // What NODE_OPTIONS=--enable-source-maps costs at load (Node reads and parses the .map up front).
+        for (const [suffix, keySuffix] of [
+          ['', ''],
+          ['_sdk_bundled_esm', '_sdk_bundled_esm'],
+        ] as const) {
+          const verifier = bundles.bundles[`verifier${suffix}`];
+          if (verifier === undefined) continue;
+          const c = compareImports(
+            { file: verifier.file },
+            { file: verifier.file, sourceMaps: false },
+            importRuns,
+          );
+          say(
+            `  verifier${suffix}: ${c.medianA.toFixed(1)} ms with --enable-source-maps, ${c.medianB.toFixed(1)} ms without`,
+          );
+          put(`verifier_import_ms${keySuffix}_no_sourcemaps`, c.medianB, 'ms');
+        }
+      },
+      failures,
+      say,
+    );
 
   // 4. End to end on the local emulator stack.
-  if (only.has('e2e')) {
-    say(`\n[e2e] ${rawOps} raw pairs, ${e2eEvents} events, concurrency ${concurrency}, ${pollers} pollers`);
-    const outcome = await runE2e({
-      events: e2eEvents,
-      rawOps,
-      callOps: quick ? 100 : 300,
-      concurrency,
-      window: 100,
-      pollers,
-      timeoutMs: 15 * 60_000,
-    });
-    if (!outcome.ok) {
-      say(`  skipped: ${outcome.skipped}`);
-      notes.push(`e2e: skipped (${outcome.skipped.split('\n')[0]})`);
-    } else {
-      const r = outcome.result;
-      put('emulator_raw_ops_per_s', r.emulator_raw_ops_per_s, 'pairs/s');
-      put('e2e_events_per_s', r.e2e_events_per_s, 'events/s');
-      put('e2e_events', r.e2e_events, 'events');
-      put('e2e_lost_events', r.e2e_lost_events, 'events');
-      put('e2e_pollers', r.e2e_pollers, 'pollers');
-      put('emulator_putitem_ops_per_s', r.emulator_putitem_ops_per_s, 'ops/s');
-      put('emulator_updateitem_ops_per_s', r.emulator_updateitem_ops_per_s, 'ops/s');
-      put('emulator_getitem_ops_per_s', r.emulator_getitem_ops_per_s, 'ops/s');
-      put('emulator_sendmessage_ops_per_s', r.emulator_sendmessage_ops_per_s, 'ops/s');
-      put('e2e_modelled_ceiling_events_per_s', r.e2e_modelled_ceiling_events_per_s, 'events/s');
-    }
-  }
+  if (only.has('e2e'))
+    await runStage(
+      'e2e',
+      async () => {
+        say(
+          `\n[e2e] ${rawOps} raw pairs, ${e2eEvents} events, concurrency ${concurrency}, ${pollers} pollers`,
+        );
+        const outcome = await runE2e({
+          events: e2eEvents,
+          rawOps,
+          callOps: quick ? 100 : 300,
+          concurrency,
+          window: 100,
+          pollers,
+          timeoutMs: 15 * 60_000,
+        });
+        {
+          const r = e2eResultOrThrow(outcome);
+          put('emulator_raw_ops_per_s', r.emulator_raw_ops_per_s, 'pairs/s');
+          put('e2e_events_per_s', r.e2e_events_per_s, 'events/s');
+          put('e2e_events', r.e2e_events, 'events');
+          put('e2e_lost_events', r.e2e_lost_events, 'events');
+          put('e2e_pollers', r.e2e_pollers, 'pollers');
+          put('emulator_putitem_ops_per_s', r.emulator_putitem_ops_per_s, 'ops/s');
+          put('emulator_updateitem_ops_per_s', r.emulator_updateitem_ops_per_s, 'ops/s');
+          put('emulator_getitem_ops_per_s', r.emulator_getitem_ops_per_s, 'ops/s');
+          put('emulator_sendmessage_ops_per_s', r.emulator_sendmessage_ops_per_s, 'ops/s');
+          put('e2e_modelled_ceiling_events_per_s', r.e2e_modelled_ceiling_events_per_s, 'events/s');
+        }
+      },
+      failures,
+      say,
+    );
 
-  // Targets (docs/performance.md). Ratios are of the medians above.
-  const ratio = (a: string, b: string) =>
-    results[a] !== undefined && results[b] !== undefined && (results[b] as number) > 0
-      ? (results[a] as number) / (results[b] as number)
-      : undefined;
-  const targets: Target[] = [
-    {
-      label: 'verify / stripe-node, small (headline)',
-      ratio: ratio('verify_small_ops_per_s', 'stripe_small_ops_per_s'),
-      op: '>=',
-      bound: 1,
-    },
-    {
-      label: 'verify / stripe-node, 64 KiB',
-      ratio: ratio('verify_64k_ops_per_s', 'stripe_64k_ops_per_s'),
-      op: '>=',
-      bound: 1,
-    },
-    {
-      label: 'verify / raw limit, small (headline)',
-      ratio: ratio('verify_small_ops_per_s', 'raw_limit_small_ops_per_s'),
-      op: '>=',
-      bound: 0.85,
-    },
-    {
-      label: 'verify / raw limit, 64 KiB',
-      ratio: ratio('verify_64k_ops_per_s', 'raw_limit_64k_ops_per_s'),
-      op: '>=',
-      bound: 0.85,
-    },
-    {
-      label: 'verifier / naive cold import (as deployed)',
-      ratio: ratio('verifier_import_ms', 'naive_import_ms'),
-      op: '<=',
-      bound: 0.6,
-    },
-    {
-      label: 'e2e / emulator raw',
-      ratio: ratio('e2e_events_per_s', 'emulator_raw_ops_per_s'),
-      op: '>=',
-      bound: 0.5,
-    },
-  ];
-  const info: Target[] = [
-    {
-      label: 'verify / stripe-node, small, CPU time',
-      ratio: ratio('verify_small_cpu_ops_per_s', 'stripe_small_cpu_ops_per_s'),
-      op: '>=',
-      bound: 1,
-      note: 'informational',
-    },
-    {
-      label: 'verify / raw limit, small, CPU time',
-      ratio: ratio('verify_small_cpu_ops_per_s', 'raw_limit_small_cpu_ops_per_s'),
-      op: '>=',
-      bound: 0.85,
-      note: 'informational',
-    },
-    {
-      label: 'verify / raw limit, 64 KiB, CPU time',
-      ratio: ratio('verify_64k_cpu_ops_per_s', 'raw_limit_64k_cpu_ops_per_s'),
-      op: '>=',
-      bound: 0.85,
-      note: 'informational',
-    },
-    {
-      label: 'verifier / naive cold import, CPU time (as deployed)',
-      ratio: ratio('verifier_import_cpu_ms', 'naive_import_cpu_ms'),
-      op: '<=',
-      bound: 0.6,
-      note: 'informational',
-    },
-    {
-      label: 'verify / raw limit with an imported key, small',
-      ratio: ratio('verify_small_ops_per_s', 'raw_limit_keyobject_small_ops_per_s'),
-      op: '>=',
-      bound: 0.85,
-      note: 'informational',
-    },
-    {
-      label: 'verifier / naive cold import, SDK bundled',
-      ratio: ratio('verifier_import_ms_sdk_bundled', 'naive_import_ms_sdk_bundled'),
-      op: '<=',
-      bound: 0.6,
-      note: 'informational',
-    },
-    {
-      label: 'verifier / naive cold import, SDK bundled, ES builds',
-      ratio: ratio('verifier_import_ms_sdk_bundled_esm', 'naive_import_ms_sdk_bundled_esm'),
-      op: '<=',
-      bound: 0.6,
-      note: 'informational',
-    },
-    {
-      label: 'verify / stripe-node from the string body, small',
-      ratio: ratio('verify_from_string_small_ops_per_s', 'stripe_from_string_small_ops_per_s'),
-      op: '>=',
-      bound: 1,
-      note: 'informational',
-    },
-    {
-      label: 'verify / stripe-node from the string body, 64 KiB',
-      ratio: ratio('verify_from_string_64k_ops_per_s', 'stripe_from_string_64k_ops_per_s'),
-      op: '>=',
-      bound: 1,
-      note: 'informational',
-    },
-  ];
-  if ((results.e2e_lost_events ?? 0) > 0)
-    notes.push(`e2e: ${results.e2e_lost_events} events LOST: the e2e figure does not count`);
-  for (const [key, t] of [
-    ['ratio_verify_vs_stripe', targets[0]],
-    ['ratio_verify_vs_stripe_64k', targets[1]],
-    ['ratio_verify_vs_raw_limit', targets[2]],
-    ['ratio_verify_vs_raw_limit_64k', targets[3]],
-    ['ratio_verifier_vs_naive_import', targets[4]],
-    ['ratio_e2e_vs_emulator_raw', targets[5]],
-  ] as const) {
-    if (t?.ratio !== undefined) results[key] = Math.round(t.ratio * 1000) / 1000;
-  }
+  // Targets (docs/performance.md, tools/bench-targets.ts). Ratios are of the medians above.
+  const judged = BENCH_TARGETS.map((t) => judgeTarget(t, results));
+  for (const j of judged)
+    if (j.target.key !== undefined && j.value !== undefined && results[j.target.key] === undefined)
+      results[j.target.key] = Math.round(j.value * 1000) / 1000;
 
   const nameWidth = Math.max(...rows.map((r) => r.name.length), 10);
   say(`\n${'name'.padEnd(nameWidth)}  ${'value'.padStart(12)}  unit`);
   say(`${'-'.repeat(nameWidth)}  ${'-'.repeat(12)}  ${'-'.repeat(8)}`);
   for (const row of rows)
-    say(`${row.name.padEnd(nameWidth)}  ${formatValue(row.value).padStart(12)}  ${row.unit}`);
+    say(`${row.name.padEnd(nameWidth)}  ${formatNumber(row.value).padStart(12)}  ${row.unit}`);
 
   say('\ntargets');
-  const labelWidth = Math.max(...[...targets, ...info].map((t) => t.label.length));
-  for (const t of [...targets, ...info]) {
-    if (t.ratio === undefined) {
-      say(`  ${t.label.padEnd(labelWidth)}  not measured`);
-      continue;
-    }
-    const pass = t.op === '>=' ? t.ratio >= t.bound : t.ratio <= t.bound;
-    const lost = t.label.startsWith('e2e') && (results.e2e_lost_events ?? 0) > 0;
-    const verdict = t.note
-      ? `(${pass ? 'would pass' : 'would miss'}; ${t.note})`
-      : pass && !lost
-        ? 'PASS'
-        : 'MISS';
-    say(
-      `  ${t.label.padEnd(labelWidth)}  ${t.ratio.toFixed(3).padStart(7)} ${t.op} ${t.bound.toFixed(2)}  ${verdict}`,
-    );
-  }
+  for (const line of formatJudged([...judged, ...BENCH_INFORMATIONAL.map((t) => judgeTarget(t, results))]))
+    say(line);
   for (const note of notes) say(`  note: ${note}`);
 
   const loadAtEnd = os.loadavg()[0] ?? 0;
@@ -385,10 +283,34 @@ async function main(): Promise<void> {
     );
   }
 
-  const file = quick || only.size < STAGES.length ? PARTIAL_FILE : OUT_FILE;
+  const end = benchEnd({ failures, judged, complete: !quick && only.size === STAGES.length });
+  const file = end.output === 'latest' ? OUT_FILE : PARTIAL_FILE;
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   say(`\nwrote ${path.relative(process.cwd(), file)}`);
+  if (end.output === 'latest' && values['no-record'] !== true) {
+    const args = process.argv.slice(2);
+    const record = newRunRecord(PROJECT_ROOT, {
+      kind: 'bench',
+      command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
+      startedAt,
+      note: [benchKnobs(), values.note].filter(Boolean).join('. '),
+      figures: results,
+    });
+    say(`wrote ${path.relative(process.cwd(), writeRunRecord(RECORDS_DIR, record))}`);
+    for (const doc of renderDocBlocks(PROJECT_ROOT, 'bench', DOC_BLOCKS)) say(`rendered ${doc}`);
+  }
+  for (const reason of end.reasons) say(`FAILED: ${reason}`);
+  process.exitCode = end.exitCode;
+}
+
+/** The BENCH_* knobs this run was given, for the record (they change what a figure means). */
+function benchKnobs(): string {
+  const set = Object.entries(process.env)
+    .filter(([name]) => name.startsWith('BENCH_'))
+    .map(([name, value]) => `${name}=${value}`)
+    .sort();
+  return set.length > 0 ? `knobs: ${set.join(' ')}` : 'default sizes';
 }
 
 main().catch((error: unknown) => {

@@ -1,25 +1,30 @@
 /**
  * `npm run reliability`: the full fault-injection run on the local emulator stack (10,000 events by
- * default), printed as markdown and written to docs/reliability.md with the command, date and machine.
+ * default), printed as markdown, judged by the one verdict (tools/fault-injection/verdict.ts: exit 1 on
+ * any broken rule), and kept as a run record in reliability/results/ from which docs/reliability.md's
+ * fault-injection block is rendered (tools/generated-docs.ts).
  * The scaled-down version runs in `npm test` (test/integration/fault-injection.test.ts).
  *
  * Options: --events N, --concurrency N, --duplicates RATE, --fault-rate RATE, --persistent RATE,
  * --seed N, --max-backlog N (hold new deliveries while the work queue is deeper), --no-window-faults,
- * --no-write (print only), --emulator-port N (reuse or start moto there).
+ * --no-write (print only, no record), --note TEXT (kept in the record), --emulator-port N (reuse or
+ * start moto there).
  * Network: 127.0.0.1 only (the emulator on a free port). Every wait is bounded; the run ends by itself.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findFreePort, PROJECT_ROOT, startEmulator } from '../local/emulator';
+import { renderDocBlocks } from '../tools/doc-blocks';
 import {
   type FaultInjectionOptions,
   formatReport,
   judgeRun,
   runFaultInjection,
 } from '../tools/fault-injection';
-import { describeMachine, updateMarkdownSection } from '../tools/run-record';
+import { DOC_BLOCKS } from '../tools/generated-docs';
+import { newRunRecord, writeRunRecord } from '../tools/run-record';
 
-const DOC = path.join(PROJECT_ROOT, 'docs', 'reliability.md');
+const RECORDS_DIR = path.join(PROJECT_ROOT, 'reliability', 'results');
 
 /** The full run's timing: leases and deadlines in the proportions of production, compressed. */
 export const FULL_RUN_TIMING: FaultInjectionOptions['timing'] = {
@@ -58,13 +63,15 @@ async function main(): Promise<void> {
       'no-write': { type: 'boolean', default: false },
       'emulator-port': { type: 'string' },
       'max-backlog': { type: 'string' },
+      note: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
       'Usage: npm run reliability -- [--events 10000] [--concurrency 32] [--duplicates 0.3] [--fault-rate 0.01]\n' +
-        '         [--persistent 0.005] [--seed N] [--max-backlog 200] [--no-window-faults] [--no-write] [--emulator-port N]\n',
+        '         [--persistent 0.005] [--seed N] [--max-backlog 200] [--no-window-faults] [--no-write] [--note TEXT]\n' +
+        '         [--emulator-port N]\n',
     );
     return;
   }
@@ -107,19 +114,16 @@ async function main(): Promise<void> {
       // The seed goes into the recorded command, so running it again draws the same faults.
       const args = process.argv.slice(2).filter((arg, i, all) => arg !== '--seed' && all[i - 1] !== '--seed');
       const argv = [...args, '--seed', String(options.seed)].join(' ');
-      const section = [
-        `### Fault injection: latest full run (${ok ? 'passed' : '**FAILED**'})`,
-        '',
-        ...verdict.failures.map((failure) => `- **Failed:** ${failure}`),
-        ...(ok ? [] : ['']),
-        `Command: \`npm run reliability -- ${argv}\`. The seed fixes which faults are drawn; counts that ` +
-          'depend on timing (retries, redeliveries) differ a little from run to run. ' +
-          `Run on ${startedAt.toISOString().slice(0, 10)} at ${startedAt.toISOString().slice(11, 16)} UTC, on ${describeMachine(PROJECT_ROOT)}.`,
-        '',
-        markdown,
-      ].join('\n');
-      updateMarkdownSection(DOC, 'fault-injection', section);
-      process.stderr.write(`wrote ${path.relative(PROJECT_ROOT, DOC)}\n`);
+      const record = newRunRecord(PROJECT_ROOT, {
+        kind: 'fault-injection',
+        command: `npm run reliability -- ${argv}`,
+        startedAt,
+        ...(values.note === undefined ? {} : { note: values.note }),
+        figures: report,
+      });
+      const file = writeRunRecord(RECORDS_DIR, record);
+      for (const doc of renderDocBlocks(PROJECT_ROOT, 'fault-injection', DOC_BLOCKS))
+        process.stderr.write(`wrote ${path.relative(PROJECT_ROOT, file)}, rendered ${doc}\n`);
     }
     if (!ok) process.exitCode = 1;
   } finally {

@@ -1,10 +1,11 @@
 /**
- * What a committed run record needs besides its figures: the machine it ran on, and the generated
- * section of a markdown file it replaces (docs/reliability.md, by scripts/fault-injection.ts and
- * scripts/soak.ts).
+ * Committed run records: small JSON files (bench/results/, reliability/results/) holding what a script
+ * measured, with the date, machine, commit and command. The docs' figures are rendered from them
+ * (tools/doc-blocks.ts), never typed: the script that writes a record renders its doc blocks, and
+ * test/unit/doc-blocks.test.ts fails when a block and its records disagree.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -45,7 +46,11 @@ export function updateMarkdownSection(
       ? `${existing.slice(0, from)}${block}${existing.slice(to + end.length)}`
       : `${existing.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, next.endsWith('\n') ? next : `${next}\n`);
-  // The repository's formatter owns markdown layout (table padding); `npm run lint` checks it.
+  formatWithBiome(file);
+}
+
+/** The repository's formatter owns markdown and JSON layout (`npm run lint` checks it). */
+export function formatWithBiome(file: string): void {
   try {
     execFileSync(process.execPath, [require.resolve('@biomejs/biome/bin/biome'), 'format', '--write', file], {
       stdio: 'ignore',
@@ -53,4 +58,98 @@ export function updateMarkdownSection(
   } catch {
     // Not fatal: the figures are written; `npm run lint:fix` formats them.
   }
+}
+
+/** One run of a script, as committed. `figures` is whatever the script measured (JSON values only). */
+export interface RunRecord<F = Record<string, unknown>> {
+  /** Which script and which block family: `bench`, `fault-injection`, `burst`, `soak`, ... */
+  readonly kind: string;
+  /** When the run started, ISO 8601 UTC. */
+  readonly date: string;
+  readonly machine: string;
+  /** The commit the run measured (`-dirty` when the worktree had changes). */
+  readonly commit: string;
+  /** The command that reproduces it, e.g. `npm run bench -- --quick`. */
+  readonly command: string;
+  /** Why the run is the size it is, or anything else the reader must know (e.g. a shared machine). */
+  readonly note?: string;
+  readonly figures: F;
+}
+
+/** The commit being measured, from git; `unknown` outside a git checkout. */
+export function currentCommit(projectRoot: string): string {
+  try {
+    const run = (args: string[]) =>
+      execFileSync('git', args, {
+        cwd: projectRoot,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    const commit = run(['rev-parse', '--short=12', 'HEAD']);
+    return run(['status', '--porcelain', '--untracked-files=no']) === '' ? commit : `${commit}-dirty`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A record of a run that started at `startedAt`, on this machine and commit. */
+export function newRunRecord<F>(
+  projectRoot: string,
+  fields: { kind: string; command: string; startedAt: Date; note?: string; figures: F },
+): RunRecord<F> {
+  return {
+    kind: fields.kind,
+    date: fields.startedAt.toISOString(),
+    machine: describeMachine(projectRoot),
+    commit: currentCommit(projectRoot),
+    command: fields.command,
+    ...(fields.note === undefined ? {} : { note: fields.note }),
+    figures: fields.figures,
+  };
+}
+
+/** Writes `<dir>/<kind>-<date>.json` (colons out of the name) and returns its path. */
+export function writeRunRecord(dir: string, record: RunRecord<unknown>): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${record.kind}-${record.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+  formatWithBiome(file);
+  return file;
+}
+
+/** Every record of `kind` in `dir`, oldest first. */
+export function readRunRecords<F = Record<string, unknown>>(dir: string, kind: string): RunRecord<F>[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.startsWith(`${kind}-`) && name.endsWith('.json'))
+    .map((name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as RunRecord<F>)
+    .filter((record) => record.kind === kind)
+    .sort((a, b) => a.date.localeCompare(b.date));
+}
+
+/** One line naming a record: date, command, commit, machine and note. */
+export function describeRecord(record: RunRecord<unknown>): string {
+  return (
+    `${record.date.slice(0, 16).replace('T', ' ')} UTC, \`${record.command}\` at ${record.commit}, on ${record.machine}` +
+    (record.note ? `. ${record.note}` : '')
+  );
+}
+
+/**
+ * A figure over several runs: the value when they agree, `low–high` when they do not. `format` turns
+ * one number into text (the default: thousands separators, two decimals below 10).
+ */
+export function figureRange(values: readonly (number | undefined)[], format = formatNumber): string {
+  const known = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  if (known.length === 0) return 'not measured';
+  const low = Math.min(...known);
+  const high = Math.max(...known);
+  const text = format(low) === format(high) ? format(low) : `${format(low)}–${format(high)}`;
+  return known.length < values.length ? `${text} (${known.length} of ${values.length} runs)` : text;
+}
+
+export function formatNumber(value: number): string {
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(Math.abs(value) >= 10 ? 1 : 2);
 }

@@ -1,6 +1,9 @@
-/** Turns a fault-injection report into markdown (scripts/fault-injection.ts, the integration test). */
+/** Turns a fault-injection report into markdown (scripts/fault-injection.ts, the integration test, the docs). */
+
+import { describeRecord, type RunRecord } from '../run-record';
 import { FAULT_KINDS, isWindowFault, PROCESSOR_STEPS, type Step, VERIFIER_STEPS } from './injector';
 import type { FaultInjectionReport } from './types';
+import { judgeRun } from './verdict';
 
 const n = (value: number) => value.toLocaleString('en-US');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -108,3 +111,60 @@ export function formatReport(report: FaultInjectionReport): string {
       `redrive ${seconds(report.durationsMs.redrive)}).`,
   ].join('\n');
 }
+
+/**
+ * docs/reliability.md's fault-injection block, from the committed records of `npm run reliability`
+ * (reliability/results/fault-injection-*.json): one row per run with its verdict, then the latest
+ * run in full. The verdict is judged again here, so a stricter rule shows up in the doc (and fails
+ * test/unit/doc-blocks.test.ts until the block is rendered again).
+ */
+export function renderFaultInjectionRuns(records: readonly RunRecord<FaultInjectionReport>[]): string {
+  if (records.length === 0)
+    return 'No committed `npm run reliability` record yet: run it without `--no-write` to produce one.';
+  const rows = records.map((record) => {
+    const r = record.figures;
+    const verdict = judgeRun(r);
+    return [
+      record.date.slice(0, 16).replace('T', ' '),
+      record.commit,
+      n(r.events),
+      String(r.options.seed),
+      n(r.faultsTotal),
+      n(r.final.lost),
+      n(r.final.parkedRows),
+      n(r.unexplainedDoubles),
+      `${n(r.windowDoubles)} / ${n(r.windowIncidents)}`,
+      n(r.fpt.chainsGaveUp),
+      `${n(r.final.queueDepth)} / ${n(r.dlq.depthAfter)}`,
+      verdict.passed ? 'pass' : `**FAIL**: ${verdict.failures.join('; ')}`,
+    ];
+  });
+  const latest = records.at(-1) as RunRecord<FaultInjectionReport>;
+  return [
+    table(
+      [
+        'run (UTC)',
+        'commit',
+        'events',
+        'seed',
+        'faults',
+        'lost',
+        'parked',
+        'doubles outside the window',
+        'window doubles / incidents',
+        'FPT gave up',
+        'left in queue / DLQ',
+        'verdict',
+      ],
+      rows,
+    ),
+    '',
+    `#### Latest run in full (${latest.date.slice(0, 16).replace('T', ' ')} UTC)`,
+    '',
+    `Command: \`${latest.command}\`. ${describeRecord(latest)}.`,
+    '',
+    formatReport(latest.figures),
+  ].join('\n');
+}
+
+export const FAULT_INJECTION_BLOCKS = { 'fault-injection': renderFaultInjectionRuns } as const;

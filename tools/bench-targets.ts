@@ -1,0 +1,225 @@
+/**
+ * The benchmark's targets (docs/performance.md), judged the same way when `npm run bench` prints them
+ * and when docs/performance.md renders them from the committed records (bench/results/). A new target
+ * (a cost, a call count) is one more entry: its value from the run's flat figures, a bound, and whether
+ * missing it fails the run.
+ */
+import { figureRange } from './run-record';
+
+export type Figures = Readonly<Record<string, number>>;
+
+export interface BenchTarget {
+  readonly label: string;
+  /** The flat key the value is stored under in latest.json and the record, when it is stored. */
+  readonly key?: string;
+  readonly value: (figures: Figures) => number | undefined;
+  /** `>=`: the value must reach `bound`; `<=`: it must stay at or under it. */
+  readonly op: '>=' | '<=';
+  readonly bound: number;
+  /**
+   * Missing it makes `npm run bench` exit 1. For figures that do not move with the machine's load
+   * (counts, prices); timing ratios on a shared machine are reported, not gated.
+   */
+  readonly gate?: boolean;
+  /** Shown with "would pass / would miss", never PASS or MISS. */
+  readonly informational?: boolean;
+  /** A reason the run does not count for this target (e.g. events lost), or undefined. */
+  readonly disqualified?: (figures: Figures) => string | undefined;
+  /** How to print the value; default: a ratio to 3 decimals with `×`. */
+  readonly format?: (value: number) => string;
+}
+
+export type Outcome = 'PASS' | 'MISS' | 'not measured';
+
+export interface JudgedTarget {
+  readonly target: BenchTarget;
+  readonly value: number | undefined;
+  readonly outcome: Outcome;
+  readonly why?: string;
+}
+
+/** `figures[a] / figures[b]`, when both are measured and b > 0. */
+export function ratioOf(a: string, b: string): (figures: Figures) => number | undefined {
+  return (figures) => {
+    const x = figures[a];
+    const y = figures[b];
+    return x !== undefined && y !== undefined && y > 0 ? x / y : undefined;
+  };
+}
+
+const ratio = (value: number) => `${value.toFixed(3)}×`;
+
+export function judgeTarget(target: BenchTarget, figures: Figures): JudgedTarget {
+  const value = target.value(figures);
+  if (value === undefined || !Number.isFinite(value))
+    return { target, value: undefined, outcome: 'not measured' };
+  const why = target.disqualified?.(figures);
+  if (why !== undefined) return { target, value, outcome: 'MISS', why };
+  const met = target.op === '>=' ? value >= target.bound : value <= target.bound;
+  return { target, value, outcome: met ? 'PASS' : 'MISS' };
+}
+
+/** One line per target for the terminal: label, value, bound, PASS / MISS (or "would ..."). */
+export function formatJudged(judged: readonly JudgedTarget[]): string[] {
+  const width = Math.max(0, ...judged.map((j) => j.target.label.length));
+  return judged.map(({ target, value, outcome, why }) => {
+    const label = target.label.padEnd(width);
+    if (value === undefined) return `  ${label}  not measured`;
+    const format = target.format ?? ratio;
+    const verdict = target.informational
+      ? `(${outcome === 'PASS' ? 'would pass' : 'would miss'}; informational)`
+      : `${outcome}${target.gate ? ' (gate)' : ''}${why ? `: ${why}` : ''}`;
+    return `  ${label}  ${format(value).padStart(9)} ${target.op} ${format(target.bound)}  ${verdict}`;
+  });
+}
+
+/**
+ * A target over several recorded runs, for the docs: the value (a range when the runs disagree) and
+ * PASS only when every run passed; `MISS` when every run missed; otherwise `MISS in k of n runs`.
+ */
+export function targetAcrossRuns(
+  target: BenchTarget,
+  runs: readonly Figures[],
+): { value: string; verdict: string } {
+  const judged = runs.map((figures) => judgeTarget(target, figures));
+  const measured = judged.filter((j) => j.outcome !== 'not measured');
+  const value = figureRange(
+    judged.map((j) => j.value),
+    target.format ?? ratio,
+  );
+  if (measured.length === 0) return { value, verdict: 'not measured' };
+  const missed = measured.filter((j) => j.outcome === 'MISS').length;
+  const word = target.informational ? 'would miss' : 'MISS';
+  const verdict =
+    missed === 0
+      ? target.informational
+        ? 'would pass'
+        : 'PASS'
+      : missed === measured.length
+        ? word
+        : `${word} in ${missed} of ${measured.length} runs`;
+  return { value, verdict };
+}
+
+/** The targets of docs/performance.md. Ratios are of the medians `npm run bench` measures. */
+export const BENCH_TARGETS: readonly BenchTarget[] = [
+  {
+    label: 'verify ≥ 1.0× stripe-node, small payload (headline)',
+    key: 'ratio_verify_vs_stripe',
+    value: ratioOf('verify_small_ops_per_s', 'stripe_small_ops_per_s'),
+    op: '>=',
+    bound: 1,
+  },
+  {
+    label: 'verify ≥ 1.0× stripe-node, 64 KiB',
+    key: 'ratio_verify_vs_stripe_64k',
+    value: ratioOf('verify_64k_ops_per_s', 'stripe_64k_ops_per_s'),
+    op: '>=',
+    bound: 1,
+  },
+  {
+    label: 'verify ≥ 0.85× raw limit, small payload (headline)',
+    key: 'ratio_verify_vs_raw_limit',
+    value: ratioOf('verify_small_ops_per_s', 'raw_limit_small_ops_per_s'),
+    op: '>=',
+    bound: 0.85,
+  },
+  {
+    label: 'verify ≥ 0.85× raw limit, 64 KiB',
+    key: 'ratio_verify_vs_raw_limit_64k',
+    value: ratioOf('verify_64k_ops_per_s', 'raw_limit_64k_ops_per_s'),
+    op: '>=',
+    bound: 0.85,
+  },
+  {
+    label: 'verifier cold import ≤ 0.6× naive bundle (as deployed)',
+    key: 'ratio_verifier_vs_naive_import',
+    value: ratioOf('verifier_import_ms', 'naive_import_ms'),
+    op: '<=',
+    bound: 0.6,
+  },
+  {
+    label: 'e2e ≥ 0.5× emulator raw',
+    key: 'ratio_e2e_vs_emulator_raw',
+    value: ratioOf('e2e_events_per_s', 'emulator_raw_ops_per_s'),
+    op: '>=',
+    bound: 0.5,
+    disqualified: (f) => ((f.e2e_lost_events ?? 0) > 0 ? `${f.e2e_lost_events} events lost` : undefined),
+  },
+  {
+    label: 'e2e loses no event',
+    key: 'e2e_lost_events',
+    value: (f) => f.e2e_lost_events,
+    op: '<=',
+    bound: 0,
+    gate: true,
+    format: (v) => String(v),
+  },
+];
+
+/** Rows printed beside the targets: the same comparisons per CPU-second, other builds, string bodies. */
+export const BENCH_INFORMATIONAL: readonly BenchTarget[] = [
+  {
+    label: 'verify / stripe-node, small, CPU time',
+    value: ratioOf('verify_small_cpu_ops_per_s', 'stripe_small_cpu_ops_per_s'),
+    op: '>=',
+    bound: 1,
+    informational: true,
+  },
+  {
+    label: 'verify / raw limit, small, CPU time',
+    value: ratioOf('verify_small_cpu_ops_per_s', 'raw_limit_small_cpu_ops_per_s'),
+    op: '>=',
+    bound: 0.85,
+    informational: true,
+  },
+  {
+    label: 'verify / raw limit, 64 KiB, CPU time',
+    value: ratioOf('verify_64k_cpu_ops_per_s', 'raw_limit_64k_cpu_ops_per_s'),
+    op: '>=',
+    bound: 0.85,
+    informational: true,
+  },
+  {
+    label: 'verifier / naive cold import, CPU time (as deployed)',
+    value: ratioOf('verifier_import_cpu_ms', 'naive_import_cpu_ms'),
+    op: '<=',
+    bound: 0.6,
+    informational: true,
+  },
+  {
+    label: 'verify / raw limit with an imported key, small',
+    value: ratioOf('verify_small_ops_per_s', 'raw_limit_keyobject_small_ops_per_s'),
+    op: '>=',
+    bound: 0.85,
+    informational: true,
+  },
+  {
+    label: 'verifier / naive cold import, SDK bundled',
+    value: ratioOf('verifier_import_ms_sdk_bundled', 'naive_import_ms_sdk_bundled'),
+    op: '<=',
+    bound: 0.6,
+    informational: true,
+  },
+  {
+    label: 'verifier / naive cold import, SDK bundled, ES builds',
+    value: ratioOf('verifier_import_ms_sdk_bundled_esm', 'naive_import_ms_sdk_bundled_esm'),
+    op: '<=',
+    bound: 0.6,
+    informational: true,
+  },
+  {
+    label: 'verify / stripe-node from the string body, small',
+    value: ratioOf('verify_from_string_small_ops_per_s', 'stripe_from_string_small_ops_per_s'),
+    op: '>=',
+    bound: 1,
+    informational: true,
+  },
+  {
+    label: 'verify / stripe-node from the string body, 64 KiB',
+    value: ratioOf('verify_from_string_64k_ops_per_s', 'stripe_from_string_64k_ops_per_s'),
+    op: '>=',
+    bound: 1,
+    informational: true,
+  },
+];

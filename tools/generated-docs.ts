@@ -1,0 +1,24 @@
+/**
+ * Every generated block of the docs, in one list: which doc, which marker, which records, how rendered.
+ * test/unit/doc-blocks.test.ts holds each doc to its records; the scripts that write records render
+ * the blocks of their kind with renderDocBlocks(PROJECT_ROOT, kind, DOC_BLOCKS).
+ */
+import { BENCH_BLOCKS } from './bench-report';
+import type { DocBlock } from './doc-blocks';
+import { FAULT_INJECTION_BLOCKS } from './fault-injection/report';
+
+const bench: DocBlock[] = Object.entries(BENCH_BLOCKS).map(([name, render]) => ({
+  doc: 'docs/performance.md',
+  name,
+  records: { dir: 'bench/results', kind: 'bench' },
+  render,
+}));
+
+const faultInjection: DocBlock[] = Object.entries(FAULT_INJECTION_BLOCKS).map(([name, render]) => ({
+  doc: 'docs/reliability.md',
+  name,
+  records: { dir: 'reliability/results', kind: 'fault-injection' },
+  render,
+}));
+
+export const DOC_BLOCKS: readonly DocBlock[] = [...bench, ...faultInjection];
