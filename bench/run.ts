@@ -23,7 +23,13 @@ import { VERIFIER_RUNTIME_SOURCE_MAPS } from '../lib/verifier-function';
 import { BENCH_INFORMATIONAL, BENCH_TARGETS, formatJudged, judgeTarget } from '../tools/bench-targets';
 import { renderDocBlocks } from '../tools/doc-blocks';
 import { DOC_BLOCKS } from '../tools/generated-docs';
-import { formatNumber, newRunRecord, writeRunRecord } from '../tools/run-record';
+import {
+  currentCommit,
+  formatNumber,
+  newRunRecord,
+  withoutOption,
+  writeRunRecord,
+} from '../tools/run-record';
 import { buildAllBundles, PROJECT_ROOT, smithyExcluded } from './bundles';
 import { runE2e } from './e2e';
 import { compareImports } from './import-time';
@@ -87,6 +93,7 @@ async function main(): Promise<void> {
 
   const failures: StageFailure[] = [];
   const startedAt = new Date();
+  const commit = currentCommit(PROJECT_ROOT);
   const cpus = os.cpus();
   say(
     `fpt-webhook-receiver benchmarks: node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}`,
@@ -289,12 +296,13 @@ async function main(): Promise<void> {
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   say(`\nwrote ${path.relative(process.cwd(), file)}`);
   if (end.output === 'latest' && values['no-record'] !== true) {
-    const args = process.argv.slice(2);
+    const args = withoutOption(process.argv.slice(2), 'note');
     const record = newRunRecord(PROJECT_ROOT, {
       kind: 'bench',
-      command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
+      command: `${benchKnobs()}npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
       startedAt,
-      note: [benchKnobs(), values.note].filter(Boolean).join('. '),
+      commit,
+      ...(values.note === undefined ? {} : { note: values.note }),
       figures: results,
     });
     say(`wrote ${path.relative(process.cwd(), writeRunRecord(RECORDS_DIR, record))}`);
@@ -304,13 +312,13 @@ async function main(): Promise<void> {
   process.exitCode = end.exitCode;
 }
 
-/** The BENCH_* knobs this run was given, for the record (they change what a figure means). */
+/** The BENCH_* knobs this run was given, as the command's prefix (they change what a figure means). */
 function benchKnobs(): string {
-  const set = Object.entries(process.env)
+  return Object.entries(process.env)
     .filter(([name]) => name.startsWith('BENCH_'))
-    .map(([name, value]) => `${name}=${value}`)
-    .sort();
-  return set.length > 0 ? `knobs: ${set.join(' ')}` : 'default sizes';
+    .map(([name, value]) => `${name}=${value} `)
+    .sort()
+    .join('');
 }
 
 main().catch((error: unknown) => {

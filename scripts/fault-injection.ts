@@ -22,7 +22,7 @@ import {
   runFaultInjection,
 } from '../tools/fault-injection';
 import { DOC_BLOCKS } from '../tools/generated-docs';
-import { newRunRecord, writeRunRecord } from '../tools/run-record';
+import { currentCommit, newRunRecord, withoutOption, writeRunRecord } from '../tools/run-record';
 
 const RECORDS_DIR = path.join(PROJECT_ROOT, 'reliability', 'results');
 
@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     `emulator ${emulator.url} (${emulator.reused ? 'reused' : 'started'}); ${options.events} events, seed ${options.seed}\n`,
   );
   const startedAt = new Date();
+  const commit = currentCommit(PROJECT_ROOT);
   try {
     const report = await runFaultInjection({ ...options, endpoint: emulator.url });
     const markdown = formatReport(report);
@@ -112,12 +113,13 @@ async function main(): Promise<void> {
     );
     if (values['no-write'] !== true) {
       // The seed goes into the recorded command, so running it again draws the same faults.
-      const args = process.argv.slice(2).filter((arg, i, all) => arg !== '--seed' && all[i - 1] !== '--seed');
+      const args = withoutOption(withoutOption(process.argv.slice(2), 'seed'), 'note');
       const argv = [...args, '--seed', String(options.seed)].join(' ');
       const record = newRunRecord(PROJECT_ROOT, {
         kind: 'fault-injection',
         command: `npm run reliability -- ${argv}`,
         startedAt,
+        commit,
         ...(values.note === undefined ? {} : { note: values.note }),
         figures: report,
       });

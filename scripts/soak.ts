@@ -5,12 +5,14 @@
  * Every request is a distinct, freshly signed FPT event (autocannon's setupRequest). After the load,
  * the run waits (bounded) for the processor to drain, then checks that every accepted eventId is
  * PROCESSED in the ledger. It reports throughput, latency percentiles and this process's memory
- * (RSS and heap, sampled every few seconds), and writes them to docs/reliability.md.
+ * (RSS and heap, sampled every few seconds), and keeps them as a run record in reliability/results/,
+ * from which docs/reliability.md's soak blocks are rendered (tools/generated-docs.ts).
  *
  * Options: --rate N (requests/s, default 20), --duration S (default 60), --connections N (default 50;
  * each connection waits for its answer, so rate / connections must stay under 1 / latency),
- * --drain-timeout S (default 600), --pollers N (default 4), --no-write, --emulator-port N, --section NAME
- * (the generated section of docs/reliability.md to replace, default `soak`).
+ * --drain-timeout S (default 600), --pollers N (default 4), --no-write (print only, no record), --note TEXT,
+ * --emulator-port N, --section NAME (the record's kind and the block of docs/reliability.md it feeds:
+ * `soak`, the default, or `soak-overload`).
  */
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
@@ -31,9 +33,12 @@ import { generateSigningSecret, runLocalStack } from '../local/stack';
 import { envelopeBody, newEventId } from '../local/testkit/envelopes';
 import { fptSignatureHeader } from '../local/testkit/signer';
 import { sleep } from '../local/testkit/wait';
-import { describeMachine, updateMarkdownSection } from '../tools/run-record';
+import { renderDocBlocks } from '../tools/doc-blocks';
+import { DOC_BLOCKS } from '../tools/generated-docs';
+import { currentCommit, newRunRecord, withoutOption, writeRunRecord } from '../tools/run-record';
+import { renderSoak, type SoakFigures } from '../tools/soak-report';
 
-const DOC = path.join(PROJECT_ROOT, 'docs', 'reliability.md');
+const RECORDS_DIR = path.join(PROJECT_ROOT, 'reliability', 'results');
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
 
 function number(value: string | undefined, name: string, fallback: number): number {
@@ -68,13 +73,14 @@ async function main(): Promise<void> {
       'no-write': { type: 'boolean', default: false },
       'emulator-port': { type: 'string' },
       section: { type: 'string', default: 'soak' },
+      note: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
       'Usage: npm run soak -- [--rate 20] [--duration 60] [--connections 50] [--drain-timeout 600] [--pollers 4]\n' +
-        '         [--no-write] [--section soak] [--emulator-port N]\n',
+        '         [--no-write] [--section soak|soak-overload] [--note TEXT] [--emulator-port N]\n',
     );
     return;
   }
@@ -95,6 +101,7 @@ async function main(): Promise<void> {
   const capture = new LogCapture(false);
   capture.install();
   const startedAt = new Date();
+  const commit = currentCommit(PROJECT_ROOT);
   const namespace = `soak-${randomBytes(3).toString('hex')}`;
   const secret = generateSigningSecret();
   const extraPollers: Poller[] = [];
@@ -244,55 +251,56 @@ async function main(): Promise<void> {
     say(`drain done: ${accepted.size - lost} of ${accepted.size} accepted events PROCESSED, ${lost} not`);
 
     const latency = result.latency;
-    const peakRss = Math.max(...memory.map((m) => m.rssMiB));
-    const peakHeap = Math.max(...memory.map((m) => m.heapUsedMiB));
-    const first = memory[0] as MemorySample;
-    const last = memory.at(-1) as MemorySample;
-    const statusLine = Object.entries(statusCounts)
-      .sort()
-      .map(([s, c]) => `${s}: ${c}`)
-      .join(', ');
-    const memoryRows = memory
-      .filter((_, i) => i % Math.max(1, Math.ceil(memory.length / 16)) === 0 || i === memory.length - 1)
-      .map((m) => `| ${m.atS} | ${m.rssMiB} | ${m.heapUsedMiB} |`);
-    const markdown = [
-      '| figure | value |',
-      '| --- | --- |',
-      `| offered rate / duration / connections | ${rate} req/s for ${durationS} s over ${connections} connections |`,
-      `| distinct events sent / answered 2xx | ${sent.length} / ${result['2xx']} (${statusLine || 'none'}) |`,
-      `| non-2xx / errors / timeouts | ${result.non2xx} / ${result.errors} / ${result.timeouts} |`,
-      `| in flight when the load stopped (no answer recorded) | ${unanswered.length}, of which PROCESSED anyway: ${unansweredProcessed} (FPT would retry the rest) |`,
-      `| achieved throughput (verifier) | ${result.requests.average.toFixed(1)} req/s average, ${(result['2xx'] / result.duration).toFixed(1)} accepted/s over ${result.duration.toFixed(1)} s |`,
-      `| latency p50 / p90 / p99 / max | ${latency.p50} / ${latency.p90} / ${latency.p99} / ${latency.max} ms (average ${latency.average.toFixed(1)} ms) |`,
-      `| **accepted events lost** | **${lost}** of ${accepted.size} (every accepted eventId checked in the ledger) |`,
-      `| processor drained | ${lost === 0 ? `${(lastProcessedAtS - loadEndedS).toFixed(1)} s after the load ended (end-to-end ${(accepted.size / lastProcessedAtS).toFixed(1)} events/s over the whole run)` : `not within ${drainTimeoutS} s`} |`,
-      `| memory of the Node.js process (RSS / heap used) | start ${first.rssMiB} / ${first.heapUsedMiB} MiB, end ${last.rssMiB} / ${last.heapUsedMiB} MiB, peak ${peakRss} / ${peakHeap} MiB |`,
-      '',
-      '<details><summary>Memory samples (every 5 s)</summary>',
-      '',
-      '| s | RSS MiB | heap used MiB |',
-      '| --- | --- | --- |',
-      ...memoryRows,
-      '',
-      '</details>',
-    ].join('\n');
-    process.stdout.write(`${markdown}\n`);
+    const drained = lost === 0;
+    const figures: SoakFigures = {
+      rate,
+      durationS,
+      connections,
+      pollers: pollerCount,
+      sent: sent.length,
+      answered2xx: result['2xx'],
+      statusCounts,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      unanswered: unanswered.length,
+      unansweredProcessed,
+      requestsPerSecondAverage: result.requests.average,
+      acceptedPerSecond: result['2xx'] / result.duration,
+      loadDurationS: result.duration,
+      latencyMs: {
+        p50: latency.p50,
+        p90: latency.p90,
+        p99: latency.p99,
+        max: latency.max,
+        average: latency.average,
+      },
+      accepted: accepted.size,
+      lost,
+      ...(drained
+        ? {
+            drainedAfterS: lastProcessedAtS - loadEndedS,
+            endToEndEventsPerSecond: accepted.size / lastProcessedAtS,
+          }
+        : {}),
+      drainTimeoutS,
+      memory,
+    };
+    const kind = values.section ?? 'soak';
+    const argv = withoutOption(process.argv.slice(2), 'note').join(' ');
+    const record = newRunRecord(PROJECT_ROOT, {
+      kind,
+      command: `npm run soak${argv ? ` -- ${argv}` : ''}`,
+      startedAt,
+      commit,
+      ...(values.note === undefined ? {} : { note: values.note }),
+      figures,
+    });
+    process.stdout.write(`${renderSoak([record])}\n`);
     if (values['no-write'] !== true) {
-      const argv = process.argv.slice(2).join(' ');
-      updateMarkdownSection(
-        DOC,
-        values.section ?? 'soak',
-        [
-          `### Soak at ${rate} requests/s: latest run (${lost === 0 ? 'no loss' : '**LOSS**'})`,
-          '',
-          `Command: \`npm run soak${argv ? ` -- ${argv}` : ''}\`. Run on ${startedAt.toISOString().slice(0, 10)} at ` +
-            `${startedAt.toISOString().slice(11, 16)} UTC, on ${describeMachine(PROJECT_ROOT)}. Load generator, local API, ` +
-            `verifier, pollers and processor share one Node.js process; moto runs in its own.`,
-          '',
-          markdown,
-        ].join('\n'),
-      );
-      say(`wrote ${path.relative(PROJECT_ROOT, DOC)}`);
+      const file = writeRunRecord(RECORDS_DIR, record);
+      say(`wrote ${path.relative(PROJECT_ROOT, file)}`);
+      for (const doc of renderDocBlocks(PROJECT_ROOT, kind, DOC_BLOCKS)) say(`rendered ${doc}`);
     }
     if (lost > 0) process.exitCode = 1;
   } finally {

@@ -6,6 +6,7 @@
 import { BENCH_BLOCKS } from './bench-report';
 import type { DocBlock } from './doc-blocks';
 import { FAULT_INJECTION_BLOCKS } from './fault-injection/report';
+import { renderSoak } from './soak-report';
 
 const bench: DocBlock[] = Object.entries(BENCH_BLOCKS).map(([name, render]) => ({
   doc: 'docs/performance.md',
@@ -21,4 +22,11 @@ const faultInjection: DocBlock[] = Object.entries(FAULT_INJECTION_BLOCKS).map(([
   render,
 }));
 
-export const DOC_BLOCKS: readonly DocBlock[] = [...bench, ...faultInjection];
+const soak: DocBlock[] = ['soak', 'soak-overload'].map((kind) => ({
+  doc: 'docs/reliability.md',
+  name: kind,
+  records: { dir: 'reliability/results', kind },
+  render: renderSoak,
+}));
+
+export const DOC_BLOCKS: readonly DocBlock[] = [...bench, ...faultInjection, ...soak];

@@ -92,20 +92,27 @@ export function currentCommit(projectRoot: string): string {
   }
 }
 
-/** A record of a run that started at `startedAt`, on this machine and commit. */
+/** A record of a run that started at `startedAt` on `commit` (read it with currentCommit when the run starts). */
 export function newRunRecord<F>(
   projectRoot: string,
-  fields: { kind: string; command: string; startedAt: Date; note?: string; figures: F },
+  fields: { kind: string; command: string; startedAt: Date; commit: string; note?: string; figures: F },
 ): RunRecord<F> {
   return {
     kind: fields.kind,
     date: fields.startedAt.toISOString(),
     machine: describeMachine(projectRoot),
-    commit: currentCommit(projectRoot),
+    commit: fields.commit,
     command: fields.command,
     ...(fields.note === undefined ? {} : { note: fields.note }),
     figures: fields.figures,
   };
+}
+
+/** Drops `--name value` and `--name=value` from argv (e.g. a note, which the record keeps apart). */
+export function withoutOption(argv: readonly string[], name: string): string[] {
+  return argv.filter(
+    (arg, i) => arg !== `--${name}` && !arg.startsWith(`--${name}=`) && argv[i - 1] !== `--${name}`,
+  );
 }
 
 /** Writes `<dir>/<kind>-<date>.json` (colons out of the name) and returns its path. */
