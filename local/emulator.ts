@@ -28,6 +28,8 @@ export interface Emulator {
   readonly port: number;
   /** True when an emulator was already running on the port and is reused (and will not be stopped). */
   readonly reused: boolean;
+  /** The emulator's process id, when this process started it. */
+  readonly pid?: number;
   /** Stops the emulator if this process started it; a no-op for a reused one. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -42,15 +44,48 @@ export class EmulatorError extends Error {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** True when something on `url` answers the moto management API (or any path) with 200. */
-export async function isEmulatorHealthy(url: string, timeoutMs = 1000): Promise<boolean> {
+/** The header local/moto_server.py adds to every answer once it is closed to web pages. */
+const GUARD_HEADER = 'x-fpt-emulator';
+
+/**
+ * What answers on `url`: `guarded` is this project's emulator (local/moto_server.py), `unguarded` a moto
+ * without its rules (plain `moto_server`, an older checkout), `none` nothing that answers the moto API.
+ */
+export async function probeEmulator(
+  url: string,
+  timeoutMs = 1000,
+): Promise<'guarded' | 'unguarded' | 'none'> {
   try {
     const response = await fetch(`${url}/moto-api/`, { signal: AbortSignal.timeout(timeoutMs) });
     await response.arrayBuffer();
-    return response.status === 200;
+    if (response.status !== 200) return 'none';
+    return response.headers.get(GUARD_HEADER) === 'guarded' ? 'guarded' : 'unguarded';
   } catch {
-    return false;
+    return 'none';
   }
+}
+
+/** True when this project's emulator answers on `url`. */
+export async function isEmulatorHealthy(url: string, timeoutMs = 1000): Promise<boolean> {
+  return (await probeEmulator(url, timeoutMs)) === 'guarded';
+}
+
+/**
+ * The variables the emulator's process gets: what Python needs and moto's own settings. Never the rest
+ * of this process's environment, which may hold FPT_SIGNING_SECRET (possibly a real one) or the
+ * developer's AWS credentials: moto needs neither.
+ */
+export function emulatorEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const kept: Record<string, string> = { PYTHONUNBUFFERED: '1' };
+  for (const [name, value] of Object.entries(env)) {
+    if (
+      value !== undefined &&
+      /^(PATH|HOME|LANG|LC_[A-Z]+|TZ|TMPDIR|TMP|TEMP|SYSTEMROOT|MOTO_[A-Z0-9_]+)$/.test(name)
+    ) {
+      kept[name] = value;
+    }
+  }
+  return kept;
 }
 
 async function isPortInUse(port: number): Promise<boolean> {
@@ -92,8 +127,14 @@ function emulatorCommand(projectRoot: string): { command: string; args: string[]
  */
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const url = emulatorUrl(options.port);
-  if (await isEmulatorHealthy(url)) {
+  const found = await probeEmulator(url);
+  if (found === 'guarded') {
     return { url, port: options.port, reused: true, stop: async () => {} };
+  }
+  if (found === 'unguarded') {
+    throw new EmulatorError(
+      `a moto server without this project's rules answers on ${url} (it is open to any web page): stop it, or set FPT_EMULATOR_PORT to a free port`,
+    );
   }
   if (await isPortInUse(options.port)) {
     throw new EmulatorError(
@@ -104,7 +145,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const { command, args } = emulatorCommand(options.projectRoot ?? PROJECT_ROOT);
   const child = spawn(command, [...args, '-H', LOCAL_HOST, '-p', String(options.port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    env: emulatorEnvironment(),
   });
   let output = '';
   const keepTail = (chunk: Buffer) => {
@@ -157,7 +198,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       );
     }
     if (await isEmulatorHealthy(url, 500)) {
-      return { url, port: options.port, reused: false, stop };
+      return {
+        url,
+        port: options.port,
+        reused: false,
+        ...(child.pid !== undefined ? { pid: child.pid } : {}),
+        stop,
+      };
     }
     await sleep(100);
   }

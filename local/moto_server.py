@@ -14,6 +14,13 @@
 - Lambda answers GetAccountSettings, which moto lacks, with the concurrency quota moto itself enforces
   (MOTO_LAMBDA_CONCURRENCY_QUOTA, default 1000, AWS's default), so `fpt-webhooks doctor --local` reads it.
 
+It is also closed to web pages (see _refusal): moto's global CORS is off, and a request is refused (403)
+when it comes from a browser (an Origin header, a CORS preflight, a cross-site Sec-Fetch-Site), names a
+Host that is not loopback (DNS rebinding), or calls an AWS API without a SigV4 Authorization header
+(which a page cannot send without a preflight). Otherwise any page the developer opens could read the
+local secrets, queue events or reset the emulator. Every answer carries X-Fpt-Emulator: guarded, so
+local/emulator.ts never reuses an emulator started without these rules.
+
 docs/aws-contracts.md lists each rule with AWS's documentation and the test that proves it.
 
 Usage is moto_server's: python local/moto_server.py -H 127.0.0.1 -p 4566
@@ -21,11 +28,16 @@ Usage is moto_server's: python local/moto_server.py -H 127.0.0.1 -p 4566
 
 import base64
 import functools
+import os
 import re
 import threading
 import time
 import uuid
 from typing import Any
+
+# Read by moto.settings when moto is first imported: without it every backend app answers any origin's
+# CORS preflight with Access-Control-Allow-Origin: *. Set before the imports below, on purpose.
+os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
 
 from moto.dynamodb.responses import DynamoHandler
 from moto.secretsmanager.exceptions import InvalidRequestException, SecretNotFoundException, ValidationException
@@ -210,6 +222,55 @@ def _add_lambda_account_settings() -> None:
 
 
 _add_lambda_account_settings()
+
+
+_LOOPBACK_HOST = re.compile(r"^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?$", re.IGNORECASE)
+GUARD_HEADER = ("X-Fpt-Emulator", "guarded")
+
+
+def _refusal(environ: dict[str, Any]) -> str | None:
+    """Why a request is refused, or None. SDKs and the project's tools send none of what is refused here."""
+    if not _LOOPBACK_HOST.match(environ.get("HTTP_HOST", "")):
+        return "the Host header is not 127.0.0.1, localhost or [::1]"
+    if "HTTP_ORIGIN" in environ:
+        return "requests from a web page (with an Origin header) are refused"
+    if environ.get("REQUEST_METHOD") == "OPTIONS":
+        return "CORS preflights are refused"
+    if environ.get("HTTP_SEC_FETCH_SITE", "none") not in ("none", "same-origin"):
+        return "requests a browser marks as cross-site are refused"
+    path = environ.get("PATH_INFO", "")
+    if not path.startswith("/moto-api") and not environ.get("HTTP_AUTHORIZATION", "").startswith("AWS4-HMAC-SHA256 "):
+        return "an AWS API request needs a SigV4 Authorization header"
+    return None
+
+
+def _guard(dispatch):  # type: ignore[no-untyped-def]
+    @functools.wraps(dispatch)
+    def guarded(self, environ, start_response):  # type: ignore[no-untyped-def]
+        reason = _refusal(environ)
+        if reason is not None:
+            body = f"refused by the local AWS emulator: {reason} (docs/local.md)\n".encode()
+            start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8"),
+                                             ("Content-Length", str(len(body))), GUARD_HEADER])
+            return [body]
+
+        def start_guarded(status, headers, exc_info=None):  # type: ignore[no-untyped-def]
+            return start_response(status, [*headers, GUARD_HEADER], exc_info)
+
+        return dispatch(self, environ, start_guarded)
+
+    return guarded
+
+
+def _close_to_web_pages() -> None:
+    from moto.moto_server import werkzeug_app
+
+    if not werkzeug_app.DISABLE_GLOBAL_CORS:
+        raise RuntimeError("moto was imported before MOTO_DISABLE_GLOBAL_CORS was set; its CORS is still open")
+    werkzeug_app.DomainDispatcherApplication.__call__ = _guard(werkzeug_app.DomainDispatcherApplication.__call__)
+
+
+_close_to_web_pages()
 
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { LOCAL_ACCOUNT_ID, LOCAL_HOST } from './aws';
+import { webPageRefusal } from './browser-guard';
 import { createLambdaContext, withTimeout } from './lambda-context';
 
 /** The route the CDK `WebhookApi` declares (lib/webhook-api.ts). */
@@ -224,6 +225,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const requestId = newRequestId();
     const now = new Date();
+    if (webPageRefusal(req.method, req.headers) !== undefined) {
+      req.resume();
+      sendGatewayError(res, 403, 'Forbidden', requestId);
+      return;
+    }
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const match = ROUTE.exec(path);
     if (req.method !== 'POST' || match === null) {

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findFreePort, isEmulatorHealthy, startEmulator } from '../../local/emulator';
 import { fptBody, fptSignatureHeader, nowSeconds, sleep } from './support/harness';
@@ -86,6 +87,22 @@ async function startStack(env: Record<string, string>): Promise<Started> {
   };
 }
 
+/** The environment of the emulator process listening on `port`, read from /proc (Linux). */
+function emulatorEnviron(port: number): string[] {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let cmdline: string[];
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // the process ended, or is not ours
+    }
+    if (cmdline.some((arg) => arg.endsWith('moto_server.py')) && cmdline.includes(String(port))) {
+      return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    }
+  }
+  throw new Error(`no emulator process for port ${port} in /proc`);
+}
+
 describe('npm start: the local stack comes up, serves and stops', () => {
   const secret = 'local-start-test-secret-0123456789-abcdef';
 
@@ -134,6 +151,27 @@ describe('npm start: the local stack comes up, serves and stops', () => {
     expect(stack.output()).not.toContain(secret);
     // It started the emulator, so it stopped it too.
     expect(await isEmulatorHealthy(`http://127.0.0.1:${emulatorPort}`)).toBe(false);
+  });
+
+  it('keeps FPT_SIGNING_SECRET and AWS credentials out of the environment of the emulator it starts', async () => {
+    const [port, emulatorPort] = [await findFreePort(), await findFreePort()];
+    const awsKey = 'developer-aws-secret-key-that-moto-never-needs';
+    const stack = await startStack({
+      PORT: String(port),
+      FPT_EMULATOR_PORT: String(emulatorPort),
+      FPT_SIGNING_SECRET: secret,
+      AWS_SECRET_ACCESS_KEY: awsKey,
+    });
+    try {
+      const environ = emulatorEnviron(emulatorPort);
+
+      expect(environ).toContain(`PATH=${process.env.PATH}`);
+      expect(environ.join('\n')).not.toContain(secret);
+      expect(environ.join('\n')).not.toContain(awsKey);
+      expect(environ.filter((entry) => entry.startsWith('FPT_'))).toEqual([]);
+    } finally {
+      expect(await stack.stop()).toBe(0);
+    }
   });
 
   it('reuses an emulator that is already running and leaves it running on Ctrl-C', async () => {
