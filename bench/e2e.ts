@@ -232,10 +232,10 @@ async function runChild(options: E2eOptions): Promise<E2eOutcome> {
     const emulatorRaw = await rawLoop(emulator.url, rawStack.tableName, options.rawOps, options.concurrency);
     log(`raw PutItem + SendMessage: ${emulatorRaw.toFixed(1)} pairs/s`);
     const calls = await callRates(emulator.url, rawStack.tableName, options.callOps, options.concurrency);
-    // Per event: verifier PutItem (claim) + SendMessage; processor UpdateItem (lease) + GetItem and
-    // UpdateItem (ordering guard) + UpdateItem (processed). Receives and deletes (one per batch of 10)
-    // are left out, so this is an upper bound.
-    const ceiling = 1 / (1 / calls.put + 1 / calls.send + 3 / calls.update + 1 / calls.get);
+    // Per event: verifier PutItem (claim) + SendMessage; processor UpdateItem (lease), UpdateItem
+    // (ordering guard) and UpdateItem (processed). Receives and deletes (one per batch of 10) are left
+    // out, so this is an upper bound.
+    const ceiling = 1 / (1 / calls.put + 1 / calls.send + 3 / calls.update);
     log(
       `single calls/s: PutItem ${calls.put.toFixed(1)}, UpdateItem ${calls.update.toFixed(1)}, GetItem ${calls.get.toFixed(1)}, SendMessage ${calls.send.toFixed(1)}; modelled e2e ceiling ${ceiling.toFixed(1)} events/s`,
     );

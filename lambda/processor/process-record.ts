@@ -16,10 +16,7 @@ import type { ProcessorMetrics } from './metrics';
 import { catalogDataProblems, type ParsedRecord, parseRecord } from './parse-record';
 
 /** The ledger operations the processor uses; `EventLedger` implements them, tests pass a fake. */
-export type ProcessorLedger = Pick<
-  EventLedger,
-  'startProcessing' | 'finishProcessing' | 'getHighWaterMark' | 'advanceHighWaterMark'
->;
+export type ProcessorLedger = Pick<EventLedger, 'startProcessing' | 'finishProcessing' | 'guardOrdering'>;
 
 export interface ProcessRecordDeps {
   readonly ledger: ProcessorLedger;
@@ -41,7 +38,6 @@ export type ProcessRecordOutcome = 'processed' | 'duplicate';
 const OTHER_EVENT_TYPE = 'other';
 
 interface OrderingGuard {
-  readonly contactId: number;
   readonly isStale: boolean;
   readonly highWaterMarkMs?: number;
 }
@@ -103,7 +99,7 @@ export async function processRecord(
     }
     // A test event carries a made-up contactId: it neither reads nor moves a contact's high-water mark,
     // so it can never make a real event look stale (docs/decisions/0007-test-event-marker.md).
-    guard = isTest ? undefined : await readOrderingGuard(envelope, parsed.eventTimestampMs, ledger);
+    guard = isTest ? undefined : await readOrderingGuard(envelope, parsed.eventTimestampMs, ledger, now());
     if (guard?.isStale) metrics.emit(METRIC.staleEvent, MetricUnit.Count, 1);
 
     const ctx: HandlerContext = {
@@ -138,14 +134,6 @@ export async function processRecord(
   if (!kept) {
     logger.warn('processing lease lost before success was recorded; another invocation owns the event');
   }
-  if (guard !== undefined && !guard.isStale) {
-    // Best effort: a missed advance only means a later event is not flagged stale.
-    try {
-      await ledger.advanceHighWaterMark(envelope.locationId, guard.contactId, parsed.eventTimestampMs, now());
-    } catch (error) {
-      logger.warn('ordering guard not advanced', { errorName: errorName(error) });
-    }
-  }
   metrics.emit(METRIC.processed, MetricUnit.Count, 1, {
     eventType: isCatalogEventType(eventType) ? eventType : OTHER_EVENT_TYPE,
   });
@@ -154,23 +142,20 @@ export async function processRecord(
 }
 
 /**
- * Reads the high-water mark for the event's (locationId, contactId), if its data has a numeric
- * contactId. Equal timestamps are not stale: FPT's timestamps are in milliseconds and two changes in
- * the same millisecond cannot be ordered anyway.
+ * Judges the event against its (locationId, contactId) high-water mark and raises the mark, in one
+ * conditional write, if its data has a numeric contactId. The mark moves when the event is taken into
+ * processing, before its handler runs: a retry of the same event finds its own timestamp (equal is not
+ * stale), and an older event arriving meanwhile is stale against it (docs/handlers.md).
  */
 async function readOrderingGuard(
   envelope: FptEnvelope,
   eventTimestampMs: number,
   ledger: ProcessorLedger,
+  nowMs: number,
 ): Promise<OrderingGuard | undefined> {
   const contactId = envelope.data.contactId;
   if (typeof contactId !== 'number' || !Number.isSafeInteger(contactId)) return undefined;
-  const highWaterMarkMs = await ledger.getHighWaterMark(envelope.locationId, contactId);
-  return {
-    contactId,
-    isStale: highWaterMarkMs !== undefined && eventTimestampMs < highWaterMarkMs,
-    ...(highWaterMarkMs !== undefined ? { highWaterMarkMs } : {}),
-  };
+  return ledger.guardOrdering(envelope.locationId, contactId, eventTimestampMs, nowMs);
 }
 
 function route(envelope: FptEnvelope, ctx: HandlerContext, deps: ProcessRecordDeps): Promise<void> {

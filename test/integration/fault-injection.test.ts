@@ -80,7 +80,7 @@ describe('local stack under injected faults', () => {
         kinds: [...FAULT_KINDS].sort(),
       });
     }
-    for (const step of ['secret', 'handler', 'getHighWaterMark', 'advanceHighWaterMark', 'deleteMessages']) {
+    for (const step of ['secret', 'handler', 'guardOrdering', 'deleteMessages']) {
       expect({ step, faulted: report.faults[step] !== undefined }).toEqual({ step, faulted: true });
     }
     expect(report.verifierFaulted.noAnswer).toBeGreaterThan(0);

@@ -46,13 +46,13 @@ export interface FakeLedgerOptions {
   readonly retentionDays?: number;
 }
 
-type FailingOperation = 'claim' | 'release' | 'park';
+type FailingOperation = 'claim' | 'release' | 'park' | 'guardOrdering';
 
 /**
  * The one in-memory ledger of the tests, with EventLedger's semantics for the verifier (conditional claim
  * with a lease that only the same body may take over, token-guarded release, parking by body hash) and the processor (PROCESSED
  * is final, a live lease blocks others, finishing needs the lease token, the high-water mark never goes
- * down). Each call is atomic, as a single DynamoDB write is, and yields once, as a network call would.
+ * down, and is judged and raised in one step). Each call is atomic, as a single DynamoDB write is, and yields once, as a network call would.
  *
  * test/support/ledger-contract.ts runs the same cases against this fake and against EventLedger on the
  * emulator, so the two cannot drift apart unnoticed.
@@ -201,10 +201,19 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
     return this.highWaterMarks.get(`${locationId}#${contactId}`);
   }
 
-  async advanceHighWaterMark(locationId: number, contactId: number | string, tsMs: number): Promise<void> {
+  /** As EventLedger.guardOrdering: one atomic compare-and-raise of the contact's mark. */
+  async guardOrdering(
+    locationId: number,
+    contactId: number | string,
+    tsMs: number,
+    _nowMs?: number,
+  ): Promise<{ isStale: boolean; highWaterMarkMs?: number }> {
     await Promise.resolve();
+    this.maybeFail('guardOrdering');
     const key = `${locationId}#${contactId}`;
     const current = this.highWaterMarks.get(key);
-    if (current === undefined || current < tsMs) this.highWaterMarks.set(key, tsMs);
+    if (current !== undefined && current > tsMs) return { isStale: true, highWaterMarkMs: current };
+    this.highWaterMarks.set(key, tsMs);
+    return { isStale: false, ...(current !== undefined ? { highWaterMarkMs: current } : {}) };
   }
 }

@@ -5,6 +5,7 @@ import type { LedgerPort } from '../../lambda/verifier/receive';
 
 /** What both the fake and EventLedger offer, and what the contract reads back. */
 export interface ContractLedger extends LedgerPort, ProcessorLedger {
+  getHighWaterMark(locationId: number, contactId: number | string): Promise<number | undefined>;
   getEvent(eventId: string): Promise<
     | {
         readonly status: EventStatus;
@@ -331,17 +332,20 @@ export function describeLedgerContract(name: string, ledgerFor: () => ContractLe
     });
 
     describe('ordering guard', () => {
-      it('raises the high-water mark and never lowers it', async () => {
+      it('judges each event against the mark before it and raises the mark, never lowering it', async () => {
         const contactId = Number.parseInt(newEventId().slice(0, 8), 16);
 
-        const before = await ledger.getHighWaterMark(1234, contactId);
-        await ledger.advanceHighWaterMark(1234, contactId, T0, T0);
-        await ledger.advanceHighWaterMark(1234, contactId, T0 - 1_000, T0);
-        const afterLower = await ledger.getHighWaterMark(1234, contactId);
-        await ledger.advanceHighWaterMark(1234, contactId, T0 + 1_000, T0);
+        const first = await ledger.guardOrdering(1234, contactId, T0, T0);
+        const older = await ledger.guardOrdering(1234, contactId, T0 - 1_000, T0);
+        const afterOlder = await ledger.getHighWaterMark(1234, contactId);
+        const same = await ledger.guardOrdering(1234, contactId, T0, T0);
+        const newer = await ledger.guardOrdering(1234, contactId, T0 + 1_000, T0);
 
-        expect(before).toBeUndefined();
-        expect(afterLower).toBe(T0);
+        expect(first).toEqual({ isStale: false });
+        expect(older).toEqual({ isStale: true, highWaterMarkMs: T0 });
+        expect(afterOlder).toBe(T0);
+        expect(same).toEqual({ isStale: false, highWaterMarkMs: T0 });
+        expect(newer).toEqual({ isStale: false, highWaterMarkMs: T0 });
         expect(await ledger.getHighWaterMark(1234, contactId)).toBe(T0 + 1_000);
       });
     });

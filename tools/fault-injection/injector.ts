@@ -8,10 +8,9 @@ import { EVENT_STATUS, MESSAGE_ATTRIBUTES } from '../../lambda/shared/ledger-sch
 export const VERIFIER_STEPS = ['secret', 'claim', 'send', 'release'] as const;
 export const PROCESSOR_STEPS = [
   'startProcessing',
-  'getHighWaterMark',
+  'guardOrdering',
   'handler',
   'finishProcessed',
-  'advanceHighWaterMark',
   'finishFailed',
   'deleteMessages',
 ] as const;
@@ -34,10 +33,9 @@ const KINDS_BY_STEP: Record<Step, readonly FaultKind[]> = {
   send: FAULT_KINDS,
   release: FAULT_KINDS,
   startProcessing: FAULT_KINDS,
-  getHighWaterMark: ['error', 'crash-before', 'timeout-before'],
+  guardOrdering: FAULT_KINDS,
   // For the handler, "after" means after it succeeded: inside the documented window.
   handler: ['error', 'crash-before', 'timeout-before', 'crash-after'],
-  advanceHighWaterMark: FAULT_KINDS,
   finishProcessed: FAULT_KINDS,
   finishFailed: FAULT_KINDS,
   deleteMessages: ['error'],
@@ -48,8 +46,7 @@ const KINDS_BY_STEP: Record<Step, readonly FaultKind[]> = {
  * (docs/architecture.md, last row of the crash table). The redelivered message runs the handler again.
  */
 export function isWindowFault(step: Step, kind: FaultKind): boolean {
-  // The processor writes PROCESSED right after the handler and only then advances the ordering guard
-  // (best effort), so advanceHighWaterMark is outside the window.
+  // The ordering guard is written before the handler runs, so it is outside the window.
   if (step === 'finishProcessed')
     return kind === 'error' || kind === 'crash-before' || kind === 'timeout-before';
   if (step === 'handler') return kind === 'crash-after';
@@ -145,8 +142,7 @@ function classify(
     case 'UpdateItemCommand': {
       const base = key ? { key } : {};
       if (':processing' in values) return { step: 'startProcessing', ...base };
-      if (String(input.UpdateExpression ?? '').includes('#hwm'))
-        return { step: 'advanceHighWaterMark', ...base };
+      if (String(input.UpdateExpression ?? '').includes('#hwm')) return { step: 'guardOrdering', ...base };
       if (String(input.ConditionExpression ?? '').includes('#processingToken = :token')) {
         return {
           step:
@@ -156,8 +152,6 @@ function classify(
       }
       return { step: undefined };
     }
-    case 'GetItemCommand':
-      return key?.startsWith('order#') ? { step: 'getHighWaterMark' } : { step: undefined };
     default:
       return { step: undefined };
   }

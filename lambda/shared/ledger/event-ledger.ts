@@ -9,7 +9,7 @@ import {
   parkDelivery,
   releaseClaim,
 } from './claim';
-import { advanceHighWaterMark, getHighWaterMark } from './ordering';
+import { getHighWaterMark, guardOrdering, type OrderingVerdict } from './ordering';
 import {
   finishProcessing,
   type ProcessingOutcome,
@@ -94,13 +94,13 @@ export class EventLedger {
     return getHighWaterMark(this.table, locationId, contactId);
   }
 
-  /** See {@link advanceHighWaterMark}. */
-  advanceHighWaterMark(
+  /** See {@link guardOrdering}. */
+  guardOrdering(
     locationId: number,
     contactId: number | string,
     eventTimestampMs: number,
     nowMs: number,
-  ): Promise<void> {
-    return advanceHighWaterMark(this.table, locationId, contactId, eventTimestampMs, nowMs);
+  ): Promise<OrderingVerdict> {
+    return guardOrdering(this.table, locationId, contactId, eventTimestampMs, nowMs);
   }
 }

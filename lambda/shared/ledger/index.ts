@@ -4,4 +4,5 @@
  */
 export type { ClaimInput, ClaimResult, ParkInput } from './claim';
 export { EventLedger, type LedgerOptions } from './event-ledger';
+export type { OrderingVerdict } from './ordering';
 export type { ProcessingOutcome, StartProcessingInput, StartProcessingResult } from './processing-lease';

@@ -116,39 +116,50 @@ describe('processRecord with the real EventLedger', () => {
     expect(typeof start?.ExpressionAttributeValues?.[':token']).toBe('string');
   });
 
-  it('reads and raises the per-contact high-water mark with a never-lower condition', async () => {
+  it('judges and raises the per-contact high-water mark in one never-lower conditional write, no read', async () => {
     // Prepare
-    const { deps } = setup();
-    ddb
-      .on(GetCommand)
-      .resolves({ Item: { pk: `order#${LOCATION_ID}#${CONTACT_ID}`, highWaterMark: T0 - 1 } });
+    const { deps, handlers } = setup();
+    ddb.on(UpdateCommand).resolves({ Attributes: { highWaterMark: T0 - 1 } });
 
     // Act
     await processRecord(makeRecord(makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated'])), deps);
 
     // Assess
-    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
-      TableName: 'ledger-test',
-      Key: { pk: `order#${LOCATION_ID}#${CONTACT_ID}` },
-      ConsistentRead: true,
-    });
+    expect(ddb.commandCalls(GetCommand)).toEqual([]);
+    expect(updates().filter(isAdvance)).toHaveLength(1);
     expect(updates().find(isAdvance)).toMatchObject({
-      ConditionExpression: 'attribute_not_exists(#hwm) OR #hwm < :ts',
+      Key: { pk: `order#${LOCATION_ID}#${CONTACT_ID}` },
+      ConditionExpression: 'attribute_not_exists(#hwm) OR #hwm <= :ts',
       ExpressionAttributeValues: { ':ts': T0 },
+      ReturnValues: 'ALL_OLD',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    expect((handlers['contact.updated'] as jest.Mock).mock.calls[0][1]).toMatchObject({
+      isStale: false,
+      highWaterMark: new Date(T0 - 1).toISOString(),
     });
   });
 
-  it('sends no high-water mark write for a stale event', async () => {
+  it('reads a stale verdict and the newer mark off the failed condition, without a read', async () => {
     // Prepare
     const { deps, handlers } = setup();
-    ddb.on(GetCommand).resolves({ Item: { highWaterMark: T0 + 1 } });
+    ddb.on(UpdateCommand, { Key: { pk: `order#${LOCATION_ID}#${CONTACT_ID}` } }).rejects(
+      new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: { highWaterMark: { N: String(T0 + 1) } },
+      }),
+    );
 
     // Act
     await processRecord(makeRecord(makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated'])), deps);
 
     // Assess
-    expect((handlers['contact.updated'] as jest.Mock).mock.calls[0][1].isStale).toBe(true);
-    expect(updates().filter(isAdvance)).toEqual([]);
+    expect(ddb.commandCalls(GetCommand)).toEqual([]);
+    expect((handlers['contact.updated'] as jest.Mock).mock.calls[0][1]).toMatchObject({
+      isStale: true,
+      highWaterMark: new Date(T0 + 1).toISOString(),
+    });
   });
 
   it('skips the handler and writes nothing more when the condition fails on a PROCESSED row', async () => {

@@ -11,7 +11,7 @@ import { EVENT_STATUS } from '../../../../lambda/shared/ledger-schema';
 import { METRIC } from '../../../../lambda/shared/observability';
 import { TEST_EVENT_MARKER } from '../../../../lambda/shared/test-event-marker';
 import { captureOutput, jsonLines } from '../../../support/capture-output';
-import { FakeLedger } from '../../../support/fake-ledger';
+import { FakeLedger, type FakeRow } from '../../../support/fake-ledger';
 import { RecordingMetrics } from '../../../support/metrics';
 import {
   CONTACT_ID,
@@ -402,7 +402,7 @@ describe('processRecord', () => {
       expect(ledger.highWaterMarks.get(HWM_KEY)).toBe(newer);
     });
 
-    it('marks an event newer than the high-water mark as fresh and advances the mark after success', async () => {
+    it('marks an event newer than the high-water mark as fresh and raises the mark', async () => {
       // Prepare
       const { deps, handlers, ledger, metrics } = setup();
       const older = T0 - 60_000;
@@ -433,18 +433,36 @@ describe('processRecord', () => {
       expect(ledger.highWaterMarks.get(HWM_KEY)).toBe(T0);
     });
 
-    it('does not advance the high-water mark when the handler fails', async () => {
+    it('raises the mark before the handler, so a retry of a failed event is not stale against itself', async () => {
       // Prepare
       const { deps, handlers, ledger } = setup();
       (handlers['contact.updated'] as jest.Mock).mockRejectedValueOnce(new Error('boom'));
+      const record = makeRecord(makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated']));
+      await expect(processRecord(record, deps)).rejects.toThrow(HandlerFailedError);
+      ledger.seed(EVENT_ID, { ...(ledger.rows.get(EVENT_ID) as FakeRow), processingExpiresAt: 0 });
 
       // Act
-      await expect(
-        processRecord(makeRecord(makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated'])), deps),
-      ).rejects.toThrow(HandlerFailedError);
+      await processRecord(record, deps);
 
       // Assess
-      expect(ledger.highWaterMarks.has(HWM_KEY)).toBe(false);
+      expect(ledger.highWaterMarks.get(HWM_KEY)).toBe(T0);
+      expect(ctxOf(handlers['contact.updated']).isStale).toBe(false);
+      expect(handlers['contact.updated']).toHaveBeenCalledTimes(2);
+    });
+
+    it('judges and raises the mark in one ledger call, never with a separate read', async () => {
+      // Prepare
+      const { deps, ledger } = setup();
+      const readSpy = jest.spyOn(ledger, 'getHighWaterMark');
+      const guardSpy = jest.spyOn(ledger, 'guardOrdering');
+
+      // Act
+      await processRecord(makeRecord(makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated'])), deps);
+
+      // Assess
+      expect(readSpy).not.toHaveBeenCalled();
+      expect(guardSpy).toHaveBeenCalledTimes(1);
+      expect(guardSpy).toHaveBeenCalledWith(expect.any(Number), CONTACT_ID, T0, expect.any(Number));
     });
 
     it('applies the guard to unknown event types whose data has a numeric contactId', async () => {
@@ -462,13 +480,13 @@ describe('processRecord', () => {
     it('skips the guard for events without a numeric contactId', async () => {
       // Prepare
       const { deps, defaultHandler, ledger } = setup();
-      const readSpy = jest.spyOn(ledger, 'getHighWaterMark');
+      const guardSpy = jest.spyOn(ledger, 'guardOrdering');
 
       // Act
       await processRecord(makeRecord(makeEnvelope('payment.refunded', { paymentId: 7 })), deps);
 
       // Assess
-      expect(readSpy).not.toHaveBeenCalled();
+      expect(guardSpy).not.toHaveBeenCalled();
       expect(ctxOf(defaultHandler).isStale).toBe(false);
     });
   });
@@ -516,13 +534,13 @@ describe('processRecord', () => {
       const { deps, handlers, ledger, metrics } = setup();
       const real = T0 - 60_000;
       ledger.highWaterMarks.set(HWM_KEY, real);
-      const readSpy = jest.spyOn(ledger, 'getHighWaterMark');
+      const guardSpy = jest.spyOn(ledger, 'guardOrdering');
 
       // Act
       await processRecord(makeRecord(testEnvelope()), deps);
 
       // Assess
-      expect(readSpy).not.toHaveBeenCalled();
+      expect(guardSpy).not.toHaveBeenCalled();
       expect(ledger.highWaterMarks.get(HWM_KEY)).toBe(real);
       const ctx = ctxOf(handlers['contact.updated']);
       expect(ctx.isStale).toBe(false);
@@ -544,34 +562,35 @@ describe('processRecord', () => {
     });
   });
 
-  describe('after the handler succeeds', () => {
-    it('records PROCESSED before touching the ordering guard', async () => {
-      const { deps, ledger } = setup();
+  describe('ledger writes around the handler', () => {
+    it('takes the lease, then the ordering guard, runs the handler, and records PROCESSED last', async () => {
+      const { deps, ledger, handlers } = setup();
       const order: string[] = [];
-      const finish = ledger.finishProcessing.bind(ledger);
-      jest.spyOn(ledger, 'finishProcessing').mockImplementation(async (...args) => {
-        order.push('finish');
-        return finish(...args);
-      });
-      jest.spyOn(ledger, 'advanceHighWaterMark').mockImplementation(async () => {
-        order.push('advance');
+      for (const method of ['startProcessing', 'guardOrdering', 'finishProcessing'] as const) {
+        const real = (ledger[method] as (...args: unknown[]) => Promise<unknown>).bind(ledger);
+        jest.spyOn(ledger, method).mockImplementation((async (...args: unknown[]) => {
+          order.push(method);
+          return real(...args);
+        }) as never);
+      }
+      (handlers['contact.updated'] as jest.Mock).mockImplementationOnce(async () => {
+        order.push('handler');
       });
 
       await processRecord(makeRecord(makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated'])), deps);
 
-      expect(order).toEqual(['finish', 'advance']);
+      expect(order).toEqual(['startProcessing', 'guardOrdering', 'handler', 'finishProcessing']);
     });
 
-    it('still succeeds, without running the handler again, when the ordering guard cannot be advanced', async () => {
+    it('fails the record without running the handler when the ordering guard cannot be written', async () => {
       const { deps, ledger, handlers } = setup();
-      jest.spyOn(ledger, 'advanceHighWaterMark').mockRejectedValue(new Error('throttled'));
+      ledger.failNext.guardOrdering = new Error('throttled');
       const record = makeRecord(makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated']));
 
-      await expect(processRecord(record, deps)).resolves.toBe('processed');
-      await expect(processRecord(record, deps)).resolves.toBe('duplicate');
+      await expect(processRecord(record, deps)).rejects.toThrow(HandlerFailedError);
 
-      expect(handlers['contact.updated']).toHaveBeenCalledTimes(1);
-      expect(ledger.rows.get(EVENT_ID)?.status).toBe(EVENT_STATUS.processed);
+      expect(handlers['contact.updated']).not.toHaveBeenCalled();
+      expect(ledger.rows.get(EVENT_ID)?.status).toBe(EVENT_STATUS.failed);
     });
   });
 
@@ -583,13 +602,13 @@ describe('processRecord', () => {
       // Act
       await processRecord(makeRecord(makeEnvelope('contact.created', SAMPLE_DATA['contact.created'])), deps);
 
-      // Assess: reads are startProcessing (5000), handler start (5250), handler end (5500),
-      // finish (5750), then advanceHighWaterMark.
+      // Assess: reads are startProcessing (5000), the ordering guard (5250), handler start (5500),
+      // handler end (5750), then finish (6000).
       expect(metrics.named(METRIC.handlerDuration)).toEqual([
         { name: METRIC.handlerDuration, unit: 'Milliseconds', value: 250 },
       ]);
       expect(metrics.named(METRIC.endToEndLatency)).toEqual([
-        { name: METRIC.endToEndLatency, unit: 'Milliseconds', value: 5_750 },
+        { name: METRIC.endToEndLatency, unit: 'Milliseconds', value: 6_000 },
       ]);
     });
 
