@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline';
+import { createInterface, emitKeypressEvents, type Key as ReadlineKey } from 'node:readline';
 import { CliError } from './errors';
 
 /** Where a command reads from: the terminal or a pipe. Tests pass their own. */
@@ -50,35 +50,78 @@ async function readAllStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A key press as emitKeypressEvents reports it; `code` is set for escape sequences. */
+type Key = ReadlineKey & { readonly code?: string };
+
+/** One character a person typed or pasted: not a control character, not part of an escape sequence. */
+function isTypedText(text: string | undefined, key: Key | undefined): text is string {
+  if (text === undefined || key?.ctrl === true || key?.meta === true || key?.code !== undefined) return false;
+  const chars = [...text];
+  if (chars.length !== 1) return false;
+  const code = chars[0]?.codePointAt(0) ?? 0;
+  return code >= 0x20 && !(code >= 0x7f && code <= 0x9f);
+}
+
 /**
- * Reads one line from the terminal in raw mode, so nothing typed or pasted is echoed. Handles Enter,
- * Backspace, Ctrl-C (cancel) and Ctrl-D (end).
+ * Reads one line from the terminal in raw mode, so nothing typed or pasted is echoed. Key presses are
+ * parsed by node:readline (emitKeypressEvents), which knows the terminal's escape sequences: arrows,
+ * Home/End, function keys, Alt and Ctrl combinations, and bracketed-paste markers are keys, and are not
+ * kept. Enter ends (except inside a bracketed paste, whose line breaks are part of what was copied),
+ * Backspace deletes, Ctrl-U clears, Ctrl-C cancels, Ctrl-D ends.
  */
 function readHiddenFromTerminal(prompt: string): Promise<string> {
   const stdin = process.stdin;
   process.stderr.write(prompt);
+  emitKeypressEvents(stdin);
   return new Promise((resolve, reject) => {
     let value = '';
+    let inPaste = false;
     const finish = (error?: Error) => {
-      stdin.off('data', onData);
+      stdin.off('keypress', onKey);
       stdin.setRawMode(false);
       stdin.pause();
       process.stderr.write('\n');
       if (error) reject(error);
       else resolve(value);
     };
-    const onData = (chunk: Buffer | string) => {
-      for (const char of typeof chunk === 'string' ? chunk : chunk.toString('utf8')) {
-        if (char === '\r' || char === '\n' || char === '\u0004') return finish();
-        if (char === '\u0003') return finish(new CancelledError());
-        if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
-        else if (char >= ' ') value += char;
+    const onKey = (text: string | undefined, key: Key | undefined) => {
+      const name = key?.name;
+      if (key?.ctrl === true && name === 'c') return finish(new CancelledError());
+      if (key?.ctrl === true && name === 'd') return finish();
+      if (name === 'paste-start' || name === 'paste-end') {
+        inPaste = name === 'paste-start';
+        return;
       }
+      if (name === 'return' || name === 'enter') {
+        if (!inPaste) finish();
+        return;
+      }
+      if (name === 'backspace' && key?.meta !== true) value = [...value].slice(0, -1).join('');
+      else if (key?.ctrl === true && name === 'u') value = '';
+      else if (isTypedText(text, key) && value.length < MAX_INPUT_BYTES) value += text;
     };
     stdin.setRawMode(true);
     stdin.resume();
-    stdin.on('data', onData);
+    stdin.on('keypress', onKey);
   });
+}
+
+/**
+ * Why a value read for `secret set` cannot be a secret typed or pasted by a person, or undefined: a
+ * control character (from a pipe, a file, or a key the terminal sent raw), or, at a terminal, what is
+ * left of an escape sequence whose ESC was lost (`[D` of an arrow key, `[200~` of a paste marker). The
+ * message never quotes the value.
+ */
+export function hiddenInputProblem(value: string, fromTerminal: boolean): string | undefined {
+  // Tab and line breaks are left to the secret shape check, which names them as whitespace.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(value)) {
+    return 'it contains a control character (an escape sequence or a key such as an arrow was captured with it)';
+  }
+  if (fromTerminal && /\[[0-9;]*[A-Za-z~]/.test(value)) {
+    return 'it contains "[" followed by what looks like the rest of a terminal key code (an arrow key or a paste marker); if the secret really contains it, pipe it in on stdin instead of pasting it at the prompt';
+  }
+  return undefined;
 }
 
 function readLineFromTerminal(prompt: string): Promise<string> {

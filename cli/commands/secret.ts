@@ -1,7 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { secretValueProblem } from '../../lambda/rotation/rotate';
 import { CliError, UsageError } from '../errors';
-import type { Io } from '../io';
+import { hiddenInputProblem, type Io } from '../io';
 import { formatTime, readSecretState, type SecretState, storeSecret } from '../signing-secrets';
 import { resolveTarget, TARGET_HELP, TARGET_OPTIONS, type Target, targetOptionsFrom } from '../target';
 import { parseCommandArgs } from './parse';
@@ -19,8 +19,9 @@ export const SECRET_SET_HELP = `Usage: fpt-webhooks secret set <subscription> (-
 Stores a new signing secret of one FPT subscription, e.g. right after Rotate Key in FPT.
 
 The secret is read from stdin only, never from the command line. At a terminal you are prompted and
-nothing you paste is echoed; otherwise pipe it in (for example from a password manager). FPT secrets
-have 32 or more characters and no whitespace; one trailing newline of piped input is ignored.
+nothing you paste is echoed; arrow and other special keys, and paste markers, are not part of the value.
+Otherwise pipe it in (for example from a password manager). FPT secrets have 32 or more characters, no
+whitespace and no control characters; one trailing newline of piped input is ignored.
 
 It takes the rotation path, so it leaves the same audit trail as a scheduled rotation: the value is
 staged as FPT_STAGED, the rotation steps make it AWSCURRENT, and the old value becomes AWSPREVIOUS, which
@@ -79,13 +80,17 @@ async function readSecretValue(io: Io, subscription: string, target: Target): Pr
   if (input === undefined) {
     throw new CliError('there is no input to read the secret from: pipe it in, or run this at a terminal');
   }
-  if (input.isTTY) {
-    return input.readHidden(
-      `Paste the new signing secret of "${subscription}" (${target.description}); it is not shown: `,
-    );
+  const value = input.isTTY
+    ? await input.readHidden(
+        `Paste the new signing secret of "${subscription}" (${target.description}); it is not shown: `,
+      )
+    : // `echo "$SECRET" | ...` and files end in a newline that is not part of the secret.
+      (await input.readAll()).replace(/\r?\n$/, '');
+  const problem = hiddenInputProblem(value, input.isTTY);
+  if (problem !== undefined) {
+    throw new UsageError(`the secret is not usable, and nothing was stored: ${problem}`);
   }
-  // `echo "$SECRET" | ...` and files end in a newline that is not part of the secret.
-  return (await input.readAll()).replace(/\r?\n$/, '');
+  return value;
 }
 
 async function secretSet(argv: readonly string[], io: Io): Promise<number> {

@@ -155,6 +155,48 @@ describe('fpt-webhooks secret set: refusing bad input without echoing it', () =>
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
+  it.each([
+    ['an arrow key', `${'a'.repeat(40)}\u001b[D`],
+    ['a bracketed-paste marker', `\u001b[200~${'a'.repeat(40)}\u001b[201~`],
+    ['a C1 control', `${'a'.repeat(40)}\u009b`],
+  ])('refuses a piped value holding %s, without quoting it', async (_name, value) => {
+    const capture = captureIo(value);
+
+    const code = await main(['secret', 'set', 'default', ...TARGET], capture.io);
+
+    expect(code).toBe(2);
+    expect(capture.err.join('\n')).toContain('control character');
+    expect(capture.err.join('\n')).toContain('nothing was stored');
+    expect(capture.text()).not.toContain('aaaaaaaa');
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['an arrow key', `${NEW}[D`],
+    ['a bracketed-paste marker', `[200~${NEW}[201~`],
+    ['Ctrl-Right', `${NEW}[1;5C`],
+  ])('refuses, at a terminal, a value holding the rest of %s whose ESC was lost', async (_name, value) => {
+    const capture = captureIo(value, { tty: true });
+
+    const code = await main(['secret', 'set', 'default', ...TARGET], capture.io);
+
+    expect(code).toBe(2);
+    expect(capture.err.join('\n')).toContain('terminal key code');
+    expect(capture.err.join('\n')).toContain('pipe it in on stdin');
+    expect(capture.text()).not.toContain(NEW.slice(0, 12));
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('takes a piped value with "[" and a letter as it is: no terminal sent it', async () => {
+    const value = `${NEW}[D`;
+    const capture = captureIo(value);
+
+    const code = await main(['secret', 'set', 'default', ...TARGET], capture.io);
+
+    expect(code).toBe(0);
+    expect(sm.versionWith('AWSCURRENT')?.[1].value).toBe(value);
+  });
+
   it('refuses a secret given as an extra argument, and does not print it', async () => {
     const capture = captureIo(NEW);
 
