@@ -2,6 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { EVENT_STATUS, type EventRow, MESSAGE_ATTRIBUTES } from '../lambda/shared/ledger-schema';
 import type { LogRecord } from './log-capture';
 import type { BatchResult } from './poller';
+import { escapeControls } from './terminal-text';
 
 /** What the server saw of one verifier invocation. */
 export interface VerifierOutcome {
@@ -177,7 +178,10 @@ export class DeliveryView {
       undefined,
       undefined,
       subscription,
-      this.paint('red', `${label} ${outcome.statusCode}${why === undefined ? '' : ` (${why})`}`),
+      this.paint(
+        'red',
+        `${label} ${outcome.statusCode}${why === undefined ? '' : ` (${escapeControls(why)})`}`,
+      ),
     );
   }
 
@@ -259,7 +263,7 @@ export class DeliveryView {
       }
     } else if (result.invocationError !== undefined) {
       const name = result.invocationError instanceof Error ? result.invocationError.name : 'error';
-      outcome = this.paint('red', `failed (attempt ${attempt}, invocation ${name})`);
+      outcome = this.paint('red', `failed (attempt ${attempt}, invocation ${escapeControls(name)})`);
     } else if (row?.status === EVENT_STATUS.deadLettered) {
       outcome = this.paint('red', `dead-lettered (attempt ${attempt})`);
     } else if (row?.status === EVENT_STATUS.processing) {

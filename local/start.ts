@@ -30,6 +30,7 @@ import {
   type RunningLocalStack,
   runLocalStack,
 } from './stack';
+import { escapeControls } from './terminal-text';
 
 /** Local default for the poller's visibility timeout: a failed event is retried after 10 s, not 180 s. */
 export const DEFAULT_LOCAL_VISIBILITY_TIMEOUT_SECONDS = 10;
@@ -177,8 +178,10 @@ async function main(): Promise<void> {
         },
       },
       onBatch: (batch) => view?.batchDone(batch),
-      onPollError: (error) => say(`poller: ${(error as Error).message ?? String(error)} (retrying)`),
-      onInvocationError: (error) => say(`verifier: ${(error as Error).name ?? 'error'} (answered 500)`),
+      onPollError: (error) =>
+        say(`poller: ${escapeControls((error as Error).message ?? String(error))} (retrying)`),
+      onInvocationError: (error) =>
+        say(`verifier: ${escapeControls((error as Error).name ?? 'error')} (answered 500)`),
     });
     const stack = running;
     view = new DeliveryView({ write: say, readRow: (id) => stack.readRow(id), color });

@@ -96,6 +96,19 @@ describe('DeliveryView (the npm start terminal)', () => {
     expect(lines[0]).toMatch(/-------- {2}- +default +rejected 401 \(bad_signature\)$/);
   });
 
+  it('escapes control characters in an error name it prints, so they cannot run on the terminal', async () => {
+    await view.verifierDone({
+      arrivedAt: t0,
+      subscription: 'default',
+      statusCode: 500,
+      logs: [],
+      error: Object.assign(new Error('x'), { name: 'Boom\u001b]52;c;ZXZpbA==\u0007\u009b2J' }),
+    });
+
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/error 500 \(Boom\\u001b\]52;c;ZXZpbA==\\u0007\\u009b2J\)$/);
+  });
+
   it('prints retries and the move to the DLQ as their own lines', async () => {
     rows[EVENT_ID] = { status: 'FAILED', eventType: 'contact.updated', attempts: 2 };
     await view.batchDone({
