@@ -23,11 +23,16 @@
  * What it measures is our code's overhead and correctness under a burst on one machine against a
  * single-process Python emulator, not AWS's limits: see docs/capacity.md.
  *
+ * With --record the result is kept as a run record (bench/results/burst-*.json) and docs/capacity.md's
+ * burst block is rendered from every record (tools/burst-report.ts).
+ *
  * Usage: npm run burst -- [--events 500] [--concurrency 50] [--pollers 5] [--timeout-seconds 120] [--json]
+ *        [--record] [--note TEXT]
  */
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import { loadavg } from 'node:os';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
@@ -35,7 +40,7 @@ import { getDocumentClient, getSecretsClient, getSqsClient } from '../lambda/sha
 import { EVENT_STATUS, MESSAGE_ATTRIBUTES } from '../lambda/shared/ledger-schema';
 import { DEFAULT_CONFIG } from '../lib/config';
 import { applyEnvironment, localAwsEnvironment, localClientConfig } from '../local/aws';
-import { type Emulator, findFreePort, startEmulator } from '../local/emulator';
+import { type Emulator, findFreePort, PROJECT_ROOT, startEmulator } from '../local/emulator';
 import { LogCapture, type LogRecord } from '../local/log-capture';
 import type { BatchResult, ProcessorLikeHandler } from '../local/poller';
 import { loadReceiverConfig } from '../local/provision';
@@ -46,6 +51,10 @@ import { queueDepth } from '../local/testkit/queue-depth';
 import { postSignedEvent } from '../local/testkit/signed-post';
 import { sleep, waitUntilProcessed } from '../local/testkit/wait';
 import { pool } from '../local/testkit/workload';
+import type { BurstResult } from '../tools/burst-report';
+import { renderDocBlocks } from '../tools/doc-blocks';
+import { DOC_BLOCKS, PENDING_DOC_BLOCKS } from '../tools/generated-docs';
+import { currentCommit, newRunRecord, withoutOption, writeRunRecord } from '../tools/run-record';
 
 const HELP = `Usage: npm run burst -- [options]
 
@@ -58,6 +67,9 @@ Options:
   --pollers N           concurrent processor pollers, like Lambda's SQS event source (default 5, at most ${MAX_POLLERS})
   --timeout-seconds N   hard limit on the whole run (default 120, at most 600)
   --json                print the result as one JSON object
+  --record              keep the result as a run record (bench/results/burst-*.json) and render
+                        docs/capacity.md's burst block from every record
+  --note TEXT           a note kept in the record (e.g. why the run is small)
   --help                show this help
 `;
 
@@ -67,6 +79,8 @@ interface Options {
   readonly pollers: number;
   readonly timeoutSeconds: number;
   readonly json: boolean;
+  readonly record: boolean;
+  readonly note?: string;
 }
 
 function parseOptions(): Options | undefined {
@@ -77,6 +91,8 @@ function parseOptions(): Options | undefined {
       pollers: { type: 'string', default: '5' },
       'timeout-seconds': { type: 'string', default: '120' },
       json: { type: 'boolean', default: false },
+      record: { type: 'boolean', default: false },
+      note: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     allowPositionals: false,
@@ -98,6 +114,8 @@ function parseOptions(): Options | undefined {
     pollers: int('pollers', values.pollers, 1, MAX_POLLERS),
     timeoutSeconds: int('timeout-seconds', values['timeout-seconds'], 10, 600),
     json: values.json === true,
+    record: values.record === true,
+    ...(values.note === undefined ? {} : { note: values.note }),
   };
 }
 
@@ -141,35 +159,6 @@ function eventBody(index: number): { eventId: string; body: string } {
 
 const logBytes = (logs: readonly LogRecord[]) =>
   logs.reduce((sum, record) => sum + Buffer.byteLength(JSON.stringify(record)) + 1, 0);
-
-interface BurstResult {
-  readonly events: number;
-  readonly concurrency: number;
-  readonly pollers: number;
-  readonly batchSize: number;
-  readonly sendPhaseMs: number;
-  readonly acceptedPerSecond: number;
-  readonly statusCounts: Record<string, number>;
-  readonly clientLatencyMs: { p50: number; p99: number; max: number };
-  readonly verifierDurationMs: { p50: number; p99: number; max: number };
-  readonly drainFromFirstRequestMs: number;
-  readonly drainAfterLastAcceptMs: number;
-  readonly processedPerSecond: number;
-  readonly maxQueueDepth: number;
-  readonly batches: number;
-  readonly meanRecordsPerBatch: number;
-  readonly batchDurationMs: { p50: number; p99: number; max: number };
-  readonly verifierLogBytesPerEvent: number;
-  readonly processorLogBytesPerEvent: number;
-  readonly defaultStageThrottle429s: number;
-  readonly lost: number;
-  readonly handlerRanTwice: number;
-  readonly redeliveredAndSkipped: number;
-  readonly loadAverage1m: number;
-  readonly queueLeft: number;
-  readonly dlqLeft: number;
-  readonly zeroLoss: boolean;
-}
 
 async function runBurst(options: Options, emulator: Emulator, log: (line: string) => void) {
   applyEnvironment(localAwsEnvironment(emulator.url));
@@ -398,10 +387,28 @@ async function main(): Promise<void> {
   }, options.timeoutSeconds * 1000);
   hardStop.unref();
   try {
+    const startedAt = new Date();
+    const commit = currentCommit(PROJECT_ROOT);
     emulator = await startEmulator({ port: await findFreePort(), startTimeoutMs: 60_000 });
     log(`emulator ${emulator.url}`);
     const result = await runBurst(options, emulator, log);
     process.stdout.write(`${options.json ? JSON.stringify(result) : report(result)}\n`);
+    if (options.record) {
+      const args = withoutOption(process.argv.slice(2), 'note');
+      const record = newRunRecord(PROJECT_ROOT, {
+        kind: 'burst',
+        command: `npm run burst -- ${args.join(' ')}`,
+        startedAt,
+        commit,
+        ...(options.note === undefined ? {} : { note: options.note }),
+        figures: result,
+      });
+      log(
+        `wrote ${path.relative(PROJECT_ROOT, writeRunRecord(path.join(PROJECT_ROOT, 'bench', 'results'), record))}`,
+      );
+      for (const doc of renderDocBlocks(PROJECT_ROOT, 'burst', [...DOC_BLOCKS, ...PENDING_DOC_BLOCKS]))
+        log(`rendered ${doc}`);
+    }
     process.exitCode = result.zeroLoss ? 0 : 1;
   } finally {
     clearTimeout(hardStop);

@@ -4,6 +4,7 @@
  * the blocks of their kind with renderDocBlocks(PROJECT_ROOT, kind, DOC_BLOCKS).
  */
 import { BENCH_BLOCKS } from './bench-report';
+import { renderBurst } from './burst-report';
 import type { DocBlock } from './doc-blocks';
 import { FAULT_INJECTION_BLOCKS } from './fault-injection/report';
 import { renderSoak } from './soak-report';
@@ -30,6 +31,12 @@ const soak: DocBlock[] = ['soak', 'soak-overload'].map((kind) => ({
 }));
 
 // The reliability blocks join the list once their first records are committed.
-const pending = [...faultInjection, ...soak];
+const burst: DocBlock = {
+  doc: 'docs/capacity.md',
+  name: 'burst',
+  records: { dir: 'bench/results', kind: 'burst' },
+  render: renderBurst,
+};
+const pending = [...faultInjection, ...soak, burst];
 export const DOC_BLOCKS: readonly DocBlock[] = [...bench];
 export const PENDING_DOC_BLOCKS: readonly DocBlock[] = pending;
