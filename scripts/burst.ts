@@ -53,7 +53,7 @@ import { sleep, waitUntilProcessed } from '../local/testkit/wait';
 import { pool } from '../local/testkit/workload';
 import type { BurstResult } from '../tools/burst-report';
 import { renderDocBlocks } from '../tools/doc-blocks';
-import { DOC_BLOCKS, PENDING_DOC_BLOCKS } from '../tools/generated-docs';
+import { DOC_BLOCKS } from '../tools/generated-docs';
 import { currentCommit, newRunRecord, withoutOption, writeRunRecord } from '../tools/run-record';
 
 const HELP = `Usage: npm run burst -- [options]
@@ -406,8 +406,7 @@ async function main(): Promise<void> {
       log(
         `wrote ${path.relative(PROJECT_ROOT, writeRunRecord(path.join(PROJECT_ROOT, 'bench', 'results'), record))}`,
       );
-      for (const doc of renderDocBlocks(PROJECT_ROOT, 'burst', [...DOC_BLOCKS, ...PENDING_DOC_BLOCKS]))
-        log(`rendered ${doc}`);
+      for (const doc of renderDocBlocks(PROJECT_ROOT, 'burst', DOC_BLOCKS)) log(`rendered ${doc}`);
     }
     process.exitCode = result.zeroLoss ? 0 : 1;
   } finally {

@@ -21,7 +21,7 @@ import {
   judgeRun,
   runFaultInjection,
 } from '../tools/fault-injection';
-import { DOC_BLOCKS, PENDING_DOC_BLOCKS } from '../tools/generated-docs';
+import { DOC_BLOCKS } from '../tools/generated-docs';
 import { currentCommit, newRunRecord, withoutOption, writeRunRecord } from '../tools/run-record';
 
 const RECORDS_DIR = path.join(PROJECT_ROOT, 'reliability', 'results');
@@ -124,10 +124,7 @@ async function main(): Promise<void> {
         figures: report,
       });
       const file = writeRunRecord(RECORDS_DIR, record);
-      for (const doc of renderDocBlocks(PROJECT_ROOT, 'fault-injection', [
-        ...DOC_BLOCKS,
-        ...PENDING_DOC_BLOCKS,
-      ]))
+      for (const doc of renderDocBlocks(PROJECT_ROOT, 'fault-injection', DOC_BLOCKS))
         process.stderr.write(`wrote ${path.relative(PROJECT_ROOT, file)}, rendered ${doc}\n`);
     }
     if (!ok) process.exitCode = 1;

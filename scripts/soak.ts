@@ -34,7 +34,7 @@ import { envelopeBody, newEventId } from '../local/testkit/envelopes';
 import { fptSignatureHeader } from '../local/testkit/signer';
 import { sleep } from '../local/testkit/wait';
 import { renderDocBlocks } from '../tools/doc-blocks';
-import { DOC_BLOCKS, PENDING_DOC_BLOCKS } from '../tools/generated-docs';
+import { DOC_BLOCKS } from '../tools/generated-docs';
 import { currentCommit, newRunRecord, withoutOption, writeRunRecord } from '../tools/run-record';
 import { renderSoak, type SoakFigures } from '../tools/soak-report';
 
@@ -300,8 +300,7 @@ async function main(): Promise<void> {
     if (values['no-write'] !== true) {
       const file = writeRunRecord(RECORDS_DIR, record);
       say(`wrote ${path.relative(PROJECT_ROOT, file)}`);
-      for (const doc of renderDocBlocks(PROJECT_ROOT, kind, [...DOC_BLOCKS, ...PENDING_DOC_BLOCKS]))
-        say(`rendered ${doc}`);
+      for (const doc of renderDocBlocks(PROJECT_ROOT, kind, DOC_BLOCKS)) say(`rendered ${doc}`);
     }
     if (lost > 0) process.exitCode = 1;
   } finally {

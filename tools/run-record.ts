@@ -67,7 +67,7 @@ export interface RunRecord<F = Record<string, unknown>> {
   /** When the run started, ISO 8601 UTC. */
   readonly date: string;
   readonly machine: string;
-  /** The commit the run measured (`-dirty` when the worktree had changes). */
+  /** The commit the run measured (`-dirty` when the worktree had changes outside docs/ and the records). */
   readonly commit: string;
   /** The command that reproduces it, e.g. `npm run bench -- --quick`. */
   readonly command: string;
@@ -86,7 +86,18 @@ export function currentCommit(projectRoot: string): string {
         stdio: ['ignore', 'pipe', 'ignore'],
       }).trim();
     const commit = run(['rev-parse', '--short=12', 'HEAD']);
-    return run(['status', '--porcelain', '--untracked-files=no']) === '' ? commit : `${commit}-dirty`;
+    // Generated docs and records change while runs write them; only other changes make a run unrepeatable.
+    const changed = run([
+      'status',
+      '--porcelain',
+      '--untracked-files=no',
+      '--',
+      '.',
+      ':!docs',
+      ':!bench/results',
+      ':!reliability/results',
+    ]);
+    return changed === '' ? commit : `${commit}-dirty`;
   } catch {
     return 'unknown';
   }
