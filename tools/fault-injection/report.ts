@@ -15,10 +15,25 @@ function table(header: readonly string[], rows: readonly (readonly (string | num
 
 /** The fault table: one row per step, one column per kind, `-` where a kind does not apply. */
 export function faultTable(report: FaultInjectionReport): string {
-  const rows = ([...VERIFIER_STEPS, ...PROCESSOR_STEPS] as Step[]).map((step) => {
+  const current = [...VERIFIER_STEPS, ...PROCESSOR_STEPS] as string[];
+  const recorded = Object.keys(report.faults);
+  // A record from older code may name steps the code no longer has: its own steps are shown then,
+  // never today's steps with zeros it could not have drawn.
+  const older = recorded.some((step) => !current.includes(step));
+  const steps = older
+    ? [
+        ...current.filter((step) => recorded.includes(step)),
+        ...recorded.filter((step) => !current.includes(step)),
+      ]
+    : current;
+  const rows = (steps as Step[]).map((step) => {
     const byKind = report.faults[step] ?? {};
     const total = Object.values(byKind).reduce((a, b) => a + b, 0);
-    const where = (VERIFIER_STEPS as readonly string[]).includes(step) ? 'verifier' : 'processor';
+    const where = (VERIFIER_STEPS as readonly string[]).includes(step)
+      ? 'verifier'
+      : (PROCESSOR_STEPS as readonly string[]).includes(step)
+        ? 'processor'
+        : 'earlier code';
     return [
       `${where}: ${step}`,
       ...FAULT_KINDS.map((kind) => {
