@@ -5,6 +5,18 @@
  */
 import type { DefaultHandler, EventHandlers } from './handlers/types';
 
+export {
+  type ConditionCheckEffectProps,
+  type DeleteEffectProps,
+  type DynamoDbEffect,
+  type EffectAttributes,
+  EffectCollector,
+  type EffectExpressionProps,
+  MAX_EFFECTS_PER_EVENT,
+  type PutEffectProps,
+  type TransactionalEffects,
+  type UpdateEffectProps,
+} from './handlers/effects';
 export type { DefaultHandler, EventHandler, EventHandlers, HandlerContext } from './handlers/types';
 export {
   CATALOG_EVENT_TYPES,

@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -61,6 +62,13 @@ export interface FptWebhookReceiverProps extends ReceiverConfigInput {
    * @default 0
    */
   readonly logSampleRate?: number;
+  /**
+   * Tables your handlers write through `ctx.effects` (committed exactly once, with the event's PROCESSED
+   * record, in one TransactWriteItems). The processor gets `dynamodb:PutItem`, `UpdateItem`, `DeleteItem`
+   * and `ConditionCheckItem` on each, and nothing else. See docs/handlers.md.
+   * @default - none: the processor can write only the event ledger
+   */
+  readonly effectTables?: readonly dynamodb.ITable[];
 }
 
 /**
@@ -126,7 +134,9 @@ export class FptWebhookReceiver extends Construct {
 
   constructor(scope: Construct, id: string, props: FptWebhookReceiverProps = {}) {
     // Validate before joining the construct tree, so a failed attempt leaves nothing behind.
-    const config = resolveConfig(props, CONSTRUCT_ONLY_KEYS);
+    // Tables are constructs, never configuration: the `fpt` context cannot hold them.
+    const { effectTables, ...settings } = props;
+    const config = resolveConfig(settings, CONSTRUCT_ONLY_KEYS);
     loggingEnvironment(props.logLevel, props.logSampleRate, CDK_DEPLOY_TIME_VALUES);
     super(scope, id);
     this.config = config;
@@ -198,6 +208,7 @@ export class FptWebhookReceiver extends Construct {
       logRetentionDays: config.logRetentionDays,
       logLevel: props.logLevel,
       logSampleRate: props.logSampleRate,
+      ...(effectTables !== undefined ? { effectTables } : {}),
     });
 
     this.webhookApi = new WebhookApi(this, 'Api', {

@@ -26,6 +26,17 @@ export interface HandlersOptions {
   readonly entry: string;
 }
 
+/**
+ * What TransactWriteItems needs on a table a handler's declared effects write: each action is authorized
+ * as its own operation (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+ */
+export const PROCESSOR_EFFECT_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:ConditionCheckItem',
+] as const;
+
 /** Properties of a {@link ProcessorFunction}. */
 export interface ProcessorFunctionProps {
   /** The event ledger; the processor records each event's progress in it. */
@@ -93,6 +104,11 @@ export interface ProcessorFunctionProps {
    * @default 0
    */
   readonly logSampleRate?: number;
+  /**
+   * Tables the handlers' declared effects (`ctx.effects`) write, in one transaction with the ledger.
+   * @default - none
+   */
+  readonly effectTables?: readonly dynamodb.ITable[];
 }
 
 /** The module name lambda/processor/partner-handler.ts imports the partner's handlers by. */
@@ -142,6 +158,11 @@ export class ProcessorFunction extends WebhookFunction {
     });
 
     props.table.grant(this, ...PROCESSOR_LEDGER_ACTIONS);
+    for (const effectTable of props.effectTables ?? []) {
+      effectTable.grant(this, ...PROCESSOR_EFFECT_ACTIONS);
+      // Named actions, not grantEncryptDecrypt's wildcards (cdk-nag IAM5), for a table with its own key.
+      effectTable.encryptionKey?.grant(this, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    }
     Validations.of(this).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',
       reason:

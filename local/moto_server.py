@@ -8,6 +8,11 @@
 - SendMessage refuses a body or String attribute value with a character outside SQS's set, and a message
   whose body and attributes together exceed the queue's MaximumMessageSize (moto counts the body's
   characters only).
+- TransactWriteItems honours ClientRequestToken as AWS does: the same request again within 10 minutes of a
+  successful one succeeds without being applied again, and the same token with other parameters answers
+  IdempotentParameterMismatchException (moto ignores the token and applies the replay). It also refuses a
+  transaction whose items total more than 4 MB (moto has no aggregate limit). moto itself already refuses
+  more than 100 actions and two actions on one item, and cancels with CancellationReasons.
 - CreateSecret, PutSecretValue and UpdateSecret refuse a value over Secrets Manager's 65,536 bytes.
 - RotateSecret with RotateImmediately=false adds the temporary AWSPENDING version AWS tests the rotation
   configuration with, instead of rotating (see _rotate_secret_like_aws).
@@ -39,6 +44,8 @@ from typing import Any
 # CORS preflight with Access-Control-Allow-Origin: *. Set before the imports below, on purpose.
 os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
 
+from moto.core.responses import ActionResult
+from moto.dynamodb.exceptions import DynamodbException, MockValidationException
 from moto.dynamodb.responses import DynamoHandler
 from moto.secretsmanager.exceptions import InvalidRequestException, SecretNotFoundException, ValidationException
 from moto.secretsmanager.models import SecretsManagerBackend
@@ -58,6 +65,83 @@ def _call_action_atomically(self):  # type: ignore[no-untyped-def]
 
 
 DynamoHandler.call_action = _call_action_atomically  # type: ignore[method-assign]
+
+
+# TransactWriteItems: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
+_TRANSACT_TOKEN_WINDOW_SECONDS = 600
+_TRANSACT_MAX_BYTES = 4 * 1024 * 1024
+# token -> (the request's fingerprint, when it succeeded); read and written under _dynamodb_lock.
+_transact_tokens: dict[str, tuple[str, float]] = {}
+
+
+class _IdempotentParameterMismatch(DynamodbException):
+    def __init__(self) -> None:
+        super().__init__(
+            "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+            message="The request uses the same client token as a previous, but non-identical request.",
+        )
+
+
+def _attribute_bytes(value: Any) -> int:
+    """A DynamoDB JSON attribute value's size, as DynamoDB counts item size (UTF-8 names and values)."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return 0
+    kind, inner = next(iter(value.items()))
+    if kind == "S":
+        return len(str(inner).encode("utf-8", "surrogatepass"))
+    if kind == "N":
+        return len(str(inner))
+    if kind == "B":
+        return len(base64.b64decode(inner)) if isinstance(inner, str) else len(inner)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind in ("SS", "NS", "BS"):
+        return sum(_attribute_bytes({kind[0]: v}) for v in inner)
+    if kind == "L":
+        return 3 + sum(1 + _attribute_bytes(v) for v in inner)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode("utf-8")) + _attribute_bytes(v) for k, v in inner.items())
+    return 0
+
+
+def _transaction_bytes(transact_items: list[dict[str, Any]]) -> int:
+    total = 0
+    for action in transact_items:
+        for op in action.values():
+            attributes = op.get("Item") or op.get("Key") or {}
+            total += sum(len(k.encode("utf-8")) + _attribute_bytes(v) for k, v in attributes.items())
+            total += sum(_attribute_bytes(v) for v in (op.get("ExpressionAttributeValues") or {}).values())
+    return total
+
+
+_moto_transact_write_items = DynamoHandler.transact_write_items
+
+
+@functools.wraps(_moto_transact_write_items)
+def _transact_write_items_as_aws(self):  # type: ignore[no-untyped-def]
+    import json
+
+    transact_items = self.body.get("TransactItems", [])
+    if _transaction_bytes(transact_items) > _TRANSACT_MAX_BYTES:
+        raise MockValidationException("Transaction request cannot be larger than 4 MB")
+    token = self.body.get("ClientRequestToken")
+    if token is None:
+        return _moto_transact_write_items(self)
+    now = time.time()
+    for old in [t for t, (_, at) in _transact_tokens.items() if now - at > _TRANSACT_TOKEN_WINDOW_SECONDS]:
+        del _transact_tokens[old]
+    fingerprint = json.dumps(transact_items, sort_keys=True)
+    seen = _transact_tokens.get(token)
+    if seen is not None:
+        if seen[0] != fingerprint:
+            raise _IdempotentParameterMismatch()
+        return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+    result = _moto_transact_write_items(self)
+    _transact_tokens[token] = (fingerprint, now)
+    return result
+
+
+DynamoHandler.transact_write_items = _transact_write_items_as_aws  # type: ignore[method-assign]
 
 
 _moto_rotate_secret = SecretsManagerBackend.rotate_secret

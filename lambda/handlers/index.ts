@@ -8,8 +8,9 @@
  * and queued. Read docs/handlers.md first. In short:
  *
  *   - Idempotent: a handler runs AT LEAST once per eventId (a retry after a failure, a DLQ redrive,
- *     or a crash after your side effects but before the ledger recorded success). Use eventId or
- *     natural keys for upserts and conditional writes.
+ *     or a crash after your side effects but before the ledger recorded success). DynamoDB writes
+ *     declared on `ctx.effects` are committed exactly once, with the ledger's record of success; pass
+ *     `ctx.idempotencyKey` to other systems' APIs; otherwise use natural keys for upserts.
  *   - Ordering: FPT does not deliver in order. `ctx.isStale` is true when a newer event for the same
  *     (locationId, contactId) was already processed; don't let it overwrite newer state.
  *   - Throwing fails only this event: SQS redelivers it (ctx.attempt grows) and after the queue's

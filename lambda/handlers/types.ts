@@ -1,5 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CatalogEnvelope, CatalogEventType, FptEnvelope } from '../shared/fpt-events';
+import type { TransactionalEffects } from './effects';
+
+export type {
+  ConditionCheckEffectProps,
+  DeleteEffectProps,
+  DynamoDbEffect,
+  EffectAttributes,
+  EffectExpressionProps,
+  PutEffectProps,
+  TransactionalEffects,
+  UpdateEffectProps,
+} from './effects';
 
 /** What the processor tells a handler about the delivery it is running for. */
 export interface HandlerContext {
@@ -33,6 +45,17 @@ export interface HandlerContext {
    * object or field values you do not need.
    */
   readonly logger: Logger;
+  /**
+   * Stable for the event: the same on every attempt, redelivery and DLQ redrive of it (its eventId,
+   * lowercase). Pass it to APIs outside DynamoDB that deduplicate requests, e.g. as an `Idempotency-Key`
+   * header, so the one window in which a handler can run twice does not repeat their effect.
+   */
+  readonly idempotencyKey: string;
+  /**
+   * DynamoDB writes to commit exactly once: declared here, written after the handler returns, in one
+   * transaction with the event's PROCESSED record (see docs/handlers.md, "Exactly-once DynamoDB writes").
+   */
+  readonly effects: TransactionalEffects;
 }
 
 /** A handler for one catalog event type; `event.data` is typed for that type. Throw to fail (and retry). */

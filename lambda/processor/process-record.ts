@@ -1,8 +1,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
+import { EffectCollector } from '../handlers/effects';
 import type { DefaultHandler, EventHandler, EventHandlers, HandlerContext } from '../handlers/types';
-import { EnvelopeValidationError, HandlerFailedError, ProcessingInProgressError } from '../shared/errors';
+import {
+  EffectsRejectedError,
+  EnvelopeValidationError,
+  HandlerFailedError,
+  ProcessingInProgressError,
+  ProcessingLeaseLostError,
+} from '../shared/errors';
 import {
   type CatalogEnvelope,
   type CatalogEventType,
@@ -16,7 +23,10 @@ import type { ProcessorMetrics } from './metrics';
 import { catalogDataProblems, type ParsedRecord, parseRecord } from './parse-record';
 
 /** The ledger operations the processor uses; `EventLedger` implements them, tests pass a fake. */
-export type ProcessorLedger = Pick<EventLedger, 'startProcessing' | 'finishProcessing' | 'guardOrdering'>;
+export type ProcessorLedger = Pick<
+  EventLedger,
+  'startProcessing' | 'finishProcessing' | 'commitProcessed' | 'guardOrdering'
+>;
 
 export interface ProcessRecordDeps {
   readonly ledger: ProcessorLedger;
@@ -49,7 +59,10 @@ interface OrderingGuard {
  *
  * @throws EnvelopeValidationError when the record is a poison message (bad attributes or body)
  * @throws ProcessingInProgressError when another invocation holds the lease for this event
- * @throws HandlerFailedError when the handler (or the checks just before it) failed
+ * @throws HandlerFailedError when the handler (or the checks just before it) failed, or its declared
+ *   effects could not be committed (the cause is an EffectsRejectedError; nothing was written)
+ * @throws ProcessingLeaseLostError when another invocation took the event over before the handler's
+ *   declared effects were committed; nothing was written, and the retry finds the owner's outcome
  */
 export async function processRecord(
   record: SQSRecord,
@@ -92,6 +105,7 @@ export async function processRecord(
   }
 
   let guard: OrderingGuard | undefined;
+  const effects = new EffectCollector();
   try {
     if (isCatalogEventType(eventType)) {
       const problems = catalogDataProblems(eventType, envelope.data);
@@ -112,6 +126,8 @@ export async function processRecord(
         ? { highWaterMark: new Date(guard.highWaterMarkMs).toISOString() }
         : {}),
       logger,
+      idempotencyKey: eventId,
+      effects,
     };
     const handlerStart = now();
     try {
@@ -125,14 +141,34 @@ export async function processRecord(
   }
 
   // The handler succeeded. Recording that comes first and alone: until it is written, a redelivery
-  // would run the handler again, so nothing else may stand between the two.
+  // would run the handler again, so nothing else may stand between the two. Declared effects are
+  // written in the same transaction, so for them there is no such window.
   const finishedAt = now();
-  const kept = await ledger.finishProcessing(eventId, started.token, {
-    status: EVENT_STATUS.processed,
-    nowMs: finishedAt,
-  });
-  if (!kept) {
-    logger.warn('processing lease lost before success was recorded; another invocation owns the event');
+  if (effects.declared.length === 0) {
+    const kept = await ledger.finishProcessing(eventId, started.token, {
+      status: EVENT_STATUS.processed,
+      nowMs: finishedAt,
+    });
+    if (!kept) {
+      logger.warn('processing lease lost before success was recorded; another invocation owns the event');
+    }
+  } else {
+    let outcome: Awaited<ReturnType<ProcessorLedger['commitProcessed']>>;
+    try {
+      outcome = await ledger.commitProcessed(eventId, started.token, finishedAt, effects.declared);
+    } catch (error) {
+      if (error instanceof EffectsRejectedError) {
+        logger.error('declared effects rejected; nothing was written', { problems: error.problems });
+      }
+      // Unknown outcome included (the answer was lost): the FAILED write is conditioned on PROCESSING, so
+      // a commit that did happen stands, and the retry finds the event PROCESSED.
+      await recordFailure(error, parsed, started.token, deps, logger);
+      throw new HandlerFailedError(eventId, { cause: error });
+    }
+    if (outcome === 'lease_lost') {
+      logger.warn('processing lease taken over before the effects were committed; nothing was written');
+      throw new ProcessingLeaseLostError(eventId);
+    }
   }
   metrics.emit(METRIC.processed, MetricUnit.Count, 1, {
     eventType: isCatalogEventType(eventType) ? eventType : OTHER_EVENT_TYPE,

@@ -111,6 +111,30 @@ export class ProcessingInProgressError extends ReceiverError {
   }
 }
 
+/**
+ * A handler's declared effects cannot be committed: too many, two on one item, one on the ledger, or
+ * DynamoDB cancelled the transaction for a reason other than the lease. Nothing was written. Problems
+ * name effects by index and DynamoDB's reason codes, never values.
+ */
+export class EffectsRejectedError extends ReceiverError {
+  constructor(readonly problems: readonly string[]) {
+    super(`effects not committed: ${problems.join('; ')}`);
+    this.name = 'EffectsRejectedError';
+  }
+}
+
+/**
+ * The processing lease was no longer this invocation's when it tried to record the outcome: another
+ * invocation took the event over. Nothing this invocation declared was written; the record is retried
+ * and then finds the event PROCESSED (or still being processed).
+ */
+export class ProcessingLeaseLostError extends ReceiverError {
+  constructor(readonly eventId: string) {
+    super(`processing lease for event ${eventId} was taken over; effects not committed`);
+    this.name = 'ProcessingLeaseLostError';
+  }
+}
+
 /** What a log line may say about an error: names, AWS status and request id, never free text. */
 export interface LoggableError {
   readonly name: string;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { EventLedger } from '../../lambda/shared/ledger';
 import { localClientConfig } from '../../local/aws';
 import { loadReceiverConfig, provisionLocalStack } from '../../local/provision';
@@ -12,21 +12,37 @@ jest.setTimeout(60_000);
 // The same cases run against the in-memory FakeLedger in test/unit/shared/ledger-contract.test.ts.
 let client: DynamoDBDocumentClient;
 let tableName: string;
+let effectsTableName: string;
 
 beforeAll(async () => {
   const endpoint = emulatorUrlFromEnv();
-  const stack = await provisionLocalStack({
-    endpoint,
-    config: loadReceiverConfig(),
-    namespace: `contract-${randomUUID().slice(0, 8)}`,
-  });
+  const namespace = `contract-${randomUUID().slice(0, 8)}`;
+  const stack = await provisionLocalStack({ endpoint, config: loadReceiverConfig(), namespace });
   tableName = stack.tableName;
-  client = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(endpoint)), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const dynamodb = new DynamoDBClient(localClientConfig(endpoint));
+  // A partner's table, which declared effects write to.
+  effectsTableName = `${namespace}-effects`;
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: effectsTableName,
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  client = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
 });
 
 describeLedgerContract(
   'EventLedger on the emulator',
   () => new EventLedger({ client, tableName, ...CONTRACT_OPTIONS }),
+  () => ({
+    tableName: effectsTableName,
+    count: async (pk) => {
+      const out = await client.send(
+        new GetCommand({ TableName: effectsTableName, Key: { pk }, ConsistentRead: true }),
+      );
+      return out.Item?.count as number | undefined;
+    },
+  }),
 );

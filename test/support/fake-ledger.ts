@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import type { DynamoDbEffect } from '../../lambda/handlers/effects';
 import type { ProcessorLedger } from '../../lambda/processor/process-record';
 import { DEFAULT_PROCESSING_LEASE_SECONDS, DEFAULTS } from '../../lambda/shared/defaults';
-import type {
-  ClaimInput,
-  ClaimResult,
-  ParkInput,
-  ProcessingOutcome,
-  StartProcessingInput,
-  StartProcessingResult,
+import { EffectsRejectedError } from '../../lambda/shared/errors';
+import {
+  type ClaimInput,
+  type ClaimResult,
+  type CommitOutcome,
+  effectProblems,
+  type ParkInput,
+  type ProcessingOutcome,
+  type StartProcessingInput,
+  type StartProcessingResult,
 } from '../../lambda/shared/ledger';
 import { EVENT_STATUS, type EventStatus } from '../../lambda/shared/ledger-schema';
 import type { LedgerPort } from '../../lambda/verifier/receive';
@@ -44,9 +48,11 @@ export interface FakeLedgerOptions {
   readonly processingLeaseMs?: number;
   /** @default 30 */
   readonly retentionDays?: number;
+  /** The ledger's table name, which declared effects may not write to. @default 'fake-ledger' */
+  readonly tableName?: string;
 }
 
-type FailingOperation = 'claim' | 'release' | 'park' | 'guardOrdering';
+type FailingOperation = 'claim' | 'release' | 'park' | 'guardOrdering' | 'commitProcessed';
 
 /**
  * The one in-memory ledger of the tests, with EventLedger's semantics for the verifier (conditional claim
@@ -67,6 +73,13 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
   failNext: Partial<Record<FailingOperation, Error>> = {};
   /** Set to make finishProcessing report a lost lease. */
   loseLease = false;
+  /**
+   * Effects committed with PROCESSED, per commit. The fake checks the limits and the lease, as
+   * EventLedger does, but does not evaluate the effects' own conditions: the emulator tests do.
+   */
+  readonly committedEffects: Array<{ eventId: string; effects: readonly DynamoDbEffect[] }> = [];
+  readonly tableName: string;
+  private readonly commitTokens = new Map<string, string>();
   readonly claimLeaseMs: number;
   private readonly processingLeaseMs: number;
   private readonly retentionSeconds: number;
@@ -75,6 +88,7 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
     this.claimLeaseMs = options.claimLeaseMs ?? DEFAULTS.claimLeaseMs;
     this.processingLeaseMs = options.processingLeaseMs ?? DEFAULT_PROCESSING_LEASE_SECONDS * 1000;
     this.retentionSeconds = (options.retentionDays ?? 30) * 24 * 60 * 60;
+    this.tableName = options.tableName ?? 'fake-ledger';
   }
 
   /** Puts a row as it would stand in the table, e.g. an event another invocation is processing. */
@@ -185,7 +199,14 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
     const error = 'error' in outcome ? outcome.error : undefined;
     this.finishCalls.push({ eventId, status: outcome.status, ...(error !== undefined ? { error } : {}) });
     const row = this.rows.get(eventId);
-    if (this.loseLease || row === undefined || row.processingToken !== token) return false;
+    if (
+      this.loseLease ||
+      row === undefined ||
+      row.processingToken !== token ||
+      row.status !== EVENT_STATUS.processing
+    ) {
+      return false;
+    }
     const { processingExpiresAt: _lease, lastError: _previousError, ...rest } = row;
     this.rows.set(
       eventId,
@@ -194,6 +215,36 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
         : { ...rest, status: outcome.status, failedAt: outcome.nowMs, lastError: error },
     );
     return true;
+  }
+
+  async commitProcessed(
+    eventId: string,
+    token: string,
+    nowMs: number,
+    effects: readonly DynamoDbEffect[],
+  ): Promise<CommitOutcome> {
+    const problems = effectProblems(effects, this.tableName);
+    if (problems.length > 0) throw new EffectsRejectedError(problems);
+    await Promise.resolve();
+    this.maybeFail('commitProcessed');
+    // DynamoDB's ClientRequestToken: the same request again within 10 minutes succeeds and writes nothing.
+    const request = JSON.stringify([eventId, nowMs, effects]);
+    const seen = this.commitTokens.get(token);
+    if (seen !== undefined) {
+      if (seen === request) return 'committed';
+      throw Object.assign(new Error('idempotent parameter mismatch'), {
+        name: 'IdempotentParameterMismatchException',
+      });
+    }
+    const row = this.rows.get(eventId);
+    if (this.loseLease || row?.processingToken !== token || row.status !== EVENT_STATUS.processing) {
+      return 'lease_lost';
+    }
+    const { processingExpiresAt: _lease, lastError: _previousError, ...rest } = row;
+    this.rows.set(eventId, { ...rest, status: EVENT_STATUS.processed, processedAt: nowMs });
+    this.committedEffects.push({ eventId, effects: [...effects] });
+    this.commitTokens.set(token, request);
+    return 'committed';
   }
 
   async getHighWaterMark(locationId: number, contactId: number | string): Promise<number | undefined> {

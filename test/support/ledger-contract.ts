@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import type { DynamoDbEffect, UpdateEffectProps } from '../../lambda/handlers/effects';
 import type { ProcessorLedger } from '../../lambda/processor/process-record';
+import { EffectsRejectedError } from '../../lambda/shared/errors';
 import { EVENT_STATUS, type EventStatus } from '../../lambda/shared/ledger-schema';
 import type { LedgerPort } from '../../lambda/verifier/receive';
 
 /** What both the fake and EventLedger offer, and what the contract reads back. */
 export interface ContractLedger extends LedgerPort, ProcessorLedger {
+  /** The ledger's table, which declared effects may not write to. */
+  readonly tableName: string;
   getHighWaterMark(locationId: number, contactId: number | string): Promise<number | undefined>;
   getEvent(eventId: string): Promise<
     | {
@@ -49,16 +53,146 @@ const startInput = (eventId: string, nowMs: number) => ({
   nowMs,
 });
 
+/** Where the contract's declared effects go, and how it reads back what they wrote. */
+export interface ContractEffects {
+  /** A table other than the ledger's, keyed on `pk` (a string). */
+  readonly tableName: string;
+  /** The `count` attribute of the effects table's item `pk`: how many committed effects added to it. */
+  count(pk: string): Promise<number | undefined>;
+}
+
+/** An update that adds 1 to `count` of item `pk`: applied twice, it would show 2. */
+export const countingUpdate = (tableName: string, pk: string): UpdateEffectProps => ({
+  tableName,
+  key: { pk },
+  updateExpression: 'ADD #count :one',
+  expressionAttributeNames: { '#count': 'count' },
+  expressionAttributeValues: { ':one': 1 },
+});
+
+/** {@link countingUpdate} as a declared effect. */
+export const countingEffect = (tableName: string, pk: string): DynamoDbEffect => ({
+  kind: 'update',
+  props: countingUpdate(tableName, pk),
+});
+
 /**
  * The ledger's contract: the same cases for the in-memory FakeLedger (test/unit/shared/ledger-contract.test.ts)
  * and for EventLedger on the emulator (test/integration/ledger-contract.test.ts). A case that passes for
  * one and fails for the other is a fake that no longer tells the truth.
  */
-export function describeLedgerContract(name: string, ledgerFor: () => ContractLedger): void {
+export function describeLedgerContract(
+  name: string,
+  ledgerFor: () => ContractLedger,
+  effectsFor: () => ContractEffects,
+): void {
   describe(`ledger contract: ${name}`, () => {
     let ledger: ContractLedger;
+    let effects: ContractEffects;
     beforeEach(() => {
       ledger = ledgerFor();
+      effects = effectsFor();
+    });
+
+    describe('commit with declared effects', () => {
+      const started = async (eventId: string, nowMs = T0) => {
+        const lease = await ledger.startProcessing(startInput(eventId, nowMs));
+        if (lease.kind !== 'started') throw new Error('lease not granted');
+        return lease.token;
+      };
+
+      it('writes the effects and PROCESSED together, after which the event is never started again', async () => {
+        const eventId = newEventId();
+        const token = await started(eventId);
+
+        const outcome = await ledger.commitProcessed(eventId, token, T0 + 1, [
+          countingEffect(effects.tableName, eventId),
+        ]);
+
+        expect(outcome).toBe('committed');
+        expect(await ledger.getEvent(eventId)).toMatchObject({ status: EVENT_STATUS.processed });
+        expect(await effects.count(eventId)).toBe(1);
+        expect(await ledger.startProcessing(startInput(eventId, T0 + 2))).toEqual({
+          kind: 'already_processed',
+        });
+      });
+
+      it('writes nothing and reports lease_lost when another invocation has taken the event over', async () => {
+        const eventId = newEventId();
+        const stale = await started(eventId);
+        const owner = await started(eventId, T0 + CONTRACT_OPTIONS.processingLeaseMs + 1);
+
+        const outcome = await ledger.commitProcessed(
+          eventId,
+          stale,
+          T0 + CONTRACT_OPTIONS.processingLeaseMs + 2,
+          [countingEffect(effects.tableName, eventId)],
+        );
+
+        expect(outcome).toBe('lease_lost');
+        expect(await effects.count(eventId)).toBeUndefined();
+        expect(await ledger.getEvent(eventId)).toMatchObject({ status: EVENT_STATUS.processing });
+        expect(
+          await ledger.commitProcessed(eventId, owner, T0 + CONTRACT_OPTIONS.processingLeaseMs + 3, [
+            countingEffect(effects.tableName, eventId),
+          ]),
+        ).toBe('committed');
+        expect(await effects.count(eventId)).toBe(1);
+      });
+
+      it('applies a commit sent twice with the same token (an SDK retry after a lost answer) once', async () => {
+        const eventId = newEventId();
+        const token = await started(eventId);
+        const declared = [countingEffect(effects.tableName, eventId)];
+
+        await ledger.commitProcessed(eventId, token, T0 + 1, declared);
+        const replay = await ledger.commitProcessed(eventId, token, T0 + 1, declared);
+
+        expect(replay).toBe('committed');
+        expect(await effects.count(eventId)).toBe(1);
+      });
+
+      it('never replaces a committed PROCESSED with a failure recorded under the same token', async () => {
+        const eventId = newEventId();
+        const token = await started(eventId);
+        await ledger.commitProcessed(eventId, token, T0 + 1, [countingEffect(effects.tableName, eventId)]);
+
+        const failed = await ledger.finishProcessing(eventId, token, {
+          status: EVENT_STATUS.failed,
+          nowMs: T0 + 2,
+          error: 'TimeoutError',
+        });
+
+        expect(failed).toBe(false);
+        expect(await ledger.getEvent(eventId)).toMatchObject({ status: EVENT_STATUS.processed });
+      });
+
+      it('refuses, before writing anything, more effects than fit beside the transition, two on one item, or one on the ledger', async () => {
+        const eventId = newEventId();
+        const token = await started(eventId);
+        const many = Array.from({ length: 100 }, (_, i) =>
+          countingEffect(effects.tableName, `${eventId}-${i}`),
+        );
+        const twice = [
+          countingEffect(effects.tableName, eventId),
+          countingEffect(effects.tableName, eventId),
+        ];
+
+        await expect(ledger.commitProcessed(eventId, token, T0 + 1, many)).rejects.toThrow(
+          EffectsRejectedError,
+        );
+        await expect(ledger.commitProcessed(eventId, token, T0 + 1, twice)).rejects.toThrow(
+          'effects 0 and 1 act on the same item',
+        );
+        await expect(
+          ledger.commitProcessed(eventId, token, T0 + 1, [
+            { kind: 'put', props: { tableName: ledger.tableName, item: { pk: `x${eventId}` } } },
+          ]),
+        ).rejects.toThrow('writes to the event ledger table');
+        expect(await effects.count(eventId)).toBeUndefined();
+        expect(await effects.count(`${eventId}-0`)).toBeUndefined();
+        expect(await ledger.getEvent(eventId)).toMatchObject({ status: EVENT_STATUS.processing });
+      });
     });
 
     describe('claim', () => {

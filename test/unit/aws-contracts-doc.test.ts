@@ -28,6 +28,8 @@ const REQUIRED_KEYWORDS = [
   'character',
   '64 KB',
   'visibility timeout',
+  'TransactWriteItems',
+  'ClientRequestToken',
 ];
 
 interface ContractRow {

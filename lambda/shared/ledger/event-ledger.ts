@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDbEffect } from '../../handlers/effects';
 import { DEFAULT_PROCESSING_LEASE_SECONDS, DEFAULTS } from '../defaults';
 import type { EventRow } from '../ledger-schema';
 import {
@@ -9,6 +10,7 @@ import {
   parkDelivery,
   releaseClaim,
 } from './claim';
+import { type CommitOutcome, commitProcessedWithEffects } from './effects-commit';
 import { getHighWaterMark, guardOrdering, type OrderingVerdict } from './ordering';
 import {
   finishProcessing,
@@ -60,6 +62,11 @@ export class EventLedger {
     this.processingLeaseMs = options.processingLeaseMs ?? DEFAULT_PROCESSING_LEASE_SECONDS * 1000;
   }
 
+  /** The ledger's table name. */
+  get tableName(): string {
+    return this.table.tableName;
+  }
+
   /** See {@link claimEvent}. */
   claim(input: ClaimInput): Promise<ClaimResult> {
     return claimEvent(this.table, this.claimLeaseMs, input);
@@ -87,6 +94,16 @@ export class EventLedger {
   /** See {@link finishProcessing}. */
   finishProcessing(eventId: string, token: string, outcome: ProcessingOutcome): Promise<boolean> {
     return finishProcessing(this.table, eventId, token, outcome);
+  }
+
+  /** See {@link commitProcessedWithEffects}. */
+  commitProcessed(
+    eventId: string,
+    token: string,
+    nowMs: number,
+    effects: readonly DynamoDbEffect[],
+  ): Promise<CommitOutcome> {
+    return commitProcessedWithEffects(this.table, eventId, token, nowMs, effects);
   }
 
   /** See {@link getHighWaterMark}. */

@@ -3,6 +3,12 @@
  * by event-ledger.ts. Its importers (verifier, processor, tests) need only this entry point.
  */
 export type { ClaimInput, ClaimResult, ParkInput } from './claim';
+export {
+  type CommitOutcome,
+  effectProblems,
+  TRANSACT_WRITE_MAX_ACTIONS,
+  TRANSACT_WRITE_MAX_BYTES,
+} from './effects-commit';
 export { EventLedger, type LedgerOptions } from './event-ledger';
 export type { OrderingVerdict } from './ordering';
 export type { ProcessingOutcome, StartProcessingInput, StartProcessingResult } from './processing-lease';

@@ -128,7 +128,8 @@ export async function finishProcessing(
         UpdateExpression: isSuccess
           ? 'SET #status = :status, #processedAt = :now REMOVE #processingExpiresAt, #lastError'
           : 'SET #status = :status, #failedAt = :now, #lastError = :error REMOVE #processingExpiresAt',
-        ConditionExpression: '#processingToken = :token',
+        // Still PROCESSING too: once PROCESSED (by a commit whose answer was lost), no outcome replaces it.
+        ConditionExpression: '#processingToken = :token AND #status = :processing',
         ExpressionAttributeNames: {
           '#status': 'status',
           '#processingToken': 'processingToken',
@@ -138,6 +139,7 @@ export async function finishProcessing(
         },
         ExpressionAttributeValues: {
           ':status': outcome.status,
+          ':processing': EVENT_STATUS.processing,
           ':token': token,
           ':now': outcome.nowMs,
           ...('error' in outcome ? { ':error': outcome.error } : {}),

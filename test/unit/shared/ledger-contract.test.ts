@@ -2,4 +2,24 @@ import { FakeLedger } from '../../support/fake-ledger';
 import { CONTRACT_OPTIONS, describeLedgerContract } from '../../support/ledger-contract';
 
 // The same cases run against EventLedger on the emulator in test/integration/ledger-contract.test.ts.
-describeLedgerContract('FakeLedger (in memory)', () => new FakeLedger(CONTRACT_OPTIONS));
+let ledger: FakeLedger;
+describeLedgerContract(
+  'FakeLedger (in memory)',
+  () => {
+    ledger = new FakeLedger(CONTRACT_OPTIONS);
+    return ledger;
+  },
+  () => ({
+    tableName: 'effects',
+    // Each committed counting effect on `pk` adds 1, as its ADD does on the real table.
+    count: async (pk) => {
+      const added = ledger.committedEffects
+        .flatMap((commit) => commit.effects)
+        .filter(
+          (effect) =>
+            effect.props.tableName === 'effects' && 'key' in effect.props && effect.props.key.pk === pk,
+        );
+      return added.length === 0 ? undefined : added.length;
+    },
+  }),
+);

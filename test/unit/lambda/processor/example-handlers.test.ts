@@ -5,6 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { defaultHandler, handlers } from '../../../../lambda/handlers';
 import { handleContactStatusChanged } from '../../../../lambda/handlers/contact-status-changed';
+import { EffectCollector } from '../../../../lambda/handlers/effects';
 import type { EventHandler, HandlerContext } from '../../../../lambda/handlers/types';
 import {
   CATALOG_EVENT_TYPES,
@@ -38,6 +39,8 @@ function makeContext(overrides: Partial<HandlerContext> = {}): {
     isStale: false,
     isTest: false,
     logger,
+    idempotencyKey: EVENT_ID,
+    effects: new EffectCollector(),
     ...overrides,
   };
   return { ctx, info };

@@ -31,7 +31,8 @@ const ddb = mockClient(DynamoDBDocumentClient);
 
 const isStart = (input: UpdateCommandInput) =>
   input.UpdateExpression?.startsWith('SET #status = :processing') ?? false;
-const isFinish = (input: UpdateCommandInput) => input.ConditionExpression === '#processingToken = :token';
+const isFinish = (input: UpdateCommandInput) =>
+  input.ConditionExpression === '#processingToken = :token AND #status = :processing';
 const isAdvance = (input: UpdateCommandInput) => String(input.Key?.pk ?? '').startsWith('order#');
 
 function conditionFailed(status: string): ConditionalCheckFailedException {
@@ -107,7 +108,7 @@ describe('processRecord with the real EventLedger', () => {
     const finish = updates().find(isFinish);
     expect(finish).toMatchObject({
       Key: { pk: EVENT_ID },
-      ConditionExpression: '#processingToken = :token',
+      ConditionExpression: '#processingToken = :token AND #status = :processing',
       ExpressionAttributeValues: {
         ':status': EVENT_STATUS.processed,
         ':token': start?.ExpressionAttributeValues?.[':token'],
