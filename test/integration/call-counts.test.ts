@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getDocumentClient, getSecretsClient, getSqsClient } from '../../lambda/shared/clients';
 import { EVENT_STATUS } from '../../lambda/shared/ledger-schema';
+import { readDocBlock } from '../../tools/doc-blocks';
 import { fptBody, type Harness, startHarness } from './support/harness';
 
 jest.setTimeout(60_000);
@@ -49,9 +50,9 @@ function perEvent(counts: Counts, events: number): Counts {
 /** The figures docs/cost.md prices, kept in a marked block so this test can hold the doc to the code. */
 function documentedCounts(): Record<string, Counts> {
   const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'cost.md'), 'utf8');
-  const block = /<!-- call-counts:begin -->\s*```json\s*([\s\S]*?)```\s*<!-- call-counts:end -->/.exec(doc);
-  if (!block?.[1]) throw new Error('docs/cost.md has no call-counts block');
-  return JSON.parse(block[1]) as Record<string, Counts>;
+  const json = /^```json\s*([\s\S]*?)```$/.exec(readDocBlock(doc, 'call-counts') ?? '');
+  if (!json?.[1]) throw new Error('docs/cost.md has no call-counts block holding one JSON code block');
+  return JSON.parse(json[1]) as Record<string, Counts>;
 }
 
 describe('billable AWS calls per event (the figures docs/cost.md prices)', () => {
