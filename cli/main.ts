@@ -2,6 +2,7 @@ import { acceptance } from './commands/acceptance';
 import { dlq } from './commands/dlq';
 import { doctor } from './commands/doctor';
 import { events } from './commands/events-get';
+import { local } from './commands/local';
 import { secret } from './commands/secret';
 import { sendTestEvent } from './commands/send-test-event';
 import { CliError, UsageError } from './errors';
@@ -21,9 +22,10 @@ Commands:
   dlq redrive       move dead-lettered messages back to the work queue
   doctor            check secrets, endpoints, alarm subscribers and the dead-letter queue
   acceptance        after cdk deploy and every change: end-to-end checks with marked test events
+  local             run the receiver on this machine (emulator, live view) with your --handlers FILE
 
 Run fpt-webhooks <command> --help for details. Every command needs a target: --local (npm start) or
---stack NAME (a deployed stack). Reference: docs/cli.md`;
+--stack NAME (a deployed stack); local runs the local stack itself. Reference: docs/cli.md`;
 
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
@@ -34,6 +36,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   dlq,
   doctor: (argv, io) => doctor(argv, io),
   acceptance,
+  local: (argv, io) => local(argv, io),
 };
 
 /**

@@ -7,9 +7,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DEFAULT_CONFIG } from './config';
 import type { DeployTimeValues } from './logging-environment';
+import { PACKAGE_ROOT } from './package-root';
 
-/** Directory holding the runtime entry points (`lambda/<function>/handler.ts`). */
-export const LAMBDA_SOURCE_DIR = path.join(__dirname, '..', 'lambda');
+/**
+ * Directory holding the runtime entry points (`lambda/<function>/handler.ts`). The package ships these
+ * TypeScript sources, and every function is bundled from them, in this repository and in a partner's app.
+ */
+export const LAMBDA_SOURCE_DIR = path.join(PACKAGE_ROOT, 'lambda');
 
 /**
  * How every function is bundled; `npm run bench` builds its bundles from these same options.

@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
+import { PACKAGE_ROOT } from '../lib/package-root';
 import { emulatorUrl, LOCAL_HOST } from './aws';
 
-/** The project root: `local/..`. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** The package root (the repository, or the installed package): it holds `.venv` and local/moto_server.py. */
+export const PROJECT_ROOT = PACKAGE_ROOT;
 
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1. */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   CreateTableCommand,
@@ -74,13 +74,21 @@ export function localResourceNames(namespace: string = DEFAULT_NAMESPACE): Local
  */
 export function loadReceiverConfig(
   overrides: ReceiverConfigInput = {},
-  projectRoot: string = PROJECT_ROOT,
+  projectRoot: string = configRoot(),
 ): ReceiverConfig {
   return resolveConfig({ ...readCdkConfigInput(projectRoot), ...overrides }, CONSTRUCT_SETTING_KEYS);
 }
 
+/**
+ * The directory whose cdk.json configures the local stack: the current directory when it has one (a
+ * partner's CDK app running `fpt-webhooks`, or this repository from its root), else this package's.
+ */
+export function configRoot(cwd: string = process.cwd()): string {
+  return existsSync(path.join(cwd, 'cdk.json')) ? cwd : PROJECT_ROOT;
+}
+
 /** The raw `fpt` context value of cdk.json (before defaults and validation). */
-export function readCdkConfigInput(projectRoot: string = PROJECT_ROOT): ReceiverConfigInput {
+export function readCdkConfigInput(projectRoot: string = configRoot()): ReceiverConfigInput {
   const cdkJson = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')) as {
     context?: { fpt?: ReceiverConfigInput };
   };

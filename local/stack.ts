@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { HandlerModule } from '../lambda/runtime';
 import type { EventRow } from '../lambda/shared/ledger-schema';
 import type { ReceiverConfig } from '../lib/config';
 import { applyEnvironment, localClientConfig } from './aws';
@@ -58,6 +59,11 @@ export interface RunLocalStackOptions {
    * @default 1
    */
   readonly pollers?: number;
+  /**
+   * The handler module the processor routes to, as `fpt-webhooks local --handlers` loads it.
+   * @default the example handlers in lambda/handlers, as the deployed default
+   */
+  readonly handlers?: HandlerModule;
   readonly wrap?: HandlerWrappers;
   readonly onBatch?: PollerOptions['onBatch'];
   readonly onPollError?: (error: unknown) => void;
@@ -91,9 +97,11 @@ export async function runLocalStack(options: RunLocalStackOptions): Promise<Runn
   applyEnvironment({ ...stack.environment });
 
   const verifierModule = await import('../lambda/verifier/handler');
-  const processorModule = await import('../lambda/processor/handler');
   const verifier: VerifierLikeHandler = verifierModule.handler;
-  const processor: ProcessorLikeHandler = processorModule.handler;
+  const processor: ProcessorLikeHandler =
+    options.handlers === undefined
+      ? (await import('../lambda/processor/handler')).handler
+      : (await import('../lambda/processor/composition')).composeProcessor(options.handlers);
 
   const clientConfig = localClientConfig(options.endpoint);
   const sqs = new SQSClient(clientConfig);

@@ -8,6 +8,7 @@
  * FPT_LOCAL_VERBOSE=1 or `--verbose` (show the handlers' JSON logs). See docs/local.md.
  */
 import { parseArgs } from 'node:util';
+import type { HandlerModule } from '../lambda/runtime';
 import { isUnusableSecret } from '../lambda/shared/secret-placeholder';
 import {
   applyEnvironment,
@@ -19,6 +20,7 @@ import {
 } from './aws';
 import { DeliveryView } from './delivery-view';
 import { type Emulator, EmulatorError, startEmulator } from './emulator';
+import { loadHandlerModule } from './handler-module';
 import { LogCapture } from './log-capture';
 import { VISIBILITY_OVERRIDE_ENV } from './poller';
 import { loadReceiverConfig } from './provision';
@@ -35,14 +37,18 @@ import { escapeControls } from './terminal-text';
 /** Local default for the poller's visibility timeout: a failed event is retried after 10 s, not 180 s. */
 export const DEFAULT_LOCAL_VISIBILITY_TIMEOUT_SECONDS = 10;
 
-const HELP = `Usage: npm start [-- --verbose] [-- --pollers N]
+function help(command: string): string {
+  const dashes = command === 'npm start' ? ' --' : '';
+  return `Usage: ${command}${dashes} [--handlers FILE] [--verbose] [--pollers N]
 
 Runs the FPT webhook receiver locally: AWS emulator (moto), local API, verifier and processor.
 
 Options:
-  --verbose     also print the handlers' JSON logs (or set FPT_LOCAL_VERBOSE=1)
-  --pollers N   processor pollers side by side, like Lambda's concurrent batches (1-${MAX_POLLERS}, default 1)
-  --help        show this help
+  --handlers FILE  your handler module (exports handlers and defaultHandler), as the construct's
+                   handlers.entry names it (default: the example handlers in lambda/handlers)
+  --verbose        also print the handlers' JSON logs (or set FPT_LOCAL_VERBOSE=1)
+  --pollers N      processor pollers side by side, like Lambda's concurrent batches (1-${MAX_POLLERS}, default 1)
+  --help           show this help
 
 Environment:
   PORT                                  local API port (default ${DEFAULT_SERVER_PORT})
@@ -50,6 +56,21 @@ Environment:
   FPT_SIGNING_SECRET                    signing secret of subscription "default" (default: random, printed once)
   ${VISIBILITY_OVERRIDE_ENV}  seconds before a failed event is retried (default ${DEFAULT_LOCAL_VISIBILITY_TIMEOUT_SECONDS}; the queue's own is 6x the processor timeout)
 `;
+}
+
+/** How a caller other than `npm start` runs the local stack: `fpt-webhooks local` in a partner's app. */
+export interface StartLocalOptions {
+  /**
+   * The command shown in help and error messages.
+   * @default 'npm start'
+   */
+  readonly command?: string;
+  /**
+   * Directory of the cdk.json whose `context.fpt` configures the receiver.
+   * @default the package root (this repository)
+   */
+  readonly configRoot?: string;
+}
 
 function visibilityOverride(): number {
   const raw = process.env[VISIBILITY_OVERRIDE_ENV];
@@ -80,11 +101,15 @@ function chooseSecrets(subscriptions: readonly string[]): Record<string, string>
   );
 }
 
-async function main(): Promise<void> {
-  let values: { verbose?: boolean; help?: boolean; pollers?: string };
+/** `npm start` and `fpt-webhooks local`: runs until Ctrl-C, then exits the process. */
+export async function startLocal(argv: readonly string[], options: StartLocalOptions = {}): Promise<void> {
+  const command = options.command ?? 'npm start';
+  let values: { verbose?: boolean; help?: boolean; pollers?: string; handlers?: string };
   try {
     ({ values } = parseArgs({
+      args: [...argv],
       options: {
+        handlers: { type: 'string' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
         pollers: { type: 'string', default: '1' },
@@ -92,11 +117,13 @@ async function main(): Promise<void> {
       allowPositionals: false,
     }));
   } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message} (see npm start -- --help)\n`);
+    process.stderr.write(
+      `error: ${(error as Error).message} (see ${command}${command === 'npm start' ? ' --' : ''} --help)\n`,
+    );
     process.exit(2);
   }
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(help(command));
     return;
   }
   const pollers = Number(values.pollers);
@@ -110,7 +137,15 @@ async function main(): Promise<void> {
   const serverPort = portFromEnv('PORT', DEFAULT_SERVER_PORT);
   const emulatorPort = portFromEnv('FPT_EMULATOR_PORT', DEFAULT_EMULATOR_PORT);
   const visibilityTimeoutSeconds = visibilityOverride();
-  const config = loadReceiverConfig();
+  let config: ReturnType<typeof loadReceiverConfig>;
+  let handlers: HandlerModule | undefined;
+  try {
+    config = loadReceiverConfig({}, options.configRoot);
+    if (values.handlers !== undefined) handlers = await loadHandlerModule(values.handlers);
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
   const say = (line = '') => process.stdout.write(`${line}\n`);
   const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   const bold = (text: string) => (color ? `\u001b[1m${text}\u001b[0m` : text);
@@ -152,6 +187,7 @@ async function main(): Promise<void> {
       secrets,
       visibilityTimeoutSeconds,
       pollers,
+      ...(handlers !== undefined ? { handlers } : {}),
       wrap: {
         verifier: (handler) => async (event, context) => {
           const arrivedAt = Date.now();
@@ -186,6 +222,7 @@ async function main(): Promise<void> {
     const stack = running;
     view = new DeliveryView({ write: say, readRow: (id) => stack.readRow(id), color });
 
+    say(`handlers   ${values.handlers ?? 'the example handlers (lambda/handlers)'}`);
     say(`ledger     ${stack.stack.tableName}`);
     say(`queue      ${stack.stack.queueUrl} (DLQ after ${config.maxReceiveCount} receives)`);
     say(
@@ -223,4 +260,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+if (require.main === module) void startLocal(process.argv.slice(2));

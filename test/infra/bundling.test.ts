@@ -7,7 +7,7 @@ import { FptWebhookReceiver } from '../../lib/fpt-webhook-receiver';
 import { FptWebhookReceiverStack } from '../../lib/fpt-webhook-receiver-stack';
 import type { ProcessorFunction } from '../../lib/processor-function';
 
-const PARTNER_FIXTURE = path.join(__dirname, 'fixtures', 'partner-handlers.ts');
+const PARTNER_FIXTURE = path.join(__dirname, '..', 'support', 'partner-handlers.ts');
 
 /** The processor's bundled index.js, read from the cloud assembly. */
 function processorBundle(stack: Stack, processor: ProcessorFunction, outdir: string): string {
