@@ -13,7 +13,10 @@ export function findPackageRoot(from: string = __dirname): string {
   let dir = from;
   for (;;) {
     const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === PACKAGE_NAME) {
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === PACKAGE_NAME
+    ) {
       return dir;
     }
     const parent = path.dirname(dir);
