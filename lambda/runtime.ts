@@ -1,6 +1,7 @@
 /**
- * The runtime entry of the package, `fpt-webhook-receiver/runtime`: everything a handler module needs,
- * and nothing that pulls CDK into a Lambda bundle. The example handlers in lambda/handlers import from
+ * The runtime entry of the package, `fpt-webhook-receiver/runtime`: everything a handler module needs
+ * (its types, the envelope and catalog, the effects API, and `EffectCollector` to read back in a test what
+ * a handler declared on `ctx.effects`), and nothing that pulls CDK into a Lambda bundle. The example handlers in lambda/handlers import from
  * here by the package name too, so they compile against exactly what a partner gets.
  */
 import type { DefaultHandler, EventHandlers } from './handlers/types';

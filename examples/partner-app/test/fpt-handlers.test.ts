@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CatalogEnvelope, HandlerContext } from 'fpt-webhook-receiver/runtime';
-import { CATALOG_EVENT_TYPES } from 'fpt-webhook-receiver/runtime';
+import { CATALOG_EVENT_TYPES, EffectCollector } from 'fpt-webhook-receiver/runtime';
 import { createHandlers, handlers, type MemberDirectory } from '../src/fpt-handlers';
 
 const logger = new Logger({ serviceName: 'partner-app-test', logLevel: 'SILENT' });
@@ -15,6 +15,8 @@ function context(overrides: Partial<HandlerContext> = {}): HandlerContext {
     isStale: false,
     isTest: false,
     logger,
+    idempotencyKey: 'a'.repeat(32),
+    effects: new EffectCollector(),
     ...overrides,
   };
 }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { EffectCollector } from '../../../lambda/runtime';
 import { checkHandlerModule, loadHandlerModule } from '../../../local/handler-module';
 
 const FIXTURE = path.join(__dirname, '..', '..', 'support', 'partner-handlers.ts');
@@ -33,7 +34,16 @@ describe('loadHandlerModule (fpt-webhooks local --handlers)', () => {
         apiVersion: '1.1',
         data: {},
       },
-      { subscription: 'default', attempt: 1, receivedAt: 0, isStale: false, isTest: false, logger },
+      {
+        subscription: 'default',
+        attempt: 1,
+        receivedAt: 0,
+        isStale: false,
+        isTest: false,
+        logger,
+        idempotencyKey: 'b'.repeat(32),
+        effects: new EffectCollector(),
+      },
     );
 
     expect(typeof module.handlers['contact.sub_group_changed']).toBe('function');
