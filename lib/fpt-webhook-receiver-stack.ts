@@ -20,15 +20,15 @@ export interface FptWebhookReceiverStackProps extends StackProps {
 
 /**
  * The deployable receiver: the {@link FptWebhookReceiver} construct configured from the `fpt` context
- * value (cdk.json or `-c fpt='{...}'`) merged with props, and its dashboard. The receiver, with the
+ * value (cdk.json or `-c fpt='{...}'`) merged with props, and, with `dashboard: true`, its dashboard. The receiver, with the
  * construct id `Receiver`, emits the outputs an operator needs to wire FPT up (per subscription the URL
  * and the secret to store the signing key in) under the unprefixed keys of earlier releases.
  */
 export class FptWebhookReceiverStack extends Stack {
   /** The receiver construct. */
   public readonly receiver: FptWebhookReceiver;
-  /** The receiver's CloudWatch dashboard. */
-  public readonly dashboard: WebhookDashboard;
+  /** The receiver's CloudWatch dashboard; only with the `dashboard` setting (default off). */
+  public readonly dashboard: WebhookDashboard | undefined;
 
   constructor(scope: Construct, id: string, props: FptWebhookReceiverStackProps = {}) {
     super(scope, id, props);
@@ -40,14 +40,19 @@ export class FptWebhookReceiverStack extends Stack {
       ...withoutUndefined(props.receiver ?? {}),
     });
 
-    this.dashboard = new WebhookDashboard(this, 'Dashboard', {
-      metrics: this.receiver.metrics,
-      alarms: this.receiver.alarms.all,
-    });
-    new CfnOutput(this, 'DashboardUrl', {
-      value: this.dashboard.url,
-      description: 'CloudWatch dashboard of the receiver',
-    });
+    // Optional: $3 a month, and it needs series the alarms do not (docs/cost.md).
+    this.dashboard = this.receiver.config.dashboard
+      ? new WebhookDashboard(this, 'Dashboard', {
+          metrics: this.receiver.metrics,
+          alarms: this.receiver.alarms.all,
+        })
+      : undefined;
+    if (this.dashboard !== undefined) {
+      new CfnOutput(this, 'DashboardUrl', {
+        value: this.dashboard.url,
+        description: 'CloudWatch dashboard of the receiver',
+      });
+    }
   }
 }
 

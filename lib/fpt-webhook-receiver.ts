@@ -5,6 +5,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../lambda/shared/env';
 import { AlarmTopic } from './alarm-topic';
 import { validateAwsLimits } from './aws-limits';
 import {
@@ -210,6 +211,11 @@ export class FptWebhookReceiver extends Construct {
       logSampleRate: props.logSampleRate,
       ...(effectTables !== undefined ? { effectTables } : {}),
     });
+
+    if (config.dashboard) {
+      // The series only the dashboard reads are billed custom metrics: published only with it.
+      for (const fn of [this.verifier, this.processor]) fn.addEnvironment(ENV.dashboardMetrics, 'on');
+    }
 
     this.webhookApi = new WebhookApi(this, 'Api', {
       verifier: this.verifier,

@@ -69,7 +69,7 @@ export function processorDependencies(overrides: ProcessorOverrides): ProcessorH
       processingLeaseMs: settings.processingLeaseMs,
     }),
     logger: overrides.logger ?? createLogger('processor'),
-    metrics: overrides.metrics ?? createMetrics('processor'),
+    metrics: overrides.metrics ?? createMetrics('processor', overrides.env),
     maxReceiveCount: settings.maxReceiveCount,
     handlers: overrides.handlers,
     defaultHandler: overrides.defaultHandler,

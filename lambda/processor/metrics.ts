@@ -1,5 +1,5 @@
 import type { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { METRIC } from '../shared/observability';
+import { type METRIC, publishesMetric } from '../shared/observability';
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 export type ProcessorMetricUnit = typeof MetricUnit.Count | typeof MetricUnit.Milliseconds;
@@ -27,6 +27,8 @@ export function powertoolsProcessorMetrics(metrics: Metrics): ProcessorMetrics {
         metrics.addMetric(name, unit, value);
         return;
       }
+      // singleMetric() is a plain Powertools Metrics: the dashboard-only filter is applied here.
+      if (!publishesMetric(name)) return;
       const single = metrics.singleMetric();
       for (const [key, dimensionValue] of Object.entries(dimensions))
         single.addDimension(key, dimensionValue);

@@ -11,6 +11,8 @@ export const ENV = {
   previousSecretGraceHours: 'PREVIOUS_SECRET_GRACE_HOURS',
   /** How long a processor invocation owns an event; longer than the processor timeout. */
   processingLeaseSeconds: 'PROCESSING_LEASE_SECONDS',
+  /** `on`: also publish the metric series only the dashboard reads (config `dashboard`). */
+  dashboardMetrics: 'FPT_DASHBOARD_METRICS',
 } as const;
 
 /** Reads a required variable, failing fast with the variable's name (never its value). */

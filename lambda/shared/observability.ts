@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { ENV } from './env';
 
 /** Every metric the receiver emits lives in this namespace; alarms and the dashboard read it. */
 export const METRICS_NAMESPACE = 'FptWebhookReceiver';
@@ -30,6 +31,42 @@ export function createLogger(serviceSuffix: string): Logger {
   return new Logger({ serviceName: `${SERVICE_NAME}-${serviceSuffix}` });
 }
 
-export function createMetrics(serviceSuffix: string): Metrics {
-  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName: `${SERVICE_NAME}-${serviceSuffix}` });
+/**
+ * Series that only the optional dashboard reads; no alarm does. Each published series is a billed
+ * custom metric, so without the dashboard they are not published (docs/cost.md, docs/observability.md).
+ */
+export const DASHBOARD_ONLY_METRICS: ReadonlySet<string> = new Set([
+  METRIC.enqueued,
+  METRIC.processed,
+  METRIC.endToEndLatency,
+  METRIC.verifierDuration,
+  METRIC.handlerDuration,
+  METRIC.secretRefresh,
+]);
+
+/** Whether a metric is published under this environment: every alarm series always, the rest with the dashboard. */
+export function publishesMetric(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[ENV.dashboardMetrics] === 'on' || !DASHBOARD_ONLY_METRICS.has(name);
+}
+
+/** Powertools Metrics that drops the dashboard-only series unless the dashboard is deployed. */
+class SelectedMetrics extends Metrics {
+  constructor(
+    options: ConstructorParameters<typeof Metrics>[0],
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    super(options);
+  }
+
+  public override addMetric(...args: Parameters<Metrics['addMetric']>): this {
+    if (publishesMetric(args[0], this.env)) super.addMetric(...args);
+    return this;
+  }
+}
+
+export function createMetrics(serviceSuffix: string, env: NodeJS.ProcessEnv = process.env): Metrics {
+  return new SelectedMetrics(
+    { namespace: METRICS_NAMESPACE, serviceName: `${SERVICE_NAME}-${serviceSuffix}` },
+    env,
+  );
 }

@@ -7,7 +7,7 @@ import { getDocumentClient, getSecretsClient, getSqsClient } from '../shared/cli
 import { DEFAULTS } from '../shared/defaults';
 import { ENV, getIntFromEnv, getStringFromEnv, getSubscriptionsFromEnv } from '../shared/env';
 import { EventLedger } from '../shared/ledger';
-import { createLogger, createMetrics, METRIC } from '../shared/observability';
+import { createLogger, createMetrics, METRIC, publishesMetric } from '../shared/observability';
 import { createVerifierHandler, sqsEnqueue, type VerifierHandler } from './create-handler';
 import type { VerifierDeps } from './receive';
 import { SecretStore } from './secret-store';
@@ -74,7 +74,7 @@ export function verifierSettings(
 export function verifierDependencies(overrides: VerifierOverrides = {}): VerifierDeps {
   const settings = verifierSettings(overrides.env, overrides.settings);
   const logger = overrides.logger ?? createLogger('verifier');
-  const metrics = overrides.metrics ?? createMetrics('verifier');
+  const metrics = overrides.metrics ?? createMetrics('verifier', overrides.env);
   const now = overrides.now ?? (() => Date.now());
   return {
     subscriptions: settings.subscriptions,
@@ -92,6 +92,7 @@ export function verifierDependencies(overrides: VerifierOverrides = {}): Verifie
       now,
       ttlMs: settings.secretTtlMs,
       onFetch: (stage) => {
+        if (!publishesMetric(METRIC.secretRefresh, overrides.env)) return;
         const refresh = metrics.singleMetric();
         refresh.addDimension('stage', stage);
         refresh.addMetric(METRIC.secretRefresh, 'Count', 1);

@@ -89,11 +89,22 @@ export interface ReceiverConfigInput {
    */
   readonly ledgerWarmWriteUnitsPerSecond?: number;
   /**
-   * Active X-Ray tracing of the three functions. Off, nothing is traced and the functions' roles lose
-   * their only `*` statement; at low volume that is the largest per-event saving (docs/cost.md).
-   * @default true
+   * Active X-Ray tracing of the three functions. Lambda samples traced functions at its own fixed rate
+   * (the first request each second and 5% of the rest), which a sampling rule cannot lower, so below
+   * about one event a second nearly every event is a trace: the largest line at low volume
+   * (docs/cost.md prices it). Off, nothing is traced and the functions' roles lose their only `*`
+   * statement.
+   * @default false
    */
   readonly xrayTracing?: boolean;
+  /**
+   * The CloudWatch dashboard (FptWebhookReceiverStack) and the metric series only it reads: Enqueued,
+   * Processed by event type, EndToEndLatency, VerifierDuration, HandlerDuration and SecretRefresh. Off,
+   * the functions publish only the series an alarm reads; the alarms are the same either way
+   * (docs/observability.md, docs/cost.md prices both).
+   * @default false
+   */
+  readonly dashboard?: boolean;
   /**
    * Steady-state requests per second allowed by the API stage.
    * @default 50
@@ -137,6 +148,7 @@ export interface ReceiverConfig {
   readonly verifierReservedConcurrency?: number;
   readonly ledgerWarmWriteUnitsPerSecond?: number;
   readonly xrayTracing: boolean;
+  readonly dashboard: boolean;
   readonly throttlingRateLimit: number;
   readonly throttlingBurstLimit: number;
   readonly previousSecretGraceHours: number;
@@ -160,7 +172,8 @@ export const DEFAULT_CONFIG = {
   throttlingBurstLimit: 100,
   previousSecretGraceHours: DEFAULTS.previousSecretGraceHours,
   secretMaxAgeDays: 90,
-  xrayTracing: true,
+  xrayTracing: false,
+  dashboard: false,
 } as const;
 
 export const MAX_BODY_BYTES = DEFAULTS.maxBodyBytes;
@@ -236,6 +249,7 @@ const CONFIG_KEYS: Readonly<Record<keyof ReceiverConfigInput, true>> = {
   verifierReservedConcurrency: true,
   ledgerWarmWriteUnitsPerSecond: true,
   xrayTracing: true,
+  dashboard: true,
   throttlingRateLimit: true,
   throttlingBurstLimit: true,
   previousSecretGraceHours: true,
@@ -291,6 +305,9 @@ export function resolveConfig(
       `xrayTracing must be true or false, but ${JSON.stringify(merged.xrayTracing)} was provided`,
     );
   }
+  if (typeof merged.dashboard !== 'boolean') {
+    problems.push(`dashboard must be true or false, but ${JSON.stringify(merged.dashboard)} was provided`);
+  }
   checkInteger(problems, 'throttlingRateLimit', merged.throttlingRateLimit, 1, 10000);
   checkInteger(problems, 'throttlingBurstLimit', merged.throttlingBurstLimit, 1, 5000);
   checkInteger(problems, 'previousSecretGraceHours', merged.previousSecretGraceHours, 0, 24 * 30);
@@ -336,6 +353,7 @@ export function resolveConfig(
       ledgerWarmWriteUnitsPerSecond: merged.ledgerWarmWriteUnitsPerSecond,
     }),
     xrayTracing: merged.xrayTracing,
+    dashboard: merged.dashboard,
     throttlingRateLimit: merged.throttlingRateLimit,
     throttlingBurstLimit: merged.throttlingBurstLimit,
     previousSecretGraceHours: merged.previousSecretGraceHours,

@@ -18,7 +18,7 @@ interface Widget {
 
 function build() {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new FptWebhookReceiverStack(app, 'FptWebhookReceiver');
+  const stack = new FptWebhookReceiverStack(app, 'FptWebhookReceiver', { receiver: { dashboard: true } });
   const template = Template.fromStack(stack);
   const dashboards = template.findResources('AWS::CloudWatch::Dashboard');
   const [dashboard] = Object.values(dashboards) as Array<{ Properties: { DashboardBody: unknown } }>;
@@ -44,6 +44,35 @@ function metricNames(w: Widget): string[] {
     return typeof entry[1] === 'string' ? [entry[1] as string] : [];
   });
 }
+
+describe('the dashboard setting', () => {
+  const synth = (dashboard?: boolean) => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new FptWebhookReceiverStack(app, 'FptWebhookReceiver', {
+      ...(dashboard !== undefined ? { receiver: { dashboard } } : {}),
+    });
+    return Template.fromStack(stack);
+  };
+  const dashboardMetricsVariable = (template: Template) =>
+    Object.values(template.findResources('AWS::Lambda::Function')).map(
+      (fn) =>
+        (fn as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties
+          .Environment?.Variables?.FPT_DASHBOARD_METRICS,
+    );
+
+  test('by default creates no dashboard, no DashboardUrl output, and no function publishes dashboard-only series', () => {
+    const template = synth();
+    expect(Object.keys(template.findResources('AWS::CloudWatch::Dashboard'))).toHaveLength(0);
+    expect(Object.keys(template.findOutputs('DashboardUrl'))).toHaveLength(0);
+    expect(dashboardMetricsVariable(template).filter((v) => v !== undefined)).toEqual([]);
+  });
+
+  test('with dashboard: true creates the dashboard and lets the verifier and processor publish its series', () => {
+    const template = synth(true);
+    expect(Object.keys(template.findResources('AWS::CloudWatch::Dashboard'))).toHaveLength(1);
+    expect(dashboardMetricsVariable(template).filter((v) => v === 'on')).toHaveLength(2);
+  });
+});
 
 describe('WebhookDashboard', () => {
   const { stack, template, body, text, dashboards } = build();

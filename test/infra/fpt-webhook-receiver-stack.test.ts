@@ -178,7 +178,9 @@ describe('FptWebhookReceiverStack', () => {
       ['AwsSolutions', () => new AwsSolutionsChecks(undefined, { verbose: true })],
       ['Serverless', () => new ServerlessChecks(undefined, { verbose: true })],
     ])('reports no unacknowledged %s findings, errors or warnings', (_pack, checks) => {
-      const { stack } = build({ fpt: { subscriptions: ['default', 'crm'] } });
+      const { stack } = build({
+        fpt: { subscriptions: ['default', 'crm'], xrayTracing: true, dashboard: true },
+      });
 
       const report = checks().validateScope(stack);
 
@@ -191,8 +193,8 @@ describe('FptWebhookReceiverStack', () => {
       expect(report.success).toBe(true);
     });
 
-    test('acknowledges only the expected rules, each with a reason', () => {
-      const { stack } = build({ fpt: { subscriptions: ['default', 'crm'] } });
+    test('acknowledges only the expected rules, each with a reason (tracing on)', () => {
+      const { stack } = build({ fpt: { subscriptions: ['default', 'crm'], xrayTracing: true } });
 
       const acknowledged = new Map<string, string>();
       for (const construct of stack.node.findAll()) {
@@ -214,8 +216,8 @@ describe('FptWebhookReceiverStack', () => {
       for (const reason of acknowledged.values()) expect(reason.length).toBeGreaterThan(40);
     });
 
-    test('stays clean with X-Ray tracing off, without the acknowledgement tracing needed', () => {
-      const { stack, template } = build({ fpt: { subscriptions: ['default'], xrayTracing: false } });
+    test('stays clean with X-Ray tracing off (the default), without the acknowledgement tracing needed', () => {
+      const { stack, template } = build({ fpt: { subscriptions: ['default'] } });
 
       for (const checks of [new AwsSolutionsChecks(), new ServerlessChecks()]) {
         expect(checks.validateScope(stack).violations.map((v) => v.ruleName)).toEqual([]);

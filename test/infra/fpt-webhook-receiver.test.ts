@@ -135,7 +135,7 @@ describe('FptWebhookReceiver', () => {
   });
 
   describe('functions', () => {
-    test('runs all three functions on Node.js 24 on ARM64 with active tracing and source maps', () => {
+    test('runs all three functions on Node.js 24 on ARM64, untraced by default', () => {
       const { template } = build();
 
       // verifier, processor, secret rotation
@@ -143,8 +143,14 @@ describe('FptWebhookReceiver', () => {
       template.allResourcesProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
-        TracingConfig: { Mode: 'Active' },
+        TracingConfig: Match.absent(),
       });
+    });
+
+    test('traces all three functions actively with xrayTracing: true', () => {
+      const { template } = build({ xrayTracing: true });
+
+      template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
     });
 
     test('gives each function its own log group with the configured retention', () => {
@@ -404,8 +410,17 @@ describe('FptWebhookReceiver', () => {
       ]);
     });
 
-    test('gives the functions no AWS managed policy and no wildcard resource except for X-Ray', () => {
-      const { stack, receiver, template } = build();
+    test('gives the functions no AWS managed policy and no wildcard resource, and only X-Ray when traced', () => {
+      expect(
+        [build(), build({ xrayTracing: true })].map(({ stack, receiver, template }) =>
+          [receiver.verifier, receiver.processor, receiver.rotation.rotationFunction].map((fn) =>
+            actionsOf(
+              statementsOf(template, stack, fn.role as iam.IRole).filter((s) => s.Resource === '*'),
+            ).sort(),
+          ),
+        ),
+      ).toEqual([[[], [], []], Array(3).fill(['xray:PutTelemetryRecords', 'xray:PutTraceSegments'])]);
+      const { stack, receiver, template } = build({ xrayTracing: true });
 
       template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
       for (const fn of [receiver.verifier, receiver.processor, receiver.rotation.rotationFunction]) {

@@ -149,7 +149,9 @@ describe('fixed (physical) names', () => {
     });
 
     test('the receiver of the shipped stack keeps the names of earlier releases', () => {
-      const stack = new FptWebhookReceiverStack(newApp(), 'FptWebhookReceiver');
+      const stack = new FptWebhookReceiverStack(newApp(), 'FptWebhookReceiver', {
+        receiver: { dashboard: true },
+      });
       const template = Template.fromStack(stack);
 
       expect(stack.receiver.receiverName).toBe('FptWebhookReceiver');

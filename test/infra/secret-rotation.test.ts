@@ -135,7 +135,10 @@ describe('SecretRotation', () => {
     });
 
     test('grants exactly the four rotation actions on exactly the subscription secrets, and logs and X-Ray', () => {
-      const { stack, receiver, template } = build({ subscriptions: ['default', 'crm', 'billing'] });
+      const { stack, receiver, template } = build({
+        subscriptions: ['default', 'crm', 'billing'],
+        xrayTracing: true,
+      });
 
       const role = receiver.rotation.rotationFunction.role;
       if (role === undefined) throw new Error('the rotation function has no role');

@@ -149,7 +149,7 @@ describe('the verifier composition root', () => {
     expect([...settings.subscriptions]).toEqual([['default', 'fpt/default']]);
   });
 
-  it('wires the overridden clients and clock, queues to the configured queue and counts the secret fetch', async () => {
+  it('wires the overridden clients and clock, queues to the configured queue and, with the dashboard, counts the secret fetch', async () => {
     secrets
       .on(GetSecretValueCommand)
       .resolves({ SecretString: SECRET, CreatedDate: new Date(NOW - 86_400_000) });
@@ -157,7 +157,7 @@ describe('the verifier composition root', () => {
     ddb.on(UpdateCommand).resolves({});
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
     const handler = composeVerifier({
-      env,
+      env: { ...env, [ENV.dashboardMetrics]: 'on' },
       clients: {
         documents: documents(),
         sqs: new SQSClient({}),
@@ -180,8 +180,35 @@ describe('the verifier composition root', () => {
       MessageBody: body,
     });
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.TableName).toBe('ledger');
-    // The SecretRefresh metric is part of the wiring: every build of the verifier emits it.
+    // The SecretRefresh metric is part of the wiring: a verifier deployed with the dashboard emits it.
     expect(output.text()).toContain('"SecretRefresh"');
+  });
+
+  it('does not count the secret fetch without the dashboard: only the dashboard reads SecretRefresh', async () => {
+    secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: SECRET, CreatedDate: new Date(NOW - 86_400_000) });
+    ddb.on(PutCommand).resolves({});
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+    const handler = composeVerifier({
+      env,
+      clients: {
+        documents: documents(),
+        sqs: new SQSClient({}),
+        secrets: new SecretsManagerClient({}),
+      },
+      now: () => NOW,
+      metrics: new Metrics({ namespace: 'CompositionTest', serviceName: 'composition-test' }),
+      logger: new Logger({ serviceName: 'composition-test', logLevel: 'SILENT' }),
+    });
+
+    const response = await handler(
+      delivery(JSON.stringify(makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated']))),
+    );
+
+    expect(response.statusCode).toBe(202);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    expect(output.text()).not.toContain('"SecretRefresh"');
   });
 
   it('honours overridden settings over the environment', () => {

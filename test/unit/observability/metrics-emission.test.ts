@@ -53,8 +53,14 @@ const seen = new Set<string>();
 let output: ReturnType<typeof captureOutput>;
 beforeEach(() => {
   output = captureOutput();
+  // The functions as deployed with the dashboard: every series. The default (alarm series only) is
+  // checked in 'without the dashboard' below.
+  process.env.FPT_DASHBOARD_METRICS = 'on';
 });
-afterEach(() => output.restore());
+afterEach(() => {
+  output.restore();
+  delete process.env.FPT_DASHBOARD_METRICS;
+});
 
 /** The metrics printed since the test started, remembered for the cross-check. */
 function emitted(): EmittedMetric[] {
@@ -361,6 +367,48 @@ function processor(maxReceiveCount = 5) {
 
 const created = (n: number) =>
   makeEnvelope('contact.created', SAMPLE_DATA['contact.created'], { eventId: id(n) });
+
+describe('without the dashboard (the default)', () => {
+  beforeEach(() => {
+    delete process.env.FPT_DASHBOARD_METRICS;
+  });
+
+  it('publishes only the series an alarm reads: a new event is Received in the verifier, nothing in the processor', async () => {
+    // Prepare
+    const { send } = verifier();
+    const { run } = processor();
+
+    // Act
+    const response = await send(body());
+    const batch = await run({ Records: [makeRecord(created(1))] });
+
+    // Assess
+    expect(response.statusCode).toBe(202);
+    expect(batch.batchItemFailures).toEqual([]);
+    expect(metricKeys(emitted())).toEqual([key(METRIC.received, VERIFIER)]);
+  });
+
+  it('still counts what alarms read: rejects by reason, parked envelopes and failed handlers', async () => {
+    // Prepare
+    const { send } = verifier();
+    const { run, handlers } = processor();
+    (handlers['contact.created'] as jest.Mock).mockRejectedValueOnce(new Error('boom'));
+
+    // Act
+    await send(body(), { header: null });
+    await send('not json');
+    await run({ Records: [makeRecord(created(2))] });
+
+    // Assess
+    expect(metricKeys(emitted())).toEqual(
+      expect.arrayContaining([
+        key(METRIC.rejected, { ...VERIFIER, reason: 'missing_header' }),
+        key(METRIC.invalidEnvelopeParked, VERIFIER),
+        key(METRIC.handlerFailed, PROCESSOR),
+      ]),
+    );
+  });
+});
 
 describe('processor metrics', () => {
   it('counts a processed catalog event as Processed by eventType, with end-to-end latency and handler duration', async () => {

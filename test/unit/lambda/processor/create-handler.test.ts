@@ -39,6 +39,7 @@ describe('createProcessorHandler', () => {
   });
   afterEach(() => {
     output.restore();
+    delete process.env.FPT_DASHBOARD_METRICS;
   });
 
   it('reports only the failing record when the middle record of three fails', async () => {
@@ -142,7 +143,8 @@ describe('createProcessorHandler', () => {
   });
 
   it('publishes EMF metrics with bounded per-metric dimensions and flushes the rest once per invocation', async () => {
-    // Prepare
+    // Prepare: deployed with the dashboard, so every series is published.
+    process.env.FPT_DASHBOARD_METRICS = 'on';
     const { handler, ledger } = setup();
     ledger.seed(id(3), { status: EVENT_STATUS.processed, attempts: 1 });
     const records = [
