@@ -11,7 +11,8 @@ import { emulatorUrlFromEnv } from './support/emulator-env';
  * The scaled-down fault-injection run (the full one is `npm run reliability`, see docs/reliability.md):
  * 200 events, ~30 % delivered twice, 10 at a time, through the real verifier and processor handlers on
  * the emulator, with errors, lost responses, crashes and timeouts injected at every protocol step,
- * FPT's retries simulated and the DLQ redriven at the end.
+ * FPT's retries simulated and the DLQ redriven at the end. Half the events have a transactional handler
+ * (its write declared on ctx.effects, committed with PROCESSED in one TransactWriteItems).
  */
 jest.setTimeout(150_000);
 
@@ -54,9 +55,19 @@ describe('local stack under injected faults', () => {
     expect(report.final.processed).toBe(EVENTS);
   });
 
-  it('runs every handler to success once, or twice only for an event with a fault in the documented window', () => {
+  it('runs every handler without declared effects to success once, or twice only for an event with a fault in the documented window', () => {
+    const plainEvents = EVENTS - (report.transactional?.events ?? 0);
     expect(report.windowIncidents).toBeGreaterThan(0);
-    expect(report.eventsSucceededOnce + report.windowDoubles).toBe(EVENTS);
+    expect(report.eventsSucceededOnce + report.windowDoubles).toBe(plainEvents);
+  });
+
+  it('commits the effects of every transactional handler exactly once, window faults included', () => {
+    const transactional = report.transactional;
+    expect(transactional?.events).toBeGreaterThan(EVENTS / 4);
+    expect(transactional?.windowIncidents).toBeGreaterThan(0);
+    expect(transactional?.doubles).toBe(0);
+    expect(transactional?.missing).toBe(0);
+    expect(transactional?.committedOnce).toBe(transactional?.events);
   });
 
   it('turns verifier faults into retries FPT makes: non-2xx answers and no answers, more attempts than deliveries', () => {
@@ -74,13 +85,27 @@ describe('local stack under injected faults', () => {
 
   it('actually injected every kind of fault at the main steps, faults at every other step, and duplicates', () => {
     expect(report.duplicateDeliveries).toBeGreaterThan(EVENTS * 0.2);
-    for (const step of ['claim', 'send', 'startProcessing', 'finishProcessed']) {
+    for (const step of ['claim', 'send', 'startProcessing']) {
       expect({ step, kinds: Object.keys(report.faults[step] ?? {}).sort() }).toEqual({
         step,
         kinds: [...FAULT_KINDS].sort(),
       });
     }
-    for (const step of ['secret', 'handler', 'guardOrdering', 'deleteMessages']) {
+    // The outcome is written by finishProcessed for plain handlers and commitEffects for transactional
+    // ones, half the events each: together they took every kind.
+    const outcomeKinds = new Set([
+      ...Object.keys(report.faults.finishProcessed ?? {}),
+      ...Object.keys(report.faults.commitEffects ?? {}),
+    ]);
+    expect([...outcomeKinds].sort()).toEqual([...FAULT_KINDS].sort());
+    for (const step of [
+      'secret',
+      'handler',
+      'guardOrdering',
+      'finishProcessed',
+      'commitEffects',
+      'deleteMessages',
+    ]) {
       expect({ step, faulted: report.faults[step] !== undefined }).toEqual({ step, faulted: true });
     }
     expect(report.verifierFaulted.noAnswer).toBeGreaterThan(0);

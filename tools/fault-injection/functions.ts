@@ -99,8 +99,13 @@ export class ProcessorUnderTest {
     naturalTimeouts: 0,
   };
   invocationsInFlight = 0;
-  /** Handler successes per eventId. */
+  /** Handler successes per eventId, for events whose handler has no declared effects. */
   readonly successes = new Map<string, number>();
+  /**
+   * Handler successes per eventId for transactional events. Such a handler may return twice (a fault
+   * in the window); what must happen once is the commit of its effect, counted in the effects table.
+   */
+  readonly transactionalRuns = new Map<string, number>();
   /** Events with a fault or timeout inside the documented window. */
   readonly windowHits = new Set<string>();
   /** Set when the downstream outage ends (before the DLQ redrive). */
@@ -112,6 +117,8 @@ export class ProcessorUnderTest {
     private readonly compose: (handlers: EventHandlers, fallback: AnyHandler) => ProcessorHandler,
     private readonly persistent: ReadonlySet<string>,
     private readonly deadlineMs: number,
+    /** Transactional events, and the table their handler's effect adds 1 to (`count` of item `pk` = eventId). */
+    private readonly transactional: { readonly events: ReadonlySet<string>; readonly tableName: string },
   ) {}
 
   /** A new poller's handler: its own processor, as each concurrent Lambda batch has. */
@@ -162,9 +169,21 @@ export class ProcessorUnderTest {
         throw new Crash('abandoned: timed out');
       }
       await inner(event, ctx);
+      const transactional = this.transactional.events.has(event.eventId);
+      if (transactional) {
+        // Applied twice, this counter would read 2: the verdict reads it back.
+        ctx.effects.update({
+          tableName: this.transactional.tableName,
+          key: { pk: event.eventId },
+          updateExpression: 'ADD #count :one',
+          expressionAttributeNames: { '#count': 'count' },
+          expressionAttributeValues: { ':one': 1 },
+        });
+      }
       // Killed while it ran: it did not finish.
       if (invocation.dead) throw new Crash('answer lost: the invocation is gone');
-      this.successes.set(event.eventId, (this.successes.get(event.eventId) ?? 0) + 1);
+      const runs = transactional ? this.transactionalRuns : this.successes;
+      runs.set(event.eventId, (runs.get(event.eventId) ?? 0) + 1);
       // In the window until this invocation has written PROCESSED (see the fault layer).
       invocation.inWindow.add(event.eventId);
       if (kind === 'crash-after') kill(invocation);

@@ -11,6 +11,7 @@ export const PROCESSOR_STEPS = [
   'guardOrdering',
   'handler',
   'finishProcessed',
+  'commitEffects',
   'finishFailed',
   'deleteMessages',
 ] as const;
@@ -37,6 +38,8 @@ const KINDS_BY_STEP: Record<Step, readonly FaultKind[]> = {
   // For the handler, "after" means after it succeeded: inside the documented window.
   handler: ['error', 'crash-before', 'timeout-before', 'crash-after'],
   finishProcessed: FAULT_KINDS,
+  // A transactional handler's effects and PROCESSED, in one TransactWriteItems.
+  commitEffects: FAULT_KINDS,
   finishFailed: FAULT_KINDS,
   deleteMessages: ['error'],
 };
@@ -47,7 +50,8 @@ const KINDS_BY_STEP: Record<Step, readonly FaultKind[]> = {
  */
 export function isWindowFault(step: Step, kind: FaultKind): boolean {
   // The ordering guard is written before the handler runs, so it is outside the window.
-  if (step === 'finishProcessed')
+  // For a transactional handler the same faults land between its return and the commit of its effects.
+  if (step === 'finishProcessed' || step === 'commitEffects')
     return kind === 'error' || kind === 'crash-before' || kind === 'timeout-before';
   if (step === 'handler') return kind === 'crash-after';
   return false;
@@ -141,7 +145,7 @@ function classify(
       return { step: 'release', ...(key ? { key } : {}) };
     case 'UpdateItemCommand': {
       const base = key ? { key } : {};
-      if (':processing' in values) return { step: 'startProcessing', ...base };
+      if (':leaseEnd' in values) return { step: 'startProcessing', ...base };
       if (String(input.UpdateExpression ?? '').includes('#hwm')) return { step: 'guardOrdering', ...base };
       if (String(input.ConditionExpression ?? '').includes('#processingToken = :token')) {
         return {
@@ -152,6 +156,12 @@ function classify(
       }
       return { step: undefined };
     }
+    case 'TransactWriteItemsCommand': {
+      // The ledger's transition is the first action; its key is the event.
+      const first = (input.TransactItems as Array<Record<string, Record<string, unknown>>> | undefined)?.[0];
+      const pk = attributeText((first?.Update?.Key as Record<string, unknown> | undefined)?.pk);
+      return { step: 'commitEffects', ...(pk ? { key: pk } : {}) };
+    }
     default:
       return { step: undefined };
   }
@@ -159,6 +169,15 @@ function classify(
 
 const isConditionFailure = (error: unknown) =>
   (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+
+/** A commit cancelled because its ledger transition's condition (our token, still PROCESSING) failed. */
+const isLedgerConditionCancelled = (error: unknown) => {
+  const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> } | null;
+  return (
+    e?.name === 'TransactionCanceledException' &&
+    e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+  );
+};
 
 export class FaultInjector {
   readonly counts: Record<string, Record<string, number>> = {};
@@ -282,8 +301,8 @@ export class FaultLayer {
         // Another invocation holds the lease while this one is alive: the lease was too short. (A late
         // answer to an invocation already gone is the window: its PROCESSED write never happened.)
         if (
-          step === 'finishProcessed' &&
-          isConditionFailure(error) &&
+          ((step === 'finishProcessed' && isConditionFailure(error)) ||
+            (step === 'commitEffects' && isLedgerConditionCancelled(error))) &&
           key !== undefined &&
           !invocation.dead
         ) {
@@ -293,7 +312,9 @@ export class FaultLayer {
         throw error;
       }
       // The call took effect. Record what it means before anything can go wrong after it.
-      if (step === 'finishProcessed' && key !== undefined) invocation.inWindow.delete(key);
+      if ((step === 'finishProcessed' || step === 'commitEffects') && key !== undefined) {
+        invocation.inWindow.delete(key);
+      }
       if (step === 'send') {
         invocation.sent = true;
         const attributes = input.MessageAttributes as Record<string, { StringValue?: string }> | undefined;

@@ -86,6 +86,16 @@ export function formatReport(report: FaultInjectionReport): string {
           'events whose handler succeeded exactly once',
           `${n(report.eventsSucceededOnce)} / ${n(report.events)}`,
         ],
+        ...(report.transactional === undefined
+          ? []
+          : [
+              [
+                '**transactional handlers (ctx.effects): effects committed twice**',
+                `**${n(report.transactional.doubles)}** (${n(report.transactional.committedOnce)} / ${n(report.transactional.events)} committed once; ` +
+                  `${n(report.transactional.handlerRanTwice)} handlers returned twice, of ${n(report.transactional.windowIncidents)} events with a fault in the window; ` +
+                  `${n(report.transactional.missing)} PROCESSED without their effects)`,
+              ],
+            ]),
         ['PROCESSED writes that found another lease (lease too short)', n(report.leaseLost)],
         ['FPT deliveries that gave up (retries exhausted)', n(report.fpt.chainsGaveUp)],
         ['DLQ depth before redrive (max seen)', n(report.dlq.maxDepthBeforeRedrive)],

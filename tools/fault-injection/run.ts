@@ -33,7 +33,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DeleteMessageCommand,
@@ -41,7 +41,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { composeProcessor } from '../../lambda/processor/composition';
 import { EVENT_STATUS, MESSAGE_ATTRIBUTES } from '../../lambda/shared/ledger-schema';
 import { METRICS_NAMESPACE } from '../../lambda/shared/observability';
@@ -121,6 +121,16 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
     timing.verifierDeadlineMs,
   );
   const workload = planWorkload(options, random);
+  // The partner table transactional handlers write, through ctx.effects, with the ledger's PROCESSED.
+  const effectsTableName = `${namespace}-effects`;
+  await documents.send(
+    new CreateTableCommand({
+      TableName: effectsTableName,
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
   const processors = new ProcessorUnderTest(
     layer,
     (handlers, defaultHandler) =>
@@ -140,6 +150,7 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
       }),
     workload.persistent,
     timing.processorDeadlineMs,
+    { events: workload.transactional, tableName: effectsTableName },
   );
 
   /** The queue forgets a message only when its event is PROCESSED: checked on every deletion. */
@@ -267,12 +278,15 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
   const ledger = await readLedgerVerdict(documents, stack.tableName, workload.eventIds);
   const finalQueueDepth = await queueDepth(sqs, stack.queueUrl);
   const finalDlqDepth = await queueDepth(sqs, stack.deadLetterQueueUrl);
-  const doubles = countDoubles(
-    workload.eventIds,
-    processors.successes,
-    processors.windowHits,
-    layer.leaseLost,
-  );
+  // Events whose handler has no declared effects are judged by handler successes; transactional ones
+  // by how many times their effect was committed.
+  const plainEventIds = workload.eventIds.filter((id) => !workload.transactional.has(id));
+  const doubles = countDoubles(plainEventIds, processors.successes, processors.windowHits, layer.leaseLost);
+  const transactional = await judgeTransactional(documents, effectsTableName, stack.tableName, {
+    events: [...workload.transactional],
+    runs: processors.transactionalRuns,
+    windowHits: processors.windowHits,
+  });
   const copyCounts = [...layer.copies.values()];
 
   for (const client of clients) client.destroy();
@@ -304,7 +318,8 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
     eventsSucceededOnce: doubles.eventsSucceededOnce,
     unexplainedDoubles: doubles.unexplainedDoubles,
     windowDoubles: doubles.windowDoubles,
-    windowIncidents: processors.windowHits.size,
+    windowIncidents: [...processors.windowHits].filter((id) => !workload.transactional.has(id)).length,
+    transactional,
     leaseLost: layer.leaseLost.size,
     dlq: { maxDepthBeforeRedrive: maxDlqDepth, redriveRounds, redriven, depthAfter: finalDlqDepth },
     final: {
@@ -324,6 +339,59 @@ export async function runFaultInjection(options: FaultInjectionOptions): Promise
       total: Date.now() - started,
     },
     verifierContainers: verifiers.containersCreated,
+  };
+}
+
+/** Reads every transactional event's effect counter and ledger status back. */
+async function judgeTransactional(
+  documents: DynamoDBDocumentClient,
+  effectsTableName: string,
+  ledgerTableName: string,
+  input: {
+    readonly events: readonly string[];
+    readonly runs: ReadonlyMap<string, number>;
+    readonly windowHits: ReadonlySet<string>;
+  },
+): Promise<NonNullable<FaultInjectionReport['transactional']>> {
+  const counts = new Map<string, number>();
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await documents.send(
+      new ScanCommand({
+        TableName: effectsTableName,
+        ConsistentRead: true,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    for (const item of out.Items ?? []) counts.set(String(item.pk), Number(item.count));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  const processed = new Set<string>();
+  for (let i = 0; i < input.events.length; i += 100) {
+    const keys = input.events.slice(i, i + 100).map((pk) => ({ pk }));
+    const out = await documents.send(
+      new BatchGetCommand({ RequestItems: { [ledgerTableName]: { Keys: keys, ConsistentRead: true } } }),
+    );
+    for (const row of out.Responses?.[ledgerTableName] ?? []) {
+      if (row.status === EVENT_STATUS.processed) processed.add(String(row.pk));
+    }
+  }
+  let committedOnce = 0;
+  let doubles = 0;
+  let missing = 0;
+  for (const eventId of input.events) {
+    const count = counts.get(eventId) ?? 0;
+    if (count === 1) committedOnce++;
+    if (count > 1) doubles++;
+    if (count === 0 && processed.has(eventId)) missing++;
+  }
+  return {
+    events: input.events.length,
+    committedOnce,
+    doubles,
+    missing,
+    handlerRanTwice: input.events.filter((id) => (input.runs.get(id) ?? 0) > 1).length,
+    windowIncidents: input.events.filter((id) => input.windowHits.has(id)).length,
   };
 }
 

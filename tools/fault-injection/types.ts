@@ -110,7 +110,25 @@ export interface FaultInjectionReport {
   readonly windowDoubles: number;
   /** Events with a fault or timeout inside the window (an upper bound of windowDoubles). */
   readonly windowIncidents: number;
-  /** finishProcessing(PROCESSED) found another invocation's lease: must be 0. */
+  /**
+   * Events whose handler declared its write on `ctx.effects` (committed with PROCESSED in one
+   * TransactWriteItems); the figures above count only the others. Absent in records of runs made before
+   * transactional handlers existed.
+   */
+  readonly transactional?: {
+    readonly events: number;
+    /** Events whose effect was committed exactly once. */
+    readonly committedOnce: number;
+    /** Events whose effect was committed more than once: must be 0, window faults included. */
+    readonly doubles: number;
+    /** Events PROCESSED in the ledger without their effect committed: must be 0. */
+    readonly missing: number;
+    /** Events whose handler returned twice or more (a fault in the window), each committed once. */
+    readonly handlerRanTwice: number;
+    /** Transactional events with a fault or timeout between their handler's return and the commit. */
+    readonly windowIncidents: number;
+  };
+  /** finishProcessing(PROCESSED), or a commit of effects, found another invocation's lease: must be 0. */
   readonly leaseLost: number;
   readonly dlq: {
     readonly maxDepthBeforeRedrive: number;

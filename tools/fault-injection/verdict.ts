@@ -118,6 +118,19 @@ export const VERDICT_RULES: readonly VerdictRule[] = [
       whenPositive(r.unexplainedDoubles, 'events whose handler succeeded twice outside the window'),
   },
   {
+    name: 'no double for transactional handlers',
+    violation: (r) =>
+      whenPositive(
+        r.transactional?.doubles ?? 0,
+        'transactional events whose effects were committed twice (window faults included)',
+      ),
+  },
+  {
+    name: 'no transactional event PROCESSED without its effects',
+    violation: (r) =>
+      whenPositive(r.transactional?.missing ?? 0, 'transactional events PROCESSED with no effect committed'),
+  },
+  {
     name: 'no PROCESSED write under another invocation’s lease',
     violation: (r) => whenPositive(r.leaseLost, 'PROCESSED writes found another lease'),
   },

@@ -30,7 +30,15 @@ export interface Workload {
   /** eventIds in delivery order, duplicates included. */
   readonly deliveries: readonly string[];
   readonly duplicateDeliveries: number;
+  /**
+   * Events whose handler declares a DynamoDB write on `ctx.effects` (committed with PROCESSED in one
+   * transaction): those whose eventId starts with 0 to 7, half of them.
+   */
+  readonly transactional: ReadonlySet<string>;
 }
+
+/** Whether an event's handler is transactional in the fault-injection run (see Workload.transactional). */
+export const isTransactionalEvent = (eventId: string): boolean => Number.parseInt(eventId.charAt(0), 16) < 8;
 
 export function planWorkload(
   options: {
@@ -60,5 +68,6 @@ export function planWorkload(
       else deliveries.splice(Math.floor(random() * deliveries.length), 0, eventId);
     }
   }
-  return { eventIds, bodies, persistent, deliveries, duplicateDeliveries };
+  const transactional = new Set(eventIds.filter(isTransactionalEvent));
+  return { eventIds, bodies, persistent, deliveries, duplicateDeliveries, transactional };
 }

@@ -66,6 +66,14 @@ function cleanRun(): FaultInjectionReport {
     unexplainedDoubles: 0,
     windowDoubles: 1,
     windowIncidents: 1,
+    transactional: {
+      events: 4,
+      committedOnce: 4,
+      doubles: 0,
+      missing: 0,
+      handlerRanTwice: 1,
+      windowIncidents: 1,
+    },
     leaseLost: 0,
     dlq: { maxDepthBeforeRedrive: 1, redriveRounds: 1, redriven: 1, depthAfter: 0 },
     final: { processed: 10, lost: 0, lostByStatus: {}, unexpectedRows: 0, parkedRows: 0, queueDepth: 0 },
@@ -76,6 +84,11 @@ function cleanRun(): FaultInjectionReport {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
+
+function transactionalOf(run: Mutable<FaultInjectionReport>) {
+  if (run.transactional === undefined) throw new Error('the clean run has transactional handlers');
+  return run.transactional;
+}
 
 /** For each rule, a run that breaks it and nothing else. */
 const VIOLATIONS: Record<string, (run: Mutable<FaultInjectionReport>) => void> = {
@@ -92,6 +105,12 @@ const VIOLATIONS: Record<string, (run: Mutable<FaultInjectionReport>) => void> =
   },
   'no handler success twice outside the documented window': (run) => {
     run.unexplainedDoubles = 1;
+  },
+  'no double for transactional handlers': (run) => {
+    run.transactional = { ...transactionalOf(run), doubles: 1, committedOnce: 3 };
+  },
+  'no transactional event PROCESSED without its effects': (run) => {
+    run.transactional = { ...transactionalOf(run), missing: 1, committedOnce: 3 };
   },
   'no PROCESSED write under another invocation’s lease': (run) => {
     run.leaseLost = 1;
@@ -144,6 +163,19 @@ describe('judgeRun', () => {
     run.final.unexpectedRows = 1;
     expect(judgeRun(run as FaultInjectionReport).failures).toEqual([
       'no authentic event parked: 1 parked or unknown rows (every delivery was authentic)',
+    ]);
+  });
+
+  it('passes a run recorded before transactional handlers existed, which has no transactional figures', () => {
+    const { transactional: _none, ...older } = cleanRun();
+    expect(judgeRun(older as FaultInjectionReport)).toEqual({ passed: true, failures: [] });
+  });
+
+  it('fails a run in which a transactional handler ran twice in the window and both runs committed', () => {
+    const run = cleanRun() as Mutable<FaultInjectionReport>;
+    run.transactional = { ...transactionalOf(run), handlerRanTwice: 1, doubles: 1 };
+    expect(judgeRun(run as FaultInjectionReport).failures).toEqual([
+      'no double for transactional handlers: 1 transactional events whose effects were committed twice (window faults included)',
     ]);
   });
 
