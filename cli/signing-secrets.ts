@@ -8,6 +8,8 @@ import {
   DescribeSecretCommand,
   type DescribeSecretCommandOutput,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  type ListSecretVersionIdsCommandOutput,
   PutSecretValueCommand,
   RotateSecretCommand,
   type RotateSecretCommandOutput,
@@ -19,8 +21,10 @@ import {
   type RotationStep,
   runRotationStep,
   STAGED_LABEL,
+  STAGED_VALUE_MAX_AGE_MS,
 } from '../lambda/rotation/rotate';
 import { isUnusableSecret } from '../lambda/shared/secret-placeholder';
+import { secretValueProblem } from '../lambda/shared/secret-shape';
 import { DEFAULT_CONFIG } from '../lib/config';
 import { CliError } from './errors';
 import type { Target } from './target';
@@ -55,8 +59,20 @@ export interface SecretState {
   readonly rotationEnabled: boolean;
   readonly nextRotationAtMs?: number;
   readonly lastRotatedAtMs?: number;
+  /**
+   * What is wrong with the stored AWSCURRENT value (FPT's shape, lambda/shared/secret-shape.ts), never
+   * the value itself; the verifier refuses it with 503 secret_malformed. Undefined when it is fine or
+   * not configured.
+   */
+  readonly currentProblem?: string;
+  /** The same for AWSPREVIOUS, which the verifier then ignores. */
+  readonly previousProblem?: string;
   /** A value is staged (FPT_STAGED) but not current: a `secret set` did not finish. */
   readonly stagedNotCurrent: boolean;
+  /** When the staged version was created (ListSecretVersionIds CreatedDate). */
+  readonly stagedAtMs?: number;
+  /** The staged value is older than STAGED_VALUE_MAX_AGE_MS (24 h): a rotation will not promote it. */
+  readonly stagedStale: boolean;
   /** Why the secret needs attention now; empty when it does not. */
   readonly dueReasons: readonly string[];
 }
@@ -84,6 +100,29 @@ async function readStage(
     if (isNotFound(error) || errorName(error) === 'SecretHasNoValueException') return {};
     throw error;
   }
+}
+
+/** A version's creation date from ListSecretVersionIds, paging at most 20 times; undefined if not listed. */
+async function versionCreatedAt(
+  client: SecretsManagerClient,
+  secretId: string,
+  versionId: string,
+): Promise<number | undefined> {
+  let nextToken: string | undefined;
+  for (let page = 0; page < 20; page++) {
+    const out: ListSecretVersionIdsCommandOutput | undefined = await client.send(
+      new ListSecretVersionIdsCommand({
+        SecretId: secretId,
+        MaxResults: 100,
+        ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
+      }),
+    );
+    const found = out?.Versions?.find((version) => version.VersionId === versionId);
+    if (found !== undefined) return found.CreatedDate?.getTime();
+    nextToken = out?.NextToken;
+    if (nextToken === undefined || nextToken === '') return undefined;
+  }
+  return undefined;
 }
 
 function versionWith(
@@ -133,6 +172,15 @@ export async function readSecretState(
   const stagedVersion = versionWith(stages, STAGED_LABEL);
   const stagedNotCurrent = stagedVersion !== undefined && !stages[stagedVersion]?.includes('AWSCURRENT');
   const pendingVersion = versionWith(stages, 'AWSPENDING');
+  const stagedAtMs =
+    stagedNotCurrent && stagedVersion !== undefined
+      ? await versionCreatedAt(client, secretId, stagedVersion).catch(() => undefined)
+      : undefined;
+  const stagedStale = stagedAtMs !== undefined && nowMs - stagedAtMs > STAGED_VALUE_MAX_AGE_MS;
+  const currentProblem =
+    configured && current.value !== undefined ? secretValueProblem(current.value) : undefined;
+  const previousProblem =
+    hasPrevious && previous.value !== undefined ? secretValueProblem(previous.value) : undefined;
 
   const dueReasons: string[] = [];
   if (!configured) {
@@ -150,7 +198,21 @@ export async function readSecretState(
   if (pendingVersion !== undefined && !stages[pendingVersion]?.includes('AWSCURRENT')) {
     dueReasons.push(`a rotation started and did not finish (version ${pendingVersion} is still AWSPENDING)`);
   }
-  if (stagedNotCurrent) {
+  if (currentProblem !== undefined) {
+    dueReasons.push(
+      `the stored value is malformed (${currentProblem}): the verifier refuses it and answers 503 to every delivery; store it again with "secret set", which checks it`,
+    );
+  }
+  if (previousProblem !== undefined) {
+    dueReasons.push(
+      `the previous value is malformed (${previousProblem}): the verifier ignores it; nothing to do unless deliveries still need it`,
+    );
+  }
+  if (stagedStale && stagedAtMs !== undefined) {
+    dueReasons.push(
+      `a value staged ${formatTime(stagedAtMs)}, more than 24 h ago, will not be promoted by a rotation (FPT may have issued a newer key since): rotate the key in FPT and run "secret set" with the new value`,
+    );
+  } else if (stagedNotCurrent) {
     dueReasons.push('a new value is staged but not current: a "secret set" did not finish; run it again');
   }
 
@@ -168,7 +230,11 @@ export async function readSecretState(
     ...(describe.LastRotatedDate !== undefined
       ? { lastRotatedAtMs: describe.LastRotatedDate.getTime() }
       : {}),
+    ...(currentProblem !== undefined ? { currentProblem } : {}),
+    ...(previousProblem !== undefined ? { previousProblem } : {}),
     stagedNotCurrent,
+    ...(stagedAtMs !== undefined ? { stagedAtMs } : {}),
+    stagedStale,
     dueReasons,
   };
 }

@@ -53,6 +53,11 @@ export interface Target {
    * Undefined for a deployed stack (the deploy already reserved it) and when not set.
    */
   readonly verifierReservedConcurrency?: number;
+  /**
+   * The FPT scope each subscription is bound to (local config, or the stack's `SubscriptionScope<Name>`
+   * outputs); a subscription missing here is unknown (a stack deployed before the output existed).
+   */
+  readonly subscriptionScopes?: ReadonlyMap<string, TargetSubscriptionScope>;
   /** The SNS topic every alarm notifies (output `AlarmTopicArn`); undefined when the target has none. */
   readonly alarmTopicArn?: string;
   /**
@@ -60,6 +65,31 @@ export interface Target {
    * no subscription uses any more can be found; undefined when the target does not say.
    */
   readonly secretNamePrefix?: string;
+}
+
+/** What doctor needs to know of a subscription's FPT scope. */
+export interface TargetSubscriptionScope {
+  readonly scope?: string;
+  readonly organizationId?: number;
+  readonly locationIds?: readonly number[];
+}
+
+/** The `SubscriptionScope<Name>` output, read leniently: a value it cannot read is "unknown". */
+function parseScopeOutput(value: string | undefined): TargetSubscriptionScope | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(value) as Record<string, unknown>;
+    if (parsed === null || typeof parsed !== 'object') return undefined;
+    return {
+      ...(typeof parsed.scope === 'string' ? { scope: parsed.scope } : {}),
+      ...(typeof parsed.organizationId === 'number' ? { organizationId: parsed.organizationId } : {}),
+      ...(Array.isArray(parsed.locationIds)
+        ? { locationIds: parsed.locationIds.filter((id): id is number => typeof id === 'number') }
+        : {}),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 export interface TargetOptions {
@@ -161,6 +191,7 @@ async function resolveLocal(env: NodeJS.ProcessEnv): Promise<Target> {
       ? { verifierReservedConcurrency: config.verifierReservedConcurrency }
       : {}),
     secretNamePrefix: names.secretName(''),
+    subscriptionScopes: new Map(config.subscriptions.map((s) => [s.name, s])),
   };
 }
 
@@ -251,6 +282,7 @@ export function targetFromOutputs(
   };
   const urls = new Map<string, string>();
   const secretNames = new Map<string, string>();
+  const scopes = new Map<string, TargetSubscriptionScope>();
   for (const [key, value] of byKey) {
     if (!key.startsWith('WebhookUrl')) continue;
     const suffix = key.slice('WebhookUrl'.length);
@@ -259,6 +291,8 @@ export function targetFromOutputs(
     urls.set(subscription, value);
     const secretName = byKey.get(`SigningSecretName${suffix}`);
     if (secretName !== undefined) secretNames.set(subscription, secretName);
+    const scope = parseScopeOutput(byKey.get(`SubscriptionScope${suffix}`));
+    if (scope !== undefined) scopes.set(subscription, scope);
   }
   if (urls.size === 0) {
     throw new CliError(
@@ -307,6 +341,7 @@ export function targetFromOutputs(
     ...(firstSecretName !== undefined
       ? { secretNamePrefix: firstSecretName.slice(0, firstSecretName.lastIndexOf('/') + 1) }
       : {}),
+    subscriptionScopes: scopes,
   };
 }
 

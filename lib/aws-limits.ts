@@ -180,7 +180,7 @@ function problemsOf(resource: CfnResource, referenceLength: ReferenceLength): st
           .map(([key, value]) => [key, environmentBytes({ [key]: value }, referenceLength)] as const)
           .sort((a, b) => b[1] - a[1])[0];
         problems.push(
-          `${where}: its environment is ${bytes} bytes, above Lambda's limit of ${LAMBDA_ENVIRONMENT_MAX_BYTES} (largest: ${largest?.[0]}, ${largest?.[1]} bytes). With many subscriptions the subscription map is the cause: shorten subscription names or the stack name, or split the subscriptions across two stacks`,
+          `${where}: its environment is ${bytes} bytes, above Lambda's limit of ${LAMBDA_ENVIRONMENT_MAX_BYTES} (largest: ${largest?.[0]}, ${largest?.[1]} bytes). With many subscriptions the subscription map (FPT_SUBSCRIPTIONS) or their scopes (FPT_SUBSCRIPTION_SCOPES) are the cause: shorten subscription names or the stack name, list fewer locationIds (bind an organization-wide subscription by organizationId alone), or split the subscriptions across two stacks`,
         );
       }
     }

@@ -181,6 +181,7 @@ export class FptWebhookReceiver extends Construct {
       table: this.table,
       queue: this.queue,
       secrets: this.secrets,
+      scopes: new Map(config.subscriptions.map((subscription) => [subscription.name, subscription])),
       timeout: Duration.seconds(spec.verifierTimeoutSeconds),
       memorySize: props.verifierMemorySize,
       signatureToleranceSeconds: config.signatureToleranceSeconds,
@@ -261,7 +262,7 @@ export class FptWebhookReceiver extends Construct {
 
   /**
    * The outputs an operator needs to wire FPT up, and the CLI finds the receiver by: per subscription
-   * `WebhookUrl<Name>`, `SigningSecretArn<Name>`, `SigningSecretName<Name>`; once `LedgerTableName`,
+   * `WebhookUrl<Name>`, `SigningSecretArn<Name>`, `SigningSecretName<Name>`, `SubscriptionScope<Name>`; once `LedgerTableName`,
    * `QueueUrl`, `DeadLetterQueueUrl`, `ApiEndpoint`, `PreviousSecretGraceHours`, `AlarmTopicArn` and
    * `ReceiverId`; every key prefixed with {@link outputPrefix}.
    */
@@ -302,6 +303,17 @@ export class FptWebhookReceiver extends Construct {
         `SigningSecretName${suffix}`,
         signingSecretName(this.receiverName, name),
         `Name of the secret holding the FPT signing key of subscription "${name}"`,
+      );
+      const { scope, organizationId, locationIds } =
+        this.config.subscriptions.find((s) => s.name === name) ?? {};
+      output(
+        `SubscriptionScope${suffix}`,
+        JSON.stringify({
+          scope,
+          ...(organizationId !== undefined ? { organizationId } : {}),
+          ...(locationIds !== undefined ? { locationIds } : {}),
+        }),
+        `FPT scope of subscription "${name}": the organization and locations it accepts events for, when bound (read by fpt-webhooks doctor)`,
       );
     }
     output('LedgerTableName', this.table.tableName, 'DynamoDB event ledger');

@@ -6,6 +6,10 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambda/shared/env';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/shared/observability';
+import {
+  type SubscriptionScopeBounds,
+  subscriptionScopesEnvironment,
+} from '../lambda/shared/subscription-scope';
 import { DEFAULT_CONFIG, MAX_BODY_BYTES } from './config';
 import { DEFAULT_SPEC } from './defaults';
 import { loggingEnvironment } from './logging-environment';
@@ -30,6 +34,12 @@ export interface VerifierFunctionProps {
   readonly queue: sqs.IQueue;
   /** Signing secret of each subscription, by subscription name. */
   readonly secrets: ReadonlyMap<string, secretsmanager.ISecret>;
+  /**
+   * The FPT organization and locations each subscription is bound to; authentic events outside them
+   * are parked, never handled.
+   * @default - no subscription is bound
+   */
+  readonly scopes?: ReadonlyMap<string, SubscriptionScopeBounds>;
   /**
    * Function timeout. FPT waits 30 s for a 2xx.
    * @default 10 seconds (`ResourceSpec.verifierTimeoutSeconds`)
@@ -120,6 +130,7 @@ export class VerifierFunction extends WebhookFunction {
         [ENV.queueUrl]: props.queue.queueUrl,
         // Secret ARNs are tokens until deployment, so the JSON is built by CloudFormation.
         [ENV.subscriptions]: Stack.of(scope).toJsonString(subscriptions),
+        ...subscriptionScopesEnvironment(props.scopes),
         [ENV.signatureToleranceSeconds]: String(
           props.signatureToleranceSeconds ?? DEFAULT_CONFIG.signatureToleranceSeconds,
         ),

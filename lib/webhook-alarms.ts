@@ -84,6 +84,10 @@ export class WebhookAlarms extends Construct {
   public readonly processorThrottles: cloudwatch.Alarm;
   /** A subscription's signing secret is not configured. */
   public readonly secretNotConfigured: cloudwatch.Alarm;
+  /** A subscription's stored signing secret breaks FPT's shape (short, or with whitespace). */
+  public readonly secretMalformed: cloudwatch.Alarm;
+  /** An authentic delivery was outside its subscription's FPT organization or locations. */
+  public readonly scopeMismatch: cloudwatch.Alarm;
   /** A scheduled rotation found no new secret staged. */
   public readonly rotationDue: cloudwatch.Alarm;
   /** A rotation step failed. */
@@ -204,6 +208,17 @@ export class WebhookAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: NOT_BREACHING,
     });
+    this.secretMalformed = add({
+      id: 'SecretMalformed',
+      name: 'verifier-secret-malformed',
+      meaning:
+        "A subscription's stored signing secret is shorter than 32 characters or contains whitespace, so the verifier refuses to use it (503 for AWSCURRENT, ignored for AWSPREVIOUS).",
+      metric: metrics.secretMalformed(),
+      threshold: 1,
+      comparisonOperator: AT_LEAST,
+      evaluationPeriods: 1,
+      treatMissingData: NOT_BREACHING,
+    });
     this.rotationDue = add({
       id: 'RotationDue',
       name: 'rotation-due',
@@ -252,6 +267,17 @@ export class WebhookAlarms extends Construct {
       meaning:
         'An authentic delivery was parked in the ledger instead of queued, because its envelope was invalid or its eventId came again with a different body.',
       metric: metrics.invalidEnvelopeParked(),
+      threshold: 1,
+      comparisonOperator: AT_LEAST,
+      evaluationPeriods: 1,
+      treatMissingData: NOT_BREACHING,
+    });
+    this.scopeMismatch = add({
+      id: 'ScopeMismatch',
+      name: 'verifier-scope-mismatch',
+      meaning:
+        "An authentically signed delivery named an FPT organization or location outside its subscription's configured scope, so it was parked and not processed.",
+      metric: metrics.scopeMismatch(),
       threshold: 1,
       comparisonOperator: AT_LEAST,
       evaluationPeriods: 1,

@@ -138,12 +138,23 @@ export class WebhookDashboard extends Construct {
         left: [m.verifierThrottles(), m.processorThrottles(), m.ledgerThrottledRequests()],
         leftYAxis: { min: 0, label: 'Count' },
       }),
-      graph('Secret refreshes and not configured', 8, {
-        left: [m.secretRefreshes('AWSCURRENT'), m.secretRefreshes('AWSPREVIOUS'), m.secretNotConfigured()],
+      graph('Secret refreshes, not configured, malformed', 8, {
+        left: [
+          m.secretRefreshes('AWSCURRENT'),
+          m.secretRefreshes('AWSPREVIOUS'),
+          m.secretNotConfigured(),
+          m.secretMalformed(),
+        ],
         leftYAxis: { min: 0, label: 'Count' },
       }),
       graph('Parked, stale, rotation', 8, {
-        left: [m.invalidEnvelopeParked(), m.staleEvents(), m.rotationDue(), m.rotationFailed()],
+        left: [
+          m.invalidEnvelopeParked(),
+          m.scopeMismatch(),
+          m.staleEvents(),
+          m.rotationDue(),
+          m.rotationFailed(),
+        ],
         leftYAxis: { min: 0, label: 'Count' },
       }),
     );

@@ -28,6 +28,7 @@ export const REJECT_REASONS = [
   'unknown_subscription',
   'oversize',
   'not_configured',
+  'secret_malformed',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -136,6 +137,16 @@ export class WebhookMetrics {
   /** Deliveries refused with 503 because the subscription's secret is still the placeholder (dimensions: service). */
   public secretNotConfigured(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.custom(METRIC.secretNotConfigured, 'verifier', 'Sum', options);
+  }
+
+  /** Deliveries that met a stored secret of the wrong shape (AWSCURRENT: refused with 503; AWSPREVIOUS: not used) (dimensions: service). */
+  public secretMalformed(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.custom(METRIC.secretMalformed, 'verifier', 'Sum', options);
+  }
+
+  /** Authentic deliveries parked because they were outside their subscription's FPT scope (dimensions: service). */
+  public scopeMismatch(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.custom(METRIC.scopeMismatch, 'verifier', 'Sum', options);
   }
 
   /** Secrets Manager fetches of one version stage (dimensions: service, stage). */

@@ -28,6 +28,7 @@ import { runRotationStep } from '../lambda/rotation/rotate';
 import { ENV } from '../lambda/shared/env';
 import { METRICS_NAMESPACE } from '../lambda/shared/observability';
 import { SECRET_PLACEHOLDER } from '../lambda/shared/secret-placeholder';
+import { subscriptionScopesEnvironment } from '../lambda/shared/subscription-scope';
 import {
   CONSTRUCT_SETTING_KEYS,
   deriveResourceSpec,
@@ -279,6 +280,9 @@ export function lambdaEnvironment(input: {
     [ENV.ledgerTableName]: input.tableName,
     [ENV.queueUrl]: input.queueUrl,
     [ENV.subscriptions]: JSON.stringify(input.secrets),
+    ...subscriptionScopesEnvironment(
+      new Map(config.subscriptions.map((subscription) => [subscription.name, subscription])),
+    ),
     [ENV.signatureToleranceSeconds]: String(config.signatureToleranceSeconds),
     [ENV.ledgerRetentionDays]: String(config.ledgerRetentionDays),
     [ENV.maxBodyBytes]: String(config.maxBodyBytes),

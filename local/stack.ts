@@ -16,8 +16,7 @@ export function generateSigningSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** FPT secrets have 32 or more characters; a shorter one is a configuration mistake. */
-export const MIN_SECRET_LENGTH = 32;
+export { MIN_SECRET_LENGTH } from '../lambda/shared/secret-shape';
 
 export { isValidPollerCount, MAX_POLLERS } from './testkit/pollers';
 

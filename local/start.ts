@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { HandlerModule } from '../lambda/runtime';
-import { isUnusableSecret } from '../lambda/shared/secret-placeholder';
+import { secretValueProblem } from '../lambda/shared/secret-shape';
 import {
   applyEnvironment,
   DEFAULT_EMULATOR_PORT,
@@ -28,7 +28,6 @@ import {
   generateSigningSecret,
   isValidPollerCount,
   MAX_POLLERS,
-  MIN_SECRET_LENGTH,
   type RunningLocalStack,
   runLocalStack,
 } from './stack';
@@ -87,11 +86,10 @@ function visibilityOverride(): number {
 function chooseSecrets(subscriptions: readonly string[]): Record<string, string> {
   const fromEnv = process.env.FPT_SIGNING_SECRET;
   if (fromEnv !== undefined && fromEnv !== '') {
-    if (fromEnv.length < MIN_SECRET_LENGTH || isUnusableSecret(fromEnv)) {
-      throw new Error(
-        `FPT_SIGNING_SECRET must have at least ${MIN_SECRET_LENGTH} characters (FPT secrets do), but it has ${fromEnv.length}`,
-      );
-    }
+    // The verifier would refuse this value (503 secret_malformed); say so before anything starts.
+    const problem = secretValueProblem(fromEnv);
+    if (problem !== undefined)
+      throw new Error(`FPT_SIGNING_SECRET is not usable as an FPT secret: ${problem}`);
   }
   return Object.fromEntries(
     subscriptions.map((name) => [

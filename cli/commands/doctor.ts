@@ -29,8 +29,10 @@ import { parseCommandArgs } from './parse';
 export const DOCTOR_HELP = `Usage: fpt-webhooks doctor (--local | --stack NAME [--receiver ID])
 
 Checks that the receiver can take FPT's deliveries and that someone hears when it cannot:
-  - every subscription's signing secret is configured (not the placeholder) and not scheduled for
-    deletion; rotation due is a warning
+  - every subscription's signing secret is configured (not the placeholder), has FPT's shape (32 or
+    more characters, no whitespace) and is not scheduled for deletion; rotation due, a malformed
+    previous secret and a staged value older than 24 h are warnings
+  - every subscription is bound to its FPT organization (and, location-scoped, its locations)
   - no signing secret of the receiver is left behind by a removed subscription, or scheduled for
     deletion and so keeping its name taken (warnings, with the command that frees the name)
   - every webhook URL is reachable and answers 401 to an unsigned POST (so the verifier runs)
@@ -148,6 +150,14 @@ async function checkSecrets(report: Report, target: Target): Promise<void> {
           );
           continue;
         }
+        if (state.currentProblem !== undefined) {
+          report.add(
+            'fail',
+            subject,
+            `malformed: ${state.currentProblem}; the verifier refuses it and every delivery gets 503 (secret_malformed); run fpt-webhooks secret set ${subscription} ${target.flags}, which checks the value (docs/runbooks/alarms.md#verifier-secret-malformed)`,
+          );
+          continue;
+        }
         report.add(
           'ok',
           subject,
@@ -166,6 +176,47 @@ async function checkSecrets(report: Report, target: Target): Promise<void> {
     }
   } finally {
     client.destroy();
+  }
+}
+
+/**
+ * Whether each subscription is bound to its FPT scope. Unbound, any holder of its key (a location admin
+ * of one location) can post events for every organization and location and they are processed.
+ */
+function checkSubscriptionScopes(report: Report, target: Target): void {
+  for (const subscription of target.subscriptions) {
+    const subject = `scope ${subscription}`;
+    const bounds = target.subscriptionScopes?.get(subscription);
+    if (bounds === undefined) {
+      report.add(
+        'warn',
+        subject,
+        'not known: the stack has no SubscriptionScope output (deployed by an older version); deploy again to check it',
+      );
+      continue;
+    }
+    const fix =
+      'set "organizationId" (and "locationIds" for a location-scoped subscription) on this subscription in "fpt.subscriptions" and deploy (docs/subscriptions.md)';
+    const locationScoped = (bounds.scope ?? 'location') === 'location';
+    if (bounds.organizationId === undefined && bounds.locationIds === undefined) {
+      report.add(
+        'warn',
+        subject,
+        `not bound to an FPT organization or location: anyone holding its signing key can post events for any location, and they are processed; ${fix}`,
+      );
+    } else if (locationScoped && bounds.locationIds === undefined) {
+      report.add(
+        'warn',
+        subject,
+        `location-scoped but no locationIds: events for any location of organization ${bounds.organizationId} are processed; ${fix}`,
+      );
+    } else {
+      const parts = [
+        ...(bounds.organizationId !== undefined ? [`organization ${bounds.organizationId}`] : []),
+        ...(bounds.locationIds !== undefined ? [`locations ${bounds.locationIds.join(', ')}`] : []),
+      ];
+      report.add('ok', subject, `bound to ${parts.join(', ')}; events outside it are parked`);
+    }
   }
 }
 
@@ -422,6 +473,7 @@ export async function doctor(argv: readonly string[], io: Io, deps: DoctorDeps =
   io.out(`checking ${target.description}`);
   const report = new Report(io);
   await checkSecrets(report, target);
+  checkSubscriptionScopes(report, target);
   await checkLeftoverSecrets(report, target);
   await checkEndpoints(report, target, deps.fetch ?? fetch);
   await checkAlarms(report, target, deps);

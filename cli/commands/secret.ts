@@ -1,5 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { secretValueProblem } from '../../lambda/rotation/rotate';
+import { secretValueProblem } from '../../lambda/shared/secret-shape';
 import { CliError, UsageError } from '../errors';
 import { hiddenInputProblem, type Io } from '../io';
 import { formatTime, readSecretState, type SecretState, storeSecret } from '../signing-secrets';
@@ -186,7 +186,14 @@ function statusLines(state: SecretState, nowMs: number): string[] {
     : `no schedule on this secret; due after ${state.maxAgeDays} days`;
   return [
     `${state.subscription}  (${state.secretId})`,
-    row('configured', state.configured ? 'yes' : 'NO (placeholder): deliveries get 503 until it is set'),
+    row(
+      'configured',
+      !state.configured
+        ? 'NO (placeholder): deliveries get 503 until it is set'
+        : state.currentProblem !== undefined
+          ? `MALFORMED (${state.currentProblem}): deliveries get 503 until it is set again`
+          : 'yes',
+    ),
     row(
       'current set',
       state.currentSetAtMs === undefined
@@ -214,6 +221,10 @@ function stateToJson(state: SecretState): Record<string, unknown> {
     maxAgeDays: state.maxAgeDays,
     nextRotationAt: iso(state.nextRotationAtMs),
     lastRotatedAt: iso(state.lastRotatedAtMs),
+    currentMalformed: state.currentProblem ?? null,
+    previousMalformed: state.previousProblem ?? null,
+    stagedAt: iso(state.stagedAtMs),
+    stagedStale: state.stagedStale,
     rotationDue: state.dueReasons.length > 0,
     dueReasons: state.dueReasons,
   };

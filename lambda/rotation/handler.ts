@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { getSecretsClient } from '../shared/clients';
 import { describeError } from '../shared/errors';
 import { createLogger, createMetrics, METRIC } from '../shared/observability';
-import { RotationDueError, type RotationEvent, runRotationStep } from './rotate';
+import { RotationDueError, type RotationEvent, runRotationStep, StaleStagedValueError } from './rotate';
 
 const logger = createLogger('rotation');
 const metrics = createMetrics('rotation');
@@ -20,7 +20,13 @@ export const handler = async (event: RotationEvent, context?: Context): Promise<
       }
     });
   } catch (error) {
-    if (error instanceof RotationDueError) {
+    if (error instanceof StaleStagedValueError) {
+      metrics.addMetric(METRIC.rotationDue, MetricUnit.Count, 1);
+      logger.warn('scheduled rotation found only a stale staged value, not promoted: rotation is due', {
+        secretId: event.SecretId,
+        ...(error.stagedAtMs !== undefined ? { stagedAt: new Date(error.stagedAtMs).toISOString() } : {}),
+      });
+    } else if (error instanceof RotationDueError) {
       metrics.addMetric(METRIC.rotationDue, MetricUnit.Count, 1);
       logger.warn('scheduled rotation found nothing staged: rotation is due', { secretId: event.SecretId });
     } else {

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { ReceiverError } from '../shared/errors';
 import { SECRET_PLACEHOLDER } from '../shared/secret-placeholder';
+import { secretValueProblem } from '../shared/secret-shape';
 
 /**
  * The staging label the CLI puts on a secret value copied from FPT. A custom label, not AWSPENDING,
@@ -26,11 +27,29 @@ export interface RotationEvent {
 
 /** A scheduled rotation found nothing staged: a human must rotate the key in FPT. It fails on purpose. */
 export class RotationDueError extends ReceiverError {
-  constructor() {
-    super(
-      'rotation due: no new FPT secret is staged. Rotate the key in FPT, then run `fpt-webhooks secret set <subscription>` (docs/runbooks/rotate-secret.md)',
-    );
+  constructor(
+    message = 'rotation due: no new FPT secret is staged. Rotate the key in FPT, then run `fpt-webhooks secret set <subscription>` (docs/runbooks/rotate-secret.md)',
+  ) {
+    super(message);
     this.name = 'RotationDueError';
+  }
+}
+
+/**
+ * How old a staged value may be and still be promoted. `secret set` stages and rotates within seconds,
+ * so a value staged longer ago is one whose rotation did not finish; FPT may have issued a newer key
+ * since (each "Rotate Key" invalidates the previous one at once), and promoting it would make the
+ * receiver answer 401 to every delivery once the grace window of the current one ends.
+ */
+export const STAGED_VALUE_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/** The staged value is older than {@link STAGED_VALUE_MAX_AGE_MS}: not promoted; a person must stage a fresh one. */
+export class StaleStagedValueError extends RotationDueError {
+  constructor(readonly stagedAtMs: number | undefined) {
+    super(
+      `rotation due: the value staged as ${STAGED_LABEL}${stagedAtMs === undefined ? ' (creation date unknown)' : ` at ${new Date(stagedAtMs).toISOString()}`} is older than 24 hours and is not promoted, since FPT may have issued a newer key. Rotate the key in FPT, then run \`fpt-webhooks secret set <subscription>\` (docs/runbooks/rotate-secret.md)`,
+    );
+    this.name = 'StaleStagedValueError';
   }
 }
 
@@ -48,30 +67,11 @@ export class RotationStateError extends ReceiverError {
   }
 }
 
-/** Secrets Manager's largest SecretString (PutSecretValue: "Maximum length of 65536"). */
-export const SECRET_VALUE_MAX_BYTES = 65_536;
-
-/**
- * Checks a signing secret the way FPT issues them: 32 or more characters, no whitespace, and no larger
- * than Secrets Manager stores (a bigger paste is not a secret alone, and AWS would refuse it anyway).
- * @returns the problem, or undefined when the value is usable
- */
-export function secretValueProblem(value: string): string | undefined {
-  if (value === SECRET_PLACEHOLDER) return 'it is the placeholder the stack stores';
-  if (/\s/.test(value)) return 'it contains whitespace (copy it again without spaces or line breaks)';
-  if (value.length < 32) return `it has ${value.length} characters; FPT secrets have at least 32`;
-  const bytes = Buffer.byteLength(value, 'utf8');
-  if (bytes > SECRET_VALUE_MAX_BYTES) {
-    return `it has ${bytes} bytes; Secrets Manager stores at most ${SECRET_VALUE_MAX_BYTES} (is it the whole secret, and only the secret?)`;
-  }
-  return undefined;
-}
-
 export interface RotationAudit {
   readonly step: RotationStep;
   readonly secretId: string;
   readonly versionId: string;
-  readonly outcome: 'done' | 'skipped' | 'rotation_due' | 'configuration_test';
+  readonly outcome: 'done' | 'skipped' | 'rotation_due' | 'stale_staged' | 'configuration_test';
 }
 
 const isNotFound = (error: unknown) =>
@@ -85,19 +85,32 @@ const STEP_ALIASES: Readonly<Record<string, RotationStep>> = {
   finish_secret: 'finishSecret',
 };
 
-/** A version's value, or undefined when it has none (Secrets Manager answers ResourceNotFound). */
+/**
+ * A version's value and creation date, or undefined when it has none (Secrets Manager answers
+ * ResourceNotFound). GetSecretValue's `CreatedDate` is the date the version was created, which moving
+ * a staging label does not change (docs/aws-contracts.md).
+ */
+async function readVersion(
+  client: SecretsManagerClient,
+  secretId: string,
+  select: { readonly VersionId?: string; readonly VersionStage: string },
+): Promise<{ readonly value: string | undefined; readonly createdAtMs: number | undefined } | undefined> {
+  try {
+    const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, ...select }));
+    return { value: out.SecretString, createdAtMs: out.CreatedDate?.getTime() };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** A version's value, or undefined when it has none. */
 async function readValue(
   client: SecretsManagerClient,
   secretId: string,
   select: { readonly VersionId?: string; readonly VersionStage: string },
 ): Promise<string | undefined> {
-  try {
-    const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, ...select }));
-    return out.SecretString;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return (await readVersion(client, secretId, select))?.value;
 }
 
 /**
@@ -125,6 +138,7 @@ async function isConfigurationTest(
  *  - createSecret: copy the value the operator staged (label FPT_STAGED) into the rotation's version
  *    as AWSPENDING. Nothing staged means a scheduled rotation came due: fail, which raises an alarm,
  *    unless AWSCURRENT still holds the placeholder (nothing was ever configured, so nothing is due).
+ *    A staged value older than STAGED_VALUE_MAX_AGE_MS is not promoted either (same alarm).
  *  - setSecret: nothing to do; FPT already holds the new secret (the operator took it from there).
  *  - testSecret: the value has FPT's shape.
  *  - finishSecret: AWSCURRENT moves to the new version; Secrets Manager gives the old one AWSPREVIOUS,
@@ -137,7 +151,9 @@ export async function runRotationStep(
   client: SecretsManagerClient,
   event: RotationEvent,
   audit: (entry: RotationAudit) => void = () => {},
+  options: { readonly now?: () => number } = {},
 ): Promise<void> {
+  const now = options.now ?? Date.now;
   const { SecretId: secretId, ClientRequestToken: token } = event;
   const step: RotationStep = STEP_ALIASES[event.Step] ?? event.Step;
   const describe = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
@@ -157,8 +173,8 @@ export async function runRotationStep(
         record('skipped');
         return;
       }
-      const staged = await readValue(client, secretId, { VersionStage: STAGED_LABEL });
-      if (staged === undefined) {
+      const staged = await readVersion(client, secretId, { VersionStage: STAGED_LABEL });
+      if (staged?.value === undefined) {
         const current = await readValue(client, secretId, { VersionStage: 'AWSCURRENT' });
         if (current === undefined || current === SECRET_PLACEHOLDER) {
           record('skipped');
@@ -167,11 +183,16 @@ export async function runRotationStep(
         record('rotation_due');
         throw new RotationDueError();
       }
+      // A date Secrets Manager did not give cannot prove the value fresh: refused like a stale one.
+      if (staged.createdAtMs === undefined || now() - staged.createdAtMs > STAGED_VALUE_MAX_AGE_MS) {
+        record('stale_staged');
+        throw new StaleStagedValueError(staged.createdAtMs);
+      }
       await client.send(
         new PutSecretValueCommand({
           SecretId: secretId,
           ClientRequestToken: token,
-          SecretString: staged,
+          SecretString: staged.value,
           VersionStages: ['AWSPENDING'],
         }),
       );

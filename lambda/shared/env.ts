@@ -4,6 +4,11 @@ export const ENV = {
   queueUrl: 'QUEUE_URL',
   /** JSON object: subscription name -> secret id (name or ARN). Never a secret value. */
   subscriptions: 'FPT_SUBSCRIPTIONS',
+  /**
+   * JSON object: subscription name -> `{"org": organizationId, "loc": [locationId, ...]}`, only for
+   * subscriptions bound to an FPT scope; unset when none is (lambda/shared/subscription-scope.ts).
+   */
+  subscriptionScopes: 'FPT_SUBSCRIPTION_SCOPES',
   signatureToleranceSeconds: 'SIGNATURE_TOLERANCE_SECONDS',
   ledgerRetentionDays: 'LEDGER_RETENTION_DAYS',
   maxBodyBytes: 'MAX_BODY_BYTES',

@@ -68,6 +68,17 @@ export class SecretNotConfiguredError extends HttpError {
   }
 }
 
+/**
+ * The subscription's current secret breaks FPT's shape (under 32 characters, or whitespace such as the
+ * trailing newline of a console paste): fail closed rather than verify with a value FPT never issued.
+ */
+export class SecretMalformedError extends HttpError {
+  constructor(readonly subscription: string) {
+    super(503, 'Service Unavailable', 'secret_malformed');
+    this.name = 'SecretMalformedError';
+  }
+}
+
 /** Another delivery of the same eventId holds the lease; answering non-2xx makes FPT retry later. */
 export class EventInProgressError extends HttpError {
   constructor() {

@@ -3,7 +3,7 @@
  *
  * Row kinds, told apart by the key:
  *   - `<eventId>`                      one row per FPT event (32 lowercase hex characters)
- *   - `parked#<sha256 of body>`        an authentic delivery whose envelope failed validation
+ *   - `parked#<sha256 of body>`        an authentic delivery kept instead of queued (see PARK_REASON)
  *   - `order#<locationId>#<contactId>` the ordering guard's high-water mark of eventTimestamp
  */
 export const LEDGER = {
@@ -29,6 +29,20 @@ export const EVENT_STATUS = {
 export type EventStatus = (typeof EVENT_STATUS)[keyof typeof EVENT_STATUS];
 
 export const PARKED_STATUS = 'INVALID_ENVELOPE';
+
+/**
+ * Why an authentic delivery was parked, in the parked row's `reason`: its envelope is invalid, its
+ * eventId came again with another body, it is outside its subscription's FPT scope, or its
+ * eventTimestamp is outside the plausible range (lambda/shared/event-time.ts). Rows parked before the
+ * attribute existed have none and are `invalid_envelope` or `conflicting_duplicate` by their problems.
+ */
+export const PARK_REASON = {
+  invalidEnvelope: 'invalid_envelope',
+  conflictingDuplicate: 'conflicting_duplicate',
+  scopeMismatch: 'scope_mismatch',
+  eventTimeOutOfBounds: 'event_time_out_of_bounds',
+} as const;
+export type ParkReason = (typeof PARK_REASON)[keyof typeof PARK_REASON];
 
 /** A ledger event row as stored. Timestamps are epoch milliseconds except `expiresAt` (epoch seconds, TTL). */
 export interface EventRow {

@@ -22,6 +22,8 @@ export const METRIC = {
   handlerDuration: 'HandlerDuration',
   secretRefresh: 'SecretRefresh',
   secretNotConfigured: 'SecretNotConfigured',
+  secretMalformed: 'SecretMalformed',
+  scopeMismatch: 'ScopeMismatch',
   secretRotated: 'SecretRotated',
   rotationDue: 'RotationDue',
   rotationFailed: 'RotationFailed',

@@ -8,6 +8,7 @@ import { DEFAULTS } from '../shared/defaults';
 import { ENV, getIntFromEnv, getStringFromEnv, getSubscriptionsFromEnv } from '../shared/env';
 import { EventLedger } from '../shared/ledger';
 import { createLogger, createMetrics, METRIC, publishesMetric } from '../shared/observability';
+import { decodeSubscriptionScopes, type SubscriptionScopeBounds } from '../shared/subscription-scope';
 import { createVerifierHandler, sqsEnqueue, type VerifierHandler } from './create-handler';
 import type { VerifierDeps } from './receive';
 import { SecretStore } from './secret-store';
@@ -16,6 +17,8 @@ import { SecretStore } from './secret-store';
 export interface VerifierSettings {
   /** subscription name -> Secrets Manager secret id */
   readonly subscriptions: ReadonlyMap<string, string>;
+  /** subscription name -> the FPT scope it is bound to; unlisted subscriptions are not bound. */
+  readonly scopes: ReadonlyMap<string, SubscriptionScopeBounds>;
   readonly ledgerTableName: string;
   readonly queueUrl: string;
   readonly toleranceSeconds: number;
@@ -50,6 +53,7 @@ export function verifierSettings(
 ): VerifierSettings {
   return {
     subscriptions: given.subscriptions ?? getSubscriptionsFromEnv(env),
+    scopes: given.scopes ?? decodeSubscriptionScopes(env[ENV.subscriptionScopes], ENV.subscriptionScopes),
     ledgerTableName: given.ledgerTableName ?? getStringFromEnv(ENV.ledgerTableName, env),
     queueUrl: given.queueUrl ?? getStringFromEnv(ENV.queueUrl, env),
     toleranceSeconds:
@@ -78,6 +82,7 @@ export function verifierDependencies(overrides: VerifierOverrides = {}): Verifie
   const now = overrides.now ?? (() => Date.now());
   return {
     subscriptions: settings.subscriptions,
+    scopes: settings.scopes,
     toleranceSeconds: settings.toleranceSeconds,
     maxBodyBytes: settings.maxBodyBytes,
     previousSecretGraceMs: settings.previousSecretGraceHours * 60 * 60 * 1000,

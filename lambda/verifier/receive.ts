@@ -7,14 +7,18 @@ import {
   EventInProgressError,
   HttpError,
   PayloadTooLargeError,
+  SecretMalformedError,
   SecretNotConfiguredError,
   SignatureVerificationError,
   UnknownSubscriptionError,
 } from '../shared/errors';
+import { eventTimestampProblem } from '../shared/event-time';
 import type { FptEnvelope } from '../shared/fpt-events';
 import type { EventLedger } from '../shared/ledger';
+import { PARK_REASON, type ParkReason } from '../shared/ledger-schema';
 import { METRIC } from '../shared/observability';
 import { sha256Hex } from '../shared/queue-message';
+import { type SubscriptionScopeBounds, scopeProblems } from '../shared/subscription-scope';
 import { isWellFormed, parseEnvelope } from './envelope';
 import type { SecretStore } from './secret-store';
 import {
@@ -60,6 +64,12 @@ export interface VerifierDeps {
   readonly maxBodyBytes: number;
   /** How long after a new secret is set the previous one is still accepted. */
   readonly previousSecretGraceMs: number;
+  /**
+   * subscription name -> the FPT organization and locations it is bound to; a subscription not listed
+   * is not bound (doctor warns).
+   * @default - no subscription is bound
+   */
+  readonly scopes?: ReadonlyMap<string, SubscriptionScopeBounds>;
   readonly ledger: LedgerPort;
   readonly secrets: SecretPort;
   readonly enqueue: EnqueueFn;
@@ -158,6 +168,7 @@ async function authenticateThenAccept(deps: VerifierDeps, delivery: IncomingDeli
 /**
  * Matches the signature against the current secret and, within the grace period, the previous one.
  * @throws SecretNotConfiguredError when the subscription's secret has no value
+ * @throws SecretMalformedError when the current secret breaks FPT's shape
  * @throws SignatureVerificationError when no secret matches
  */
 async function authenticate(
@@ -167,10 +178,12 @@ async function authenticate(
   rawBody: Buffer,
 ): Promise<void> {
   const now = deps.now();
+  let previousMalformed = false;
   for (let pass = 0; pass < 2; pass++) {
     const current = await deps.secrets.get(secretId, 'AWSCURRENT');
     if (current.value === undefined) {
       if (pass === 0 && deps.secrets.tryInvalidate(secretId)) continue;
+      if (current.shape === 'malformed') throw new SecretMalformedError(secretId);
       throw new SecretNotConfiguredError(secretId);
     }
     if (matchesSignature(parsed, rawBody, current.value)) return;
@@ -179,11 +192,15 @@ async function authenticate(
     if (withinGrace) {
       const previous = await deps.secrets.get(secretId, 'AWSPREVIOUS');
       if (previous.value !== undefined && matchesSignature(parsed, rawBody, previous.value)) return;
+      // Never used, and not a reason to fail closed: FPT never issued a value of that shape, so no
+      // authentic delivery can need it, and refusing would hold back deliveries AWSCURRENT verifies.
+      previousMalformed = previous.shape === 'malformed';
     }
     // The secret may have just been set: look again, at most once per refresh interval.
     if (pass === 0 && deps.secrets.tryInvalidate(secretId)) continue;
     break;
   }
+  if (previousMalformed) countMalformedSecret(deps, 'AWSPREVIOUS');
   throw new SignatureVerificationError('bad_signature');
 }
 
@@ -194,27 +211,53 @@ async function accept(deps: VerifierDeps, delivery: AuthenticDelivery): Promise<
     envelope = parseEnvelope(delivery.rawBody, delivery.bodyText);
   } catch (error) {
     if (!(error instanceof EnvelopeValidationError)) throw error;
-    return parkInvalidEnvelope(deps, delivery, error.problems);
+    return parkDelivery(deps, delivery, error.problems, PARK_REASON.invalidEnvelope);
+  }
+  // Authorisation after authentication: a key holder may sign anything, so an event for another
+  // organization or location is kept but never handled, and never reaches the ordering guard.
+  const outOfScope = scopeProblems(deps.scopes?.get(delivery.subscription), envelope);
+  if (outOfScope.length > 0) return parkDelivery(deps, delivery, outOfScope, PARK_REASON.scopeMismatch);
+  const timeProblem = eventTimestampProblem(
+    Date.parse(envelope.eventTimestamp),
+    deps.now(),
+    deps.toleranceSeconds,
+  );
+  if (timeProblem !== undefined) {
+    return parkDelivery(deps, delivery, [timeProblem], PARK_REASON.eventTimeOutOfBounds);
   }
   return ingest(deps, delivery, envelope);
 }
 
-/** Keeps an authentic delivery whose envelope is invalid; 202 stops FPT retrying it forever. */
-async function parkInvalidEnvelope(
+/**
+ * Keeps an authentic delivery that must not be processed (invalid envelope, out of scope, implausible
+ * eventTimestamp); 202 stops FPT retrying it forever. Each reason is counted for its alarm.
+ */
+async function parkDelivery(
   deps: VerifierDeps,
   delivery: AuthenticDelivery,
   problems: readonly string[],
+  reason: ParkReason,
 ): Promise<HttpResponse> {
   const bodySha256 = sha256Hex(delivery.rawBody);
   await deps.ledger.park({
     bodySha256,
     subscription: delivery.subscription,
     problems,
+    reason,
     rawBody: delivery.rawBody,
     nowMs: deps.now(),
   });
-  deps.metrics.addMetric(METRIC.invalidEnvelopeParked, MetricUnit.Count, 1);
-  deps.logger.warn('authentic event with an invalid envelope parked', { problems, bodySha256 });
+  deps.metrics.addMetric(
+    reason === PARK_REASON.scopeMismatch ? METRIC.scopeMismatch : METRIC.invalidEnvelopeParked,
+    MetricUnit.Count,
+    1,
+  );
+  deps.logger.warn(
+    reason === PARK_REASON.scopeMismatch
+      ? 'authentic event outside its subscription scope parked'
+      : 'authentic event with an invalid envelope parked',
+    { problems, reason, bodySha256 },
+  );
   return respond(202, { status: 'parked' });
 }
 
@@ -264,6 +307,7 @@ async function parkConflictingDuplicate(
     bodySha256,
     subscription: delivery.subscription,
     problems: ['eventId already seen with a different body'],
+    reason: PARK_REASON.conflictingDuplicate,
     rawBody: delivery.rawBody,
     nowMs,
   });
@@ -314,9 +358,24 @@ function failureResponse(deps: VerifierDeps, error: unknown): HttpResponse {
     deps.logger.error('signing secret not configured; failing closed', { reason: error.reason });
     return rejectDelivery(deps, error);
   }
+  if (error instanceof SecretMalformedError) {
+    countMalformedSecret(deps, 'AWSCURRENT');
+    return rejectDelivery(deps, error);
+  }
   if (error instanceof HttpError && error.statusCode < 500) return rejectDelivery(deps, error);
   deps.logger.error('delivery failed; FPT will retry', { error: describeError(error) });
   return respond(500, { message: 'Internal Server Error' });
+}
+
+/** A stored secret of the wrong shape: counted for the secret-malformed alarm; the value is never logged. */
+function countMalformedSecret(deps: VerifierDeps, stage: 'AWSCURRENT' | 'AWSPREVIOUS'): void {
+  deps.metrics.addMetric(METRIC.secretMalformed, MetricUnit.Count, 1);
+  deps.logger.error(
+    stage === 'AWSCURRENT'
+      ? 'signing secret malformed; failing closed'
+      : 'previous signing secret malformed; not used',
+    { stage, reason: 'secret_malformed' },
+  );
 }
 
 function rejectDelivery(deps: VerifierDeps, error: HttpError): HttpResponse {

@@ -1,11 +1,17 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { isUnusableSecret } from '../shared/secret-placeholder';
+import { type StoredSecretShape, storedSecretShape } from '../shared/secret-shape';
 
 export type VersionStage = 'AWSCURRENT' | 'AWSPREVIOUS';
 
 export interface SecretVersion {
-  /** undefined when the stage does not exist or holds an unusable value (empty, placeholder). */
+  /** undefined unless the stage holds a usable value: missing, empty, the placeholder or malformed. */
   readonly value: string | undefined;
+  /**
+   * `unset` when the stage is missing, empty or the placeholder; `malformed` when it holds a value that
+   * breaks FPT's secret shape (lambda/shared/secret-shape.ts), which is never used. Absent: read from
+   * `value` (set: usable; undefined: unset).
+   */
+  readonly shape?: StoredSecretShape;
   /** When this version was created: the moment it was set. */
   readonly createdAtMs: number | undefined;
 }
@@ -102,11 +108,15 @@ export class SecretStore {
       const out = await this.options.client.send(
         new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }),
       );
-      const value = isUnusableSecret(out.SecretString) ? undefined : out.SecretString;
-      return { value, createdAtMs: out.CreatedDate?.getTime() };
+      const shape = storedSecretShape(out.SecretString);
+      return {
+        value: shape === 'usable' ? out.SecretString : undefined,
+        shape,
+        createdAtMs: out.CreatedDate?.getTime(),
+      };
     } catch (error) {
       // A secret without an AWSPREVIOUS version, or not created yet, is a normal state, not a failure.
-      if (isNotFound(error)) return { value: undefined, createdAtMs: undefined };
+      if (isNotFound(error)) return { value: undefined, shape: 'unset', createdAtMs: undefined };
       throw error;
     }
   }

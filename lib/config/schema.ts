@@ -17,11 +17,38 @@ export interface SubscriptionConfig {
   /** URL path segment: `POST /webhooks/{name}`. Lowercase letters, digits and dashes. */
   readonly name: string;
   /**
-   * Informational: which FPT scope this subscription was created with.
+   * Which FPT scope this subscription was created with.
    * @default 'location'
    */
   readonly scope?: SubscriptionScope;
+  /**
+   * The FPT organization the subscription belongs to (`organizationId` of its events; 0 for a location
+   * without a parent). An authentic event for another organization is parked, never handled.
+   * @default - not checked (`doctor` warns)
+   */
+  readonly organizationId?: number;
+  /**
+   * The FPT locations the subscription covers. An authentic event for another location is parked, never
+   * handled. For a location-scoped subscription, its one location (or the few it covers).
+   * @default - not checked (`doctor` warns for a location-scoped subscription)
+   */
+  readonly locationIds?: readonly number[];
 }
+
+/** A subscription after validation: name and scope always set, bounds only when configured. */
+export interface ResolvedSubscription {
+  readonly name: string;
+  readonly scope: SubscriptionScope;
+  readonly organizationId?: number;
+  readonly locationIds?: readonly number[];
+}
+
+/**
+ * Most locationIds one subscription may list. The bounds travel in the verifier's environment, which
+ * Lambda caps at 4 KB for all variables together (checked at synth in lib/aws-limits.ts); an
+ * organization-wide subscription is bound by `organizationId` instead.
+ */
+export const MAX_LOCATION_IDS = 50;
 
 export interface ReceiverConfigInput {
   /**
@@ -135,7 +162,7 @@ export interface ReceiverConfigInput {
 }
 
 export interface ReceiverConfig {
-  readonly subscriptions: ReadonlyArray<Required<SubscriptionConfig>>;
+  readonly subscriptions: ReadonlyArray<ResolvedSubscription>;
   readonly signatureToleranceSeconds: number;
   readonly ledgerRetentionDays: number;
   readonly maxReceiveCount: number;
@@ -189,7 +216,7 @@ export const LOG_RETENTION_VALUES = [
 const SUBSCRIPTION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-function normaliseSubscriptions(problems: string[], raw: unknown): Required<SubscriptionConfig>[] {
+function normaliseSubscriptions(problems: string[], raw: unknown): ResolvedSubscription[] {
   if (!Array.isArray(raw) || raw.length === 0) {
     problems.push(
       `subscriptions must list at least one subscription name, e.g. ["default"], but ${JSON.stringify(raw)} was provided`,
@@ -197,7 +224,7 @@ function normaliseSubscriptions(problems: string[], raw: unknown): Required<Subs
     return [];
   }
   const seen = new Set<string>();
-  const out: Required<SubscriptionConfig>[] = [];
+  const out: ResolvedSubscription[] = [];
   for (const entry of raw) {
     const item: Partial<SubscriptionConfig> =
       typeof entry === 'string' ? { name: entry } : ((entry ?? {}) as Partial<SubscriptionConfig>);
@@ -219,10 +246,49 @@ function normaliseSubscriptions(problems: string[], raw: unknown): Required<Subs
       );
       continue;
     }
+    const bounds = scopeBounds(problems, name, item);
+    if (bounds === undefined) continue;
     seen.add(name);
-    out.push({ name, scope });
+    out.push({ name, scope, ...bounds });
   }
   return out;
+}
+
+const isFptId = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/** The subscription's validated organizationId and locationIds; undefined after reporting a problem. */
+function scopeBounds(
+  problems: string[],
+  name: string,
+  item: Partial<SubscriptionConfig>,
+): Pick<ResolvedSubscription, 'organizationId' | 'locationIds'> | undefined {
+  const { organizationId, locationIds } = item;
+  const before = problems.length;
+  if (organizationId !== undefined && !isFptId(organizationId)) {
+    problems.push(
+      `subscription "${name}" organizationId must be FPT's whole-number organization id (0 for a location without a parent), but ${JSON.stringify(organizationId)} was provided`,
+    );
+  }
+  if (locationIds !== undefined) {
+    if (
+      !Array.isArray(locationIds) ||
+      locationIds.length === 0 ||
+      locationIds.length > MAX_LOCATION_IDS ||
+      !locationIds.every(isFptId)
+    ) {
+      problems.push(
+        `subscription "${name}" locationIds must list 1 to ${MAX_LOCATION_IDS} of FPT's whole-number location ids, e.g. [1234], but ${JSON.stringify(locationIds)} was provided`,
+      );
+    } else if (new Set(locationIds).size !== locationIds.length) {
+      problems.push(`subscription "${name}" locationIds lists a location more than once`);
+    }
+  }
+  if (problems.length > before) return undefined;
+  return {
+    ...(organizationId !== undefined ? { organizationId } : {}),
+    ...(locationIds !== undefined ? { locationIds: [...locationIds] } : {}),
+  };
 }
 
 /** Props of the construct that may also come from the `fpt` context but are read by the construct itself. */

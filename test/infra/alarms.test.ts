@@ -267,6 +267,8 @@ describe('WebhookAlarms', () => {
     test.each([
       ['verifier-secret-not-configured', 'SecretNotConfigured', VERIFIER, 300],
       ['verifier-invalid-envelope-parked', 'InvalidEnvelopeParked', VERIFIER, 300],
+      ['verifier-secret-malformed', 'SecretMalformed', VERIFIER, 300],
+      ['verifier-scope-mismatch', 'ScopeMismatch', VERIFIER, 300],
       ['rotation-due', 'RotationDue', ROTATION, 3600],
       ['rotation-failed', 'RotationFailed', ROTATION, 3600],
     ] as const)('%s alarms on the first %s of service %s', (name, metricName, service, period) => {
@@ -326,8 +328,8 @@ describe('WebhookAlarms', () => {
     });
 
     test('creates exactly the alarms checked above and exposes them', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 13);
-      expect(receiver.alarms.all).toHaveLength(13);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 15);
+      expect(receiver.alarms.all).toHaveLength(15);
     });
   });
 
@@ -367,7 +369,7 @@ describe('WebhookAlarms', () => {
 
       const linked = all.map((a) => a.AlarmDescription.split('#').pop() as string);
 
-      expect(linked).toHaveLength(14);
+      expect(linked).toHaveLength(16);
       expect(linked.filter((anchor) => !anchors.has(anchor))).toEqual([]);
     });
 
@@ -423,6 +425,8 @@ describe('WebhookAlarms', () => {
         [`${STACK}-rotation-due`]: 1,
         [`${STACK}-rotation-failed`]: 1,
         [`${STACK}-verifier-invalid-envelope-parked`]: 1,
+        [`${STACK}-verifier-scope-mismatch`]: 1,
+        [`${STACK}-verifier-secret-malformed`]: 1,
       });
     });
 
@@ -512,12 +516,12 @@ describe('WebhookAlarms', () => {
             Properties: { AlarmName: Match.stringLikeRegexp(`^${prefix}-`) },
           }),
         );
-      expect(named('plain')).toHaveLength(13);
+      expect(named('plain')).toHaveLength(15);
       for (const resource of named('plain')) {
         expect(resource.Properties.AlarmActions).toBeUndefined();
         expect(resource.Properties.OKActions).toBeUndefined();
       }
-      expect(named('paged')).toHaveLength(13);
+      expect(named('paged')).toHaveLength(15);
       for (const resource of named('paged')) {
         expect(resource.Properties.AlarmActions).toEqual([ref(stack, pager)]);
         expect(resource.Properties.OKActions).toEqual([ref(stack, pager)]);

@@ -126,8 +126,21 @@ describe('AWS limits at synth', () => {
     it('refuses at synth a subscription map that would overflow the verifier environment, and says what to do', () => {
       expect(() => synth('FptWebhookReceiver', { subscriptions: names(60) })).toThrow(
         new RegExp(
-          `Receiver/Verifier/.*its environment is \\d+ bytes, above Lambda's limit of ${LAMBDA_ENVIRONMENT_MAX_BYTES} \\(largest: FPT_SUBSCRIPTIONS.*shorten subscription names or the stack name, or split the subscriptions across two stacks`,
+          `Receiver/Verifier/.*its environment is \\d+ bytes, above Lambda's limit of ${LAMBDA_ENVIRONMENT_MAX_BYTES} \\(largest: FPT_SUBSCRIPTIONS.*shorten subscription names or the stack name.*or split the subscriptions across two stacks`,
         ),
+      );
+    });
+
+    it("counts the subscriptions' FPT scopes too: refuses at synth bounds that overflow, naming the variable", () => {
+      const bound = (count: number, locations: number) =>
+        names(count).map((name, i) => ({
+          name,
+          organizationId: 100_000 + i,
+          locationIds: Array.from({ length: locations }, (_, j) => 1_000_000 + j),
+        }));
+      expect(() => synth('FptWebhookReceiver', { subscriptions: bound(5, 5) })).not.toThrow();
+      expect(() => synth('FptWebhookReceiver', { subscriptions: bound(10, 50) })).toThrow(
+        /its environment is \d+ bytes, above Lambda's limit of 4096 \(largest: FPT_SUBSCRIPTION_SCOPES.*fewer locationIds/,
       );
     });
 

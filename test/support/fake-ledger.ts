@@ -65,7 +65,10 @@ type FailingOperation = 'claim' | 'release' | 'park' | 'guardOrdering' | 'commit
  */
 export class FakeLedger implements LedgerPort, ProcessorLedger {
   readonly rows = new Map<string, FakeRow>();
-  readonly parked = new Map<string, { problems: readonly string[]; rawBody: string; bytes: Buffer }>();
+  readonly parked = new Map<
+    string,
+    { problems: readonly string[]; reason: string; rawBody: string; bytes: Buffer }
+  >();
   /** Keyed `<locationId>#<contactId>`. */
   readonly highWaterMarks = new Map<string, number>();
   readonly finishCalls: Array<{ eventId: string; status: EventStatus; error?: string }> = [];
@@ -149,6 +152,7 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
     if (this.parked.has(input.bodySha256)) return false;
     this.parked.set(input.bodySha256, {
       problems: input.problems,
+      reason: input.reason ?? 'invalid_envelope',
       rawBody: input.rawBody.toString('utf8'),
       bytes: Buffer.from(input.rawBody),
     });

@@ -11,6 +11,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 interface FakeVersion {
   value?: string;
   stages: string[];
+  /** When the version was created (by `put`), as GetSecretValue's CreatedDate reports it. */
+  createdAtMs: number;
 }
 
 const notFound = (message: string) =>
@@ -25,6 +27,9 @@ export class FakeSecretsManager {
   readonly versions = new Map<string, FakeVersion>();
   private readonly stub = mockClient(SecretsManagerClient);
 
+  /** The clock versions are dated by; tests move it to age a version. */
+  now: () => number = Date.now;
+
   constructor(readonly secretId: string) {
     this.stub
       .on(DescribeSecretCommand)
@@ -37,7 +42,12 @@ export class FakeSecretsManager {
       }
       if (version.value === undefined)
         throw notFound("Secrets Manager can't find the specified secret value");
-      return { VersionId: id, SecretString: version.value, VersionStages: [...version.stages] };
+      return {
+        VersionId: id,
+        SecretString: version.value,
+        VersionStages: [...version.stages],
+        CreatedDate: new Date(version.createdAtMs),
+      };
     });
     this.stub
       .on(PutSecretValueCommand)
@@ -70,7 +80,12 @@ export class FakeSecretsManager {
     if (existing !== undefined && value !== undefined && existing.value !== undefined) {
       if (existing.value !== value) throw new Error(`version ${versionId} already holds another value`);
     }
-    this.versions.set(versionId, { value: value ?? existing?.value, stages: [...(existing?.stages ?? [])] });
+    this.versions.set(versionId, {
+      value: value ?? existing?.value,
+      stages: [...(existing?.stages ?? [])],
+      // A version's date is fixed when it is created; adding a value or a label later does not move it.
+      createdAtMs: existing?.createdAtMs ?? this.now(),
+    });
     for (const stage of stages) this.label(versionId, stage);
   }
 

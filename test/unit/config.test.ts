@@ -59,6 +59,33 @@ describe('resolveConfig', () => {
     expect(problems(input as never)).toContain(expected);
   });
 
+  it('keeps the FPT scope a subscription is bound to, and leaves it unset when not given', () => {
+    const config = resolveConfig({
+      subscriptions: [
+        { name: 'loc-a', organizationId: 5678, locationIds: [1234] },
+        { name: 'franchise', scope: 'organization', organizationId: 0 },
+        'open',
+      ],
+    });
+    expect(config.subscriptions).toEqual([
+      { name: 'loc-a', scope: 'location', organizationId: 5678, locationIds: [1234] },
+      { name: 'franchise', scope: 'organization', organizationId: 0 },
+      { name: 'open', scope: 'location' },
+    ]);
+  });
+
+  it.each([
+    [{ organizationId: -1 }, 'subscription "s" organizationId must be FPT\'s whole-number organization id'],
+    [{ organizationId: '5678' }, "organizationId must be FPT's whole-number organization id"],
+    [{ locationIds: [] }, 'subscription "s" locationIds must list 1 to 50'],
+    [{ locationIds: 1234 }, 'locationIds must list 1 to 50'],
+    [{ locationIds: [1.5] }, 'locationIds must list 1 to 50'],
+    [{ locationIds: Array.from({ length: 51 }, (_, i) => i) }, 'locationIds must list 1 to 50'],
+    [{ locationIds: [7, 7] }, 'subscription "s" locationIds lists a location more than once'],
+  ])('refuses a subscription scope of %j', (bounds, expected) => {
+    expect(problems({ subscriptions: [{ name: 's', ...bounds }] } as never)).toContain(expected);
+  });
+
   it('leaves both concurrency settings unset by default and keeps them when given', () => {
     expect(resolveConfig()).not.toHaveProperty('processorMaxConcurrency');
     expect(resolveConfig()).not.toHaveProperty('verifierReservedConcurrency');

@@ -1,7 +1,14 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { EVENT_STATUS, type EventStatus, PARKED_STATUS, parkedKey } from '../ledger-schema';
+import {
+  EVENT_STATUS,
+  type EventStatus,
+  PARK_REASON,
+  PARKED_STATUS,
+  type ParkReason,
+  parkedKey,
+} from '../ledger-schema';
 import { expiresAt, getEvent, isConditionFailure, type LedgerTable } from './table';
 
 /*
@@ -35,6 +42,8 @@ export interface ParkInput {
   readonly bodySha256: string;
   readonly subscription: string;
   readonly problems: readonly string[];
+  /** @default 'invalid_envelope' */
+  readonly reason?: ParkReason;
   readonly rawBody: Buffer;
   readonly nowMs: number;
 }
@@ -154,6 +163,7 @@ export async function parkDelivery(table: LedgerTable, input: ParkInput): Promis
           status: PARKED_STATUS,
           subscription: input.subscription,
           problems: [...input.problems],
+          reason: input.reason ?? PARK_REASON.invalidEnvelope,
           ...body,
           receivedAt: input.nowMs,
           expiresAt: expiresAt(table, input.nowMs),

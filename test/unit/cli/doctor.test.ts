@@ -18,10 +18,11 @@ function setup(
     status?: number;
     subscribers?: SubscriberCount | 'absent';
     lambda?: LambdaAccount | Error;
+    outputs?: Record<string, string>;
   } = {},
 ) {
   const sm = new FakeSecretsManager(options.secret ?? 'a-real-fpt-secret-0123456789-abcdefghij', Date.now());
-  const cfn = fakeStack({ AlarmTopicArn: TOPIC });
+  const cfn = fakeStack({ AlarmTopicArn: TOPIC, ...options.outputs });
   sqsMock.reset();
   sqsMock.on(GetQueueAttributesCommand).resolves({
     Attributes: {
@@ -71,6 +72,7 @@ describe('fpt-webhooks doctor', () => {
       expect(out).toEqual([
         `checking stack ${STACK}`,
         expect.stringMatching(/^✓ secret default: configured \(set /),
+        '✓ scope default: bound to organization 5678, locations 1234; events outside it are parked',
         `✓ secret names: no secret under fpt-webhooks/${STACK}/ is left behind or scheduled for deletion`,
         expect.stringMatching(/^✓ endpoint default: https:\/\/.*\/webhooks\/default answers 401/),
         '✓ alarms: 1 confirmed subscriber on the alarm topic',
@@ -97,6 +99,36 @@ describe('fpt-webhooks doctor', () => {
       expect(await doctor(TARGET, io, deps)).toBe(1);
       expect(out.join('\n')).toContain(line);
       expect(out.at(-1)).toMatch(/^1 problem found/);
+    } finally {
+      restore();
+    }
+  });
+
+  it('fails with the fix when the stored secret has a trailing newline, without printing the secret', async () => {
+    const stored = `${'k'.repeat(40)}\n`;
+    const { deps, restore } = setup({ secret: stored });
+    const { io, out } = captureIo();
+    try {
+      expect(await doctor(TARGET, io, deps)).toBe(1);
+      const text = out.join('\n');
+      expect(text).toContain('✗ secret default: malformed: it contains whitespace');
+      expect(text).toContain(`run fpt-webhooks secret set default --stack ${STACK}`);
+      expect(text).not.toContain('k'.repeat(40));
+    } finally {
+      restore();
+    }
+  });
+
+  it.each([
+    ['{"scope":"location"}', 'not bound to an FPT organization or location'],
+    ['{"scope":"location","organizationId":5678}', 'location-scoped but no locationIds'],
+  ])('warns when the subscription scope output is %s', async (scope, warning) => {
+    const { deps, restore } = setup({ outputs: { SubscriptionScopeDefault: scope } });
+    const { io, out } = captureIo();
+    try {
+      expect(await doctor(TARGET, io, deps)).toBe(0);
+      expect(out.join('\n')).toContain(`⚠ scope default: ${warning}`);
+      expect(out.join('\n')).toContain('set "organizationId"');
     } finally {
       restore();
     }

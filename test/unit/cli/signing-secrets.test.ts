@@ -85,6 +85,48 @@ describe('readSecretState', () => {
     ]);
   });
 
+  it('reports a value staged more than 24 h ago as stale, with the fix, and one staged 23 h ago as unfinished', async () => {
+    sm = new FakeSecretsManager(CURRENT, NOW - DAY);
+    sm.versions.set('v-staged', {
+      value: 'staged-fpt-secret-0123456789-abcdefghijkl',
+      stages: [STAGED_LABEL],
+      createdAtMs: NOW - 25 * 3_600_000,
+    });
+
+    const stale = await readSecretState(client(), target(), 'default', NOW);
+    const fresh = await readSecretState(client(), target(), 'default', NOW - 2 * 3_600_000);
+
+    expect(stale).toMatchObject({
+      stagedNotCurrent: true,
+      stagedStale: true,
+      stagedAtMs: NOW - 25 * 3_600_000,
+    });
+    expect(stale.dueReasons).toEqual([
+      expect.stringMatching(
+        /staged 2026-11-27T11:00:00Z, more than 24 h ago, will not be promoted.*rotate the key in FPT and run "secret set"/,
+      ),
+    ]);
+    expect(fresh.stagedStale).toBe(false);
+    expect(fresh.dueReasons).toEqual([expect.stringContaining('staged but not current')]);
+  });
+
+  it.each([
+    ['a trailing newline', `${CURRENT}\n`, 'it contains whitespace'],
+    ['fewer than 32 characters', 'short-fpt-secret', 'it has 16 characters'],
+  ])(
+    'reports a current value with %s as malformed, saying what is wrong and not the value',
+    async (_, stored, problem) => {
+      sm = new FakeSecretsManager(stored, NOW - DAY);
+
+      const state = await readSecretState(client(), target(), 'default', NOW);
+
+      expect(state.configured).toBe(true);
+      expect(state.currentProblem).toContain(problem);
+      expect(state.dueReasons).toEqual([expect.stringContaining(`malformed (${problem}`)]);
+      expect(JSON.stringify(state)).not.toContain(stored.trim());
+    },
+  );
+
   it('ends the grace window at the configured number of hours', async () => {
     sm = new FakeSecretsManager('old-fpt-secret-0123456789-abcdefghijklmn', NOW - 100 * DAY);
     sm.versions.get('v-initial')?.stages.splice(0, 1, 'AWSPREVIOUS');

@@ -87,7 +87,7 @@ function body(overrides: Record<string, unknown> = {}): string {
   });
 }
 
-function verifier(options: { secret?: SecretVersion } = {}) {
+function verifier(options: { secret?: SecretVersion; scopes?: VerifierDeps['scopes'] } = {}) {
   const ledger = new FakeLedger();
   const current = options.secret ?? { value: SECRET, createdAtMs: NOW - 60_000 };
   const versions: Record<VersionStage, SecretVersion> = {
@@ -99,6 +99,7 @@ function verifier(options: { secret?: SecretVersion } = {}) {
     toleranceSeconds: 300,
     maxBodyBytes: 1024,
     previousSecretGraceMs: 24 * 3600 * 1000,
+    ...(options.scopes !== undefined ? { scopes: options.scopes } : {}),
     ledger,
     secrets: { get: async (_id, stage) => versions[stage], tryInvalidate: () => false },
     enqueue: async () => 'message-1',
@@ -266,6 +267,39 @@ describe('verifier metrics', () => {
         key(METRIC.rejected, { ...VERIFIER, reason: 'not_configured' }),
       ].sort(),
     );
+  });
+});
+
+describe('verifier metrics of issue #12', () => {
+  it('counts a delivery refused for a malformed current secret as Rejected secret_malformed and SecretMalformed', async () => {
+    // Prepare
+    const { send } = verifier({ secret: { value: undefined, shape: 'malformed', createdAtMs: NOW } });
+
+    // Act
+    const response = await send(body());
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(metricKeys(emitted())).toEqual(
+      [
+        ...EVERY_DELIVERY,
+        key(METRIC.secretMalformed, VERIFIER),
+        key(METRIC.rejected, { ...VERIFIER, reason: 'secret_malformed' }),
+      ].sort(),
+    );
+  });
+
+  it('counts an authentic delivery outside its subscription scope as ScopeMismatch, not InvalidEnvelopeParked', async () => {
+    // Prepare
+    const { send, ledger } = verifier({ scopes: new Map([['default', { locationIds: [4321] }]]) });
+
+    // Act
+    const response = await send(body());
+
+    // Assess
+    expect(response.statusCode).toBe(202);
+    expect(ledger.parked.size).toBe(1);
+    expect(metricKeys(emitted())).toEqual([...EVERY_DELIVERY, key(METRIC.scopeMismatch, VERIFIER)].sort());
   });
 });
 
@@ -633,6 +667,8 @@ describe('WebhookMetrics', () => {
       m.duplicates('processor'),
       m.invalidEnvelopeParked(),
       m.secretNotConfigured(),
+      m.secretMalformed(),
+      m.scopeMismatch(),
       m.secretRefreshes('AWSCURRENT'),
       m.secretRefreshes('AWSPREVIOUS'),
       m.verifierDuration(),

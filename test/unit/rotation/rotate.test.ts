@@ -11,9 +11,9 @@ import {
   RotationDueError,
   runRotationStep,
   STAGED_LABEL,
-  secretValueProblem,
 } from '../../../lambda/rotation/rotate';
 import { SECRET_PLACEHOLDER } from '../../../lambda/shared/secret-placeholder';
+import { secretValueProblem } from '../../../lambda/shared/secret-shape';
 
 const sm = mockClient(SecretsManagerClient);
 const ID = 'fpt-webhooks/test/default';
@@ -51,7 +51,10 @@ describe('runRotationStep', () => {
       VersionIdsToStages: { old: ['AWSCURRENT'], staged: [STAGED_LABEL] },
     });
     sm.on(GetSecretValueCommand, { VersionId: TOKEN }).rejects(notFound());
-    sm.on(GetSecretValueCommand, { VersionStage: STAGED_LABEL }).resolves({ SecretString: 'n'.repeat(40) });
+    sm.on(GetSecretValueCommand, { VersionStage: STAGED_LABEL }).resolves({
+      SecretString: 'n'.repeat(40),
+      CreatedDate: new Date(Date.now() - 60_000),
+    });
     sm.on(PutSecretValueCommand).resolves({});
     const audit: RotationAudit[] = [];
     await runRotationStep(client(), { Step: 'createSecret', SecretId: ID, ClientRequestToken: TOKEN }, (a) =>

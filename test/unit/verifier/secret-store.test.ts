@@ -23,7 +23,11 @@ describe('SecretStore', () => {
       CreatedDate: new Date(1000),
     });
     const version = await store({ ms: 0 }).get(ID, 'AWSCURRENT');
-    expect(version).toEqual({ value: 'a-real-secret-with-enough-characters-123', createdAtMs: 1000 });
+    expect(version).toEqual({
+      value: 'a-real-secret-with-enough-characters-123',
+      shape: 'usable',
+      createdAtMs: 1000,
+    });
   });
 
   it('keeps AWSCURRENT and AWSPREVIOUS apart in its cache', async () => {

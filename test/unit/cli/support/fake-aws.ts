@@ -4,6 +4,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
@@ -89,6 +90,21 @@ export class FakeSecretsManager {
         };
       },
     );
+    // CreatedDate is each version's creation date, as AWS reports it (moto's own says "now"; the
+    // emulator in local/moto_server.py corrects it).
+    sm.on(ListSecretVersionIdsCommand).callsFake(async (input: { SecretId: string }) => {
+      if (input.SecretId !== SECRET_NAME) throw notFound(input.SecretId);
+      return {
+        Name: SECRET_NAME,
+        Versions: [...this.versions]
+          .filter(([, v]) => v.stages.length > 0)
+          .map(([id, v]) => ({
+            VersionId: id,
+            VersionStages: [...v.stages],
+            CreatedDate: new Date(v.createdAtMs),
+          })),
+      };
+    });
     sm.on(GetSecretValueCommand).callsFake(
       async (input: { SecretId: string; VersionId?: string; VersionStage?: string }) => {
         const stage = input.VersionStage ?? (input.VersionId === undefined ? 'AWSCURRENT' : undefined);
@@ -157,6 +173,7 @@ export function fakeStack(outputs: Record<string, string> = {}) {
         Outputs: Object.entries({
           WebhookUrlDefault: 'https://abc.execute-api.us-east-1.amazonaws.com/webhooks/default',
           SigningSecretNameDefault: SECRET_NAME,
+          SubscriptionScopeDefault: '{"scope":"location","organizationId":5678,"locationIds":[1234]}',
           LedgerTableName: 'ledger',
           QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
           DeadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
