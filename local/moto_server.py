@@ -16,6 +16,8 @@
 - CreateSecret, PutSecretValue and UpdateSecret refuse a value over Secrets Manager's 65,536 bytes.
 - RotateSecret with RotateImmediately=false adds the temporary AWSPENDING version AWS tests the rotation
   configuration with, instead of rotating (see _rotate_secret_like_aws).
+- ListSecretVersionIds reports each version's CreatedDate (moto reports the time of the call), so the
+  CLI's "staged more than 24 h ago" check sees the same dates as on AWS.
 - Lambda answers GetAccountSettings, which moto lacks, with the concurrency quota moto itself enforces
   (MOTO_LAMBDA_CONCURRENCY_QUOTA, default 1000, AWS's default), so `fpt-webhooks doctor --local` reads it.
 
@@ -179,6 +181,33 @@ def _rotate_secret_like_aws(self, secret_id, client_request_token=None, rotation
 
 
 SecretsManagerBackend.rotate_secret = _rotate_secret_like_aws  # type: ignore[method-assign]
+
+
+def _list_secret_version_ids_like_aws(self, secret_id):  # type: ignore[no-untyped-def]
+    """ListSecretVersionIds with each version's own CreatedDate, as GetSecretValue already reports it.
+
+    AWS: "CreatedDate: The date and time this version of the secret was created." moto answers the time of
+    the call for every version, which would make a value staged long ago look fresh.
+    """
+    import json
+
+    if not self._is_valid_identifier(secret_id):
+        raise SecretNotFoundException()
+    secret = self.secrets[secret_id]
+    versions = [
+        {
+            "CreatedDate": version["createdate"],
+            "VersionId": version_id,
+            "VersionStages": version["version_stages"],
+        }
+        for version_id, version in secret.versions.items()
+        # Like AWS without IncludeDeprecated: versions that hold no staging label are not listed.
+        if version["version_stages"]
+    ]
+    return json.dumps({"ARN": secret.arn, "Name": secret.name, "Versions": versions})
+
+
+SecretsManagerBackend.list_secret_version_ids = _list_secret_version_ids_like_aws  # type: ignore[method-assign]
 
 
 # SendMessage: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html

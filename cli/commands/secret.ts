@@ -38,10 +38,12 @@ Exit codes: 0 stored (or already current), 1 failed, 2 bad command line or unusa
 
 export const SECRET_STATUS_HELP = `Usage: fpt-webhooks secret status (--local | --stack NAME) [--subscription NAME] [--json]
 
-Shows, per subscription: whether the secret is configured (the placeholder counts as not configured),
-when the current value was set, until when the previous value is still accepted, the rotation
-schedule, and whether rotation is due (older than the schedule, a scheduled rotation that did not
-complete, or a "secret set" that did not finish). Secret values are never shown.
+Shows, per subscription: whether the secret is configured (the placeholder counts as not configured)
+and has FPT's shape (32 or more characters, no whitespace: the verifier refuses a malformed one), when
+the current value was set, until when the previous value is still accepted, the rotation schedule, and
+whether rotation is due (older than the schedule, a scheduled rotation that did not complete, a
+"secret set" that did not finish, or a value staged more than 24 h ago, which a rotation will not
+promote). Secret values are never shown.
 
 Options:
   --subscription NAME   only this subscription

@@ -117,7 +117,7 @@ describe('fixed (physical) names', () => {
         'AWS::SecretsManager::Secret fpt-webhooks/Shared-crm-webhooks/default',
       ]);
       expect(names.filter((name) => name.startsWith('AWS::CloudWatch::Dashboard'))).toHaveLength(2);
-      expect(names.filter((name) => name.startsWith('AWS::CloudWatch::Alarm'))).toHaveLength(26);
+      expect(names.filter((name) => name.startsWith('AWS::CloudWatch::Alarm'))).toHaveLength(30);
       expect(duplicates(names)).toEqual([]);
       expect(Object.keys(template.Outputs ?? {})).toEqual(
         expect.arrayContaining([

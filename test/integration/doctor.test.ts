@@ -40,6 +40,8 @@ describe('fpt-webhooks doctor', () => {
     expect(result.code).toBe(0);
     expect(result.out.split('\n').slice(1)).toEqual([
       expect.stringMatching(/^✓ secret default: configured \(set \d{4}-/),
+      // cdk.json's default subscription is not bound to an FPT organization: only the partner knows it.
+      expect.stringMatching(/^⚠ scope default: not bound to an FPT organization or location/),
       expect.stringMatching(/^✓ secret names: no secret under fpt-webhooks\/[^/]+\/ is left behind/),
       expect.stringMatching(
         /^✓ endpoint default: http:\/\/127\.0\.0\.1:\d+\/webhooks\/default answers 401 to an unsigned POST$/,
@@ -48,7 +50,7 @@ describe('fpt-webhooks doctor', () => {
       '✓ dead-letter queue: empty',
       // The emulator answers GetAccountSettings with AWS's default quota (local/moto_server.py).
       '✓ lambda concurrency: account quota 1000 concurrent executions, 1000 unreserved',
-      'all checks passed (1 warning)',
+      'all checks passed (2 warnings)',
     ]);
   });
 

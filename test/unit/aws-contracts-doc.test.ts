@@ -30,6 +30,7 @@ const REQUIRED_KEYWORDS = [
   'visibility timeout',
   'TransactWriteItems',
   'ClientRequestToken',
+  'CreatedDate',
 ];
 
 interface ContractRow {
