@@ -210,6 +210,28 @@ def _list_secret_version_ids_like_aws(self, secret_id):  # type: ignore[no-untyp
 SecretsManagerBackend.list_secret_version_ids = _list_secret_version_ids_like_aws  # type: ignore[method-assign]
 
 
+_moto_update_secret_version_stage = SecretsManagerBackend.update_secret_version_stage
+
+
+@functools.wraps(_moto_update_secret_version_stage)
+def _update_secret_version_stage_like_aws(self, secret_id, version_stage, remove_from_version_id,
+                                          move_to_version_id):  # type: ignore[no-untyped-def]
+    """Moving AWSCURRENT makes that version the one GetSecretValue and PutSecretValue treat as current.
+
+    AWS: GetSecretValue without VersionId or VersionStage returns AWSCURRENT, and PutSecretValue moves
+    AWSCURRENT from whichever version holds it. moto tracks a separate default version that only its own
+    writes update, so after a label move it answers the old value and leaves two versions AWSCURRENT.
+    """
+    result = _moto_update_secret_version_stage(self, secret_id, version_stage, remove_from_version_id,
+                                               move_to_version_id)
+    if version_stage == "AWSCURRENT" and move_to_version_id:
+        self.secrets[secret_id].set_default_version_id(move_to_version_id)
+    return result
+
+
+SecretsManagerBackend.update_secret_version_stage = _update_secret_version_stage_like_aws  # type: ignore[method-assign]
+
+
 # SendMessage: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
 _SQS_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 

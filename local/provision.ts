@@ -360,22 +360,7 @@ export async function putSigningSecret(endpoint: string, secretId: string, value
       .send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }))
       .catch(() => undefined);
     if (current?.SecretString === value) return;
-    const put = await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value }));
-    // moto keeps a "default version" that label moves (`fpt-webhooks secret set --local` rotates by
-    // moving labels) do not update, so after one its PutSecretValue can leave the real previous version
-    // labelled AWSCURRENT too. Take it off, which makes it AWSPREVIOUS, as on AWS.
-    const stages = (await client.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages;
-    for (const [versionId, labels] of Object.entries(stages ?? {})) {
-      if (versionId !== put.VersionId && labels.includes('AWSCURRENT')) {
-        await client.send(
-          new UpdateSecretVersionStageCommand({
-            SecretId: secretId,
-            VersionStage: 'AWSCURRENT',
-            RemoveFromVersionId: versionId,
-          }),
-        );
-      }
-    }
+    await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value }));
   } finally {
     client.destroy();
   }
