@@ -69,6 +69,12 @@ export interface StartLocalOptions {
    * @default the package root (this repository)
    */
   readonly configRoot?: string;
+  /**
+   * Runs once the command line is valid, before anything starts: `fpt-webhooks local` installs the
+   * emulator here, so a mistyped option costs no install.
+   * @default - nothing
+   */
+  readonly prepare?: () => void;
 }
 
 function visibilityOverride(): number {
@@ -138,6 +144,7 @@ export async function startLocal(argv: readonly string[], options: StartLocalOpt
   let config: ReturnType<typeof loadReceiverConfig>;
   let handlers: HandlerModule | undefined;
   try {
+    options.prepare?.();
     config = loadReceiverConfig({}, options.configRoot);
     if (values.handlers !== undefined) handlers = await loadHandlerModule(values.handlers);
   } catch (error) {

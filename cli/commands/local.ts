@@ -15,23 +15,21 @@ export const LOCAL_COMMAND = 'fpt-webhooks local';
  *
  * It runs until Ctrl-C, which exits the process.
  */
-export async function local(argv: readonly string[], io: Io, cwd: string = process.cwd()): Promise<number> {
+export async function local(argv: readonly string[], _io: Io, cwd: string = process.cwd()): Promise<number> {
   const { startLocal } = await import('../../local/start');
-  const asksHelp = argv.includes('--help') || argv.includes('-h');
-  if (!asksHelp) {
-    if (!existsSync(path.join(cwd, 'cdk.json'))) {
-      throw new CliError(
-        `no cdk.json in ${cwd}: run ${LOCAL_COMMAND} in your CDK app's directory (its context.fpt configures the receiver)`,
-      );
-    }
-    const install = spawnSync('bash', [path.join(PACKAGE_ROOT, 'scripts', 'install-emulator.sh')], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    if (install.status !== 0) {
-      io.err('error: the local AWS emulator could not be installed (see above)');
-      return 1;
-    }
+  if (!argv.includes('--help') && !argv.includes('-h') && !existsSync(path.join(cwd, 'cdk.json'))) {
+    throw new CliError(
+      `no cdk.json in ${cwd}: run ${LOCAL_COMMAND} in your CDK app's directory (its context.fpt configures the receiver)`,
+    );
   }
-  await startLocal(asksHelp ? ['--help'] : argv, { command: LOCAL_COMMAND, configRoot: cwd });
+  await startLocal(argv, { command: LOCAL_COMMAND, configRoot: cwd, prepare: installEmulator });
   return 0;
+}
+
+/** The package's idempotent installer (scripts/install-emulator.sh); it prints its own progress. */
+function installEmulator(): void {
+  const install = spawnSync('bash', [path.join(PACKAGE_ROOT, 'scripts', 'install-emulator.sh')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (install.status !== 0) throw new Error('the local AWS emulator could not be installed (see above)');
 }
