@@ -45,6 +45,7 @@ const PROJECTION = [
   'attempts',
   'lastError',
   'problems',
+  'reason',
 ] as const;
 
 type Row = Record<string, unknown> & { pk: string; receivedAt?: number };
@@ -177,10 +178,11 @@ function eventLines(rows: readonly Row[]): string[] {
 
 function parkedLines(rows: readonly Row[]): string[] {
   return [
-    `${'RECEIVED (UTC)'.padEnd(22)}${'SUBSCRIPTION'.padEnd(16)}${'KEY'.padEnd(73)}PROBLEMS`,
+    `${'RECEIVED (UTC)'.padEnd(22)}${'SUBSCRIPTION'.padEnd(16)}${'KEY'.padEnd(73)}${'REASON'.padEnd(26)}PROBLEMS`,
     ...rows.map(
       (r) =>
-        `${iso(r.receivedAt).padEnd(22)}${cell(r.subscription).padEnd(16)}${cell(r.pk).padEnd(73)}${cell(Array.isArray(r.problems) ? r.problems.join('; ') : undefined)}`,
+        // Rows parked before `reason` existed have none (invalid_envelope or conflicting_duplicate).
+        `${iso(r.receivedAt).padEnd(22)}${cell(r.subscription).padEnd(16)}${cell(r.pk).padEnd(73)}${cell(r.reason).padEnd(26)}${cell(Array.isArray(r.problems) ? r.problems.join('; ') : undefined)}`,
     ),
   ];
 }

@@ -78,7 +78,7 @@ describe('fpt-webhooks events list --local', () => {
     const json = await runCli(['events', 'list', '--local', '--status', 'INVALID_ENVELOPE', '--json']);
 
     expect(result.code).toBe(0);
-    expect(result.out).toMatch(/\sparked#[0-9a-f]{64}\s+.*eventId/);
+    expect(result.out).toMatch(/\sparked#[0-9a-f]{64}\s+invalid_envelope\s+.*eventId/);
     expect(result.out).toContain('1 newest of 1 parked deliveries');
     expect(result.out + json.out).not.toContain(PII);
     expect(JSON.parse(json.out)).toEqual([
