@@ -107,7 +107,8 @@ async function main(): Promise<void> {
     const ok = verdict.passed;
     process.stderr.write(
       `verdict: ${ok ? 'PASS' : 'FAIL'}; lost ${report.final.lost}, parked ${report.final.parkedRows}, ` +
-        `doubles outside the window ${report.unexplainedDoubles}, FPT gave up ${report.fpt.chainsGaveUp}, ` +
+        `doubles outside the window ${report.unexplainedDoubles}, ` +
+        `doubles for transactional handlers ${report.transactional?.doubles ?? 'n/a'}, FPT gave up ${report.fpt.chainsGaveUp}, ` +
         `left in queue ${report.final.queueDepth} / DLQ ${report.dlq.depthAfter}\n` +
         verdict.failures.map((failure) => `  FAILED ${failure}\n`).join(''),
     );
