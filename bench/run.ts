@@ -7,7 +7,7 @@
  *
  *   npm run bench                      everything (about 4 minutes)
  *   npm run bench -- --quick           fewer rounds and smaller counts, for a smoke test
- *   npm run bench -- --only=pure,e2e   a subset: pure, bundles, import, e2e
+ *   npm run bench -- --only=pure,e2e   a subset: pure, bundles, import, e2e, cost
  *   npm run bench -- --note "..."      a note kept in the run record (e.g. why the sizes are small)
  *   npm run bench -- --no-record       write latest.json only, no record and no doc change
  *
@@ -21,6 +21,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { VERIFIER_RUNTIME_SOURCE_MAPS } from '../lib/verifier-function';
 import { BENCH_INFORMATIONAL, BENCH_TARGETS, formatJudged, judgeTarget } from '../tools/bench-targets';
+import { defaultCostInputs } from '../tools/cost-inputs';
+import { costFigures } from '../tools/cost-model';
 import { renderDocBlocks } from '../tools/doc-blocks';
 import { DOC_BLOCKS } from '../tools/generated-docs';
 import {
@@ -41,7 +43,7 @@ const OUT_DIR = path.join(PROJECT_ROOT, 'bench', 'out');
 const OUT_FILE = path.join(OUT_DIR, 'latest.json');
 const PARTIAL_FILE = path.join(OUT_DIR, 'partial.json');
 const RECORDS_DIR = path.join(PROJECT_ROOT, 'bench', 'results');
-const STAGES = ['pure', 'bundles', 'import', 'e2e'] as const;
+const STAGES = ['pure', 'bundles', 'import', 'e2e', 'cost'] as const;
 type Stage = (typeof STAGES)[number];
 
 function envNumber(name: string, fallback: number): number {
@@ -259,6 +261,25 @@ async function main(): Promise<void> {
           put('emulator_sendmessage_ops_per_s', r.emulator_sendmessage_ops_per_s, 'ops/s');
           put('e2e_modelled_ceiling_events_per_s', r.e2e_modelled_ceiling_events_per_s, 'events/s');
         }
+      },
+      failures,
+      say,
+    );
+
+  // 5. The cost model at the defaults (tools/cost-model.ts): the call-count test's measurements in
+  // docs/cost.md, the synthesized stack's alarms, list prices.
+  if (only.has('cost'))
+    await runStage(
+      'cost',
+      () => {
+        say("\n[cost] the default configuration priced from docs/cost.md's measured blocks (npm run cost)");
+        const figures = costFigures(defaultCostInputs(PROJECT_ROOT));
+        for (const [key, value] of Object.entries(figures))
+          put(
+            key,
+            value,
+            key.endsWith('_usd') ? 'USD' : key.endsWith('_bytes_per_event') ? 'bytes' : 'count',
+          );
       },
       failures,
       say,

@@ -5,6 +5,7 @@
  */
 import { BENCH_BLOCKS } from './bench-report';
 import { renderBurst } from './burst-report';
+import { renderCostBlock } from './cost-model';
 import type { DocBlock } from './doc-blocks';
 import { FAULT_INJECTION_BLOCKS } from './fault-injection/report';
 import { renderSoak } from './soak-report';
@@ -36,4 +37,10 @@ const burst: DocBlock = {
   records: { dir: 'bench/results', kind: 'burst' },
   render: renderBurst,
 };
-export const DOC_BLOCKS: readonly DocBlock[] = [...bench, ...faultInjection, ...soak, burst];
+const cost: DocBlock = {
+  doc: 'docs/cost.md',
+  name: 'cost-model',
+  records: { dir: 'bench/results', kind: 'cost' },
+  render: renderCostBlock,
+};
+export const DOC_BLOCKS: readonly DocBlock[] = [...bench, ...faultInjection, ...soak, burst, cost];

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getDocumentClient, getSecretsClient, getSqsClient } from '../../lambda/shared/clients';
 import { EVENT_STATUS } from '../../lambda/shared/ledger-schema';
+import type { LogFigures } from '../../tools/cost-model';
 import { readDocBlock } from '../../tools/doc-blocks';
 import { fptBody, type Harness, startHarness } from './support/harness';
 
@@ -47,12 +48,41 @@ function perEvent(counts: Counts, events: number): Counts {
   );
 }
 
-/** The figures docs/cost.md prices, kept in a marked block so this test can hold the doc to the code. */
-function documentedCounts(): Record<string, Counts> {
+/** A JSON block of docs/cost.md; tools/cost-model.ts reads the same blocks as its measured inputs. */
+function documentedBlock<T>(name: string): T {
   const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'cost.md'), 'utf8');
-  const json = /^```json\s*([\s\S]*?)```$/.exec(readDocBlock(doc, 'call-counts') ?? '');
-  if (!json?.[1]) throw new Error('docs/cost.md has no call-counts block holding one JSON code block');
-  return JSON.parse(json[1]) as Record<string, Counts>;
+  const json = /^```json\s*([\s\S]*?)```$/.exec(readDocBlock(doc, name) ?? '');
+  if (!json?.[1]) throw new Error(`docs/cost.md has no ${name} block holding one JSON code block`);
+  return JSON.parse(json[1]) as T;
+}
+
+/** The figures docs/cost.md prices, kept in a marked block so this test can hold the doc to the code. */
+const documentedCounts = () => documentedBlock<Record<string, Counts>>('call-counts');
+
+const bytesOf = (records: readonly Record<string, unknown>[]) =>
+  records.reduce((sum, record) => sum + Buffer.byteLength(JSON.stringify(record)) + 1, 0);
+
+interface EmfDirective {
+  readonly Namespace: string;
+  readonly Dimensions: string[][];
+  readonly Metrics: Array<{ readonly Name: string }>;
+}
+
+/** Every metric series in EMF documents: namespace, metric name and dimension values. */
+function metricSeries(records: readonly Record<string, unknown>[]): Set<string> {
+  const series = new Set<string>();
+  for (const record of records) {
+    const aws = record._aws as { CloudWatchMetrics?: EmfDirective[] } | undefined;
+    for (const directive of aws?.CloudWatchMetrics ?? []) {
+      for (const metric of directive.Metrics) {
+        for (const dimensions of directive.Dimensions) {
+          const values = dimensions.map((d) => `${d}=${String(record[d])}`).join(',');
+          series.add(`${directive.Namespace}/${metric.Name}/${values}`);
+        }
+      }
+    }
+  }
+  return series;
 }
 
 describe('billable AWS calls per event (the figures docs/cost.md prices)', () => {
@@ -85,8 +115,11 @@ describe('billable AWS calls per event (the figures docs/cost.md prices)', () =>
     await new Promise((resolve) => setTimeout(resolve, 500));
   };
 
+  let logFigures: LogFigures | undefined;
+
   it('makes a fixed number of calls per new event in the verifier and the processor', async () => {
     reset();
+    const logsBefore = harness.logRecords();
     bodies = Array.from({ length: EVENTS }, (_, i) =>
       fptBody('contact.updated', { data: { contactId: 7000 + i, operation: 'update' } } as never),
     );
@@ -94,6 +127,14 @@ describe('billable AWS calls per event (the figures docs/cost.md prices)', () =>
     await settle(bodies.map((body) => JSON.parse(body).eventId));
     measured.verifierNewEvent = perEvent(counts.verifier, EVENTS);
     measured.processorPerEvent = perEvent(counts.processor, EVENTS);
+    const logsAfter = harness.logRecords();
+    const verifierLogs = logsAfter.verifier.slice(logsBefore.verifier.length);
+    const processorLogs = logsAfter.processor.slice(logsBefore.processor.length);
+    logFigures = {
+      verifierLogBytesPerEvent: Math.round(bytesOf(verifierLogs) / EVENTS),
+      processorLogBytesPerEvent: Math.round(bytesOf(processorLogs) / EVENTS),
+      metricSeriesHappyPath: metricSeries([...verifierLogs, ...processorLogs]).size,
+    };
 
     expect(measured.verifierNewEvent).toEqual({ 'DynamoDB.PutItem': 1, 'SQS.SendMessage': 1 });
     expect(measured.processorPerEvent).toEqual({ 'DynamoDB.UpdateItem': 3 });
@@ -110,5 +151,18 @@ describe('billable AWS calls per event (the figures docs/cost.md prices)', () =>
 
   it('matches the call counts documented in docs/cost.md', () => {
     expect(documentedCounts()).toEqual(measured);
+  });
+
+  it('writes about the log bytes and exactly the metric series documented in docs/cost.md', () => {
+    // Log lines carry ids and timestamps of varying length: the documented bytes hold within 10%.
+    const documented = documentedBlock<LogFigures>('log-bytes');
+    if (logFigures === undefined) throw new Error('the happy-path case did not run');
+    expect(logFigures.metricSeriesHappyPath).toBe(documented.metricSeriesHappyPath);
+    for (const key of ['verifierLogBytesPerEvent', 'processorLogBytesPerEvent'] as const) {
+      expect({ key, offBy: Math.abs(logFigures[key] / documented[key] - 1) <= 0.1 }).toEqual({
+        key,
+        offBy: true,
+      });
+    }
   });
 });

@@ -88,6 +88,8 @@ export interface Harness {
   deliver(body: string, subscription?: string): Promise<PostResult>;
   /** The verifier's JSON log lines for one request (by API Gateway request id). */
   logsFor(requestId: string): readonly LogRecord[];
+  /** The JSON log lines each function wrote so far (their bytes are what CloudWatch Logs ingests). */
+  logRecords(): { readonly verifier: readonly LogRecord[]; readonly processor: readonly LogRecord[] };
   readRow(eventId: string): Promise<EventRow | undefined>;
   waitForStatus(eventId: string, status: EventStatus, timeoutMs?: number): Promise<EventRow>;
   /** Visible + in flight + delayed messages. */
@@ -111,6 +113,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const verifierLogs = new Map<string, readonly LogRecord[]>();
   /** Every JSON line both handlers wrote during this harness's life. */
   const allLogs: LogRecord[] = [];
+  const logsByFunction = { verifier: [] as LogRecord[], processor: [] as LogRecord[] };
   const capture = new LogCapture(process.env.FPT_TEST_VERBOSE === '1');
   capture.install();
 
@@ -153,6 +156,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         const result = await capture.run(() => handler(event, context));
         verifierLogs.set(event.requestContext.requestId, result.logs);
         allLogs.push(...result.logs);
+        logsByFunction.verifier.push(...result.logs);
         if (result.error !== undefined) throw result.error;
         return result.value as NonNullable<typeof result.value>;
       },
@@ -161,6 +165,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         return async (event, context) => {
           const result = await capture.run(() => handler(event, context));
           allLogs.push(...result.logs);
+          logsByFunction.processor.push(...result.logs);
           if (result.error !== undefined) throw result.error;
           return result.value as SQSBatchResponse;
         };
@@ -211,6 +216,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         subscription,
       ),
     logsFor: (requestId) => verifierLogs.get(requestId) ?? [],
+    logRecords: () => ({ verifier: [...logsByFunction.verifier], processor: [...logsByFunction.processor] }),
     readRow: (eventId) => running.readRow(eventId),
     waitForStatus: async (eventId, status, timeoutMs = 15_000) => {
       const { done, value: row } = await pollUntil(
