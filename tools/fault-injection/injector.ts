@@ -199,12 +199,12 @@ export class FaultInjector {
   pick(step: Step): FaultKind | undefined {
     const calls = (this.calls.get(step) ?? 0) + 1;
     this.calls.set(step, calls);
-    // Every 20 calls a step may owe a fault: until each of its kinds has been injected once, a step
-    // gets at least one fault per 20 calls, so short runs still cover every kind of every busy step.
+    // Until each of its kinds has been injected once, a step owes a fault every 10 calls: kinds rotate,
+    // so any step with 10 calls per kind covers them all, however the run's calls interleave.
     const kinds = KINDS_BY_STEP[step].filter((kind) => this.windowFaults || !isWindowFault(step, kind));
     if (kinds.length === 0) return undefined;
     const covered = Object.keys(this.counts[step] ?? {}).length;
-    const overdue = this.rate > 0 && covered < kinds.length && calls >= 20 * (covered + 1);
+    const overdue = this.rate > 0 && covered < kinds.length && calls >= 10 * (covered + 1);
     if (!overdue && this.random() >= this.rate) return undefined;
     const index = this.nextKind.get(step) ?? Math.floor(this.random() * kinds.length);
     this.nextKind.set(step, index + 1);
