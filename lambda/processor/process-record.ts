@@ -3,6 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import { EffectCollector } from '../handlers/effects';
 import type { DefaultHandler, EventHandler, EventHandlers, HandlerContext } from '../handlers/types';
+import { MAX_SIGNATURE_TOLERANCE_SECONDS } from '../shared/defaults';
 import {
   EffectsRejectedError,
   EnvelopeValidationError,
@@ -10,6 +11,7 @@ import {
   ProcessingInProgressError,
   ProcessingLeaseLostError,
 } from '../shared/errors';
+import { eventTimestampProblem } from '../shared/event-time';
 import {
   type CatalogEnvelope,
   type CatalogEventType,
@@ -113,7 +115,10 @@ export async function processRecord(
     }
     // A test event carries a made-up contactId: it neither reads nor moves a contact's high-water mark,
     // so it can never make a real event look stale (docs/decisions/0007-test-event-marker.md).
-    guard = isTest ? undefined : await readOrderingGuard(envelope, parsed.eventTimestampMs, ledger, now());
+    guard =
+      isTest || !mayMoveTheGuard(parsed, logger)
+        ? undefined
+        : await readOrderingGuard(envelope, parsed.eventTimestampMs, ledger, now());
     if (guard?.isStale) metrics.emit(METRIC.staleEvent, MetricUnit.Count, 1);
 
     const ctx: HandlerContext = {
@@ -175,6 +180,23 @@ export async function processRecord(
   });
   metrics.emit(METRIC.endToEndLatency, MetricUnit.Milliseconds, finishedAt - parsed.eventTimestampMs);
   return 'processed';
+}
+
+/**
+ * The verifier parks an event whose eventTimestamp is out of bounds (lambda/shared/event-time.ts), but a
+ * message queued by an earlier version, or redriven from the DLQ, was never judged. Such an event is
+ * still handled, never lost, but it cannot move a contact's high-water mark. The processor does not know
+ * the verifier's tolerance, so it allows the largest one a configuration can set.
+ */
+function mayMoveTheGuard(parsed: ParsedRecord, logger: Logger): boolean {
+  const problem = eventTimestampProblem(
+    parsed.eventTimestampMs,
+    parsed.receivedAt,
+    MAX_SIGNATURE_TOLERANCE_SECONDS,
+  );
+  if (problem === undefined) return true;
+  logger.warn('eventTimestamp out of bounds: handled without the ordering guard', { problem });
+  return false;
 }
 
 /**

@@ -18,6 +18,9 @@ export const DEFAULTS = {
   secretTtlMs: 60_000,
 } as const;
 
+/** The largest signature tolerance a configuration may set (lib/config validates it). */
+export const MAX_SIGNATURE_TOLERANCE_SECONDS = 3600;
+
 /**
  * How long a processor invocation owns an event: longer than any invocation can run, so a redelivered
  * copy never takes over a handler that is still running.

@@ -6,7 +6,7 @@
  * Pure (no CDK imports) so that `local/` can derive exactly the same resources from it.
  */
 
-import { DEFAULTS } from '../../lambda/shared/defaults';
+import { DEFAULTS, MAX_SIGNATURE_TOLERANCE_SECONDS } from '../../lambda/shared/defaults';
 import { type AlarmsConfig, type AlarmsConfigInput, DEFAULT_ALARMS, resolveAlarms } from './alarm-thresholds';
 import { ConfigValidationError, checkInteger, checkOptionalInteger, stripUndefined } from './validation';
 
@@ -342,7 +342,13 @@ export function resolveConfig(
   const subscriptions = normaliseSubscriptions(problems, merged.subscriptions);
   const alarms = resolveAlarms(problems, input.alarms);
 
-  checkInteger(problems, 'signatureToleranceSeconds', merged.signatureToleranceSeconds, 1, 3600);
+  checkInteger(
+    problems,
+    'signatureToleranceSeconds',
+    merged.signatureToleranceSeconds,
+    1,
+    MAX_SIGNATURE_TOLERANCE_SECONDS,
+  );
   checkInteger(problems, 'ledgerRetentionDays', merged.ledgerRetentionDays, DLQ_RETENTION_DAYS + 1, 3650);
   checkInteger(problems, 'maxReceiveCount', merged.maxReceiveCount, 1, 1000);
   checkInteger(problems, 'processorTimeoutSeconds', merged.processorTimeoutSeconds, 1, 900);

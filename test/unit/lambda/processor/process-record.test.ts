@@ -477,6 +477,45 @@ describe('processRecord', () => {
       expect(ctxOf(defaultHandler).isStale).toBe(true);
     });
 
+    it.each([
+      ['far in the future', '9999-12-31T23:59:59.999Z'],
+      ['before FPT webhooks existed', '0000-01-01T00:00:00Z'],
+    ])(
+      'handles an event dated %s (queued before the verifier judged it) without moving the mark',
+      async (_, eventTimestamp) => {
+        // Prepare
+        const { deps, handlers, ledger } = setup();
+        ledger.highWaterMarks.set(HWM_KEY, T0);
+        const guardSpy = jest.spyOn(ledger, 'guardOrdering');
+        const envelope = makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated'], { eventTimestamp });
+
+        // Act
+        const outcome = await processRecord(makeRecord(envelope), deps);
+
+        // Assess
+        expect(outcome).toBe('processed');
+        expect(guardSpy).not.toHaveBeenCalled();
+        expect(ledger.highWaterMarks.get(HWM_KEY)).toBe(T0);
+        expect(ctxOf(handlers['contact.updated']).isStale).toBe(false);
+      },
+    );
+
+    it('still guards an event dated within the largest tolerance a configuration allows', async () => {
+      // Prepare
+      const { deps, ledger } = setup();
+      const guardSpy = jest.spyOn(ledger, 'guardOrdering');
+      const ahead = new Date(T0 + 2_000 + 3_600_000).toISOString();
+      const envelope = makeEnvelope('contact.updated', SAMPLE_DATA['contact.updated'], {
+        eventTimestamp: ahead,
+      });
+
+      // Act
+      await processRecord(makeRecord(envelope), deps);
+
+      // Assess
+      expect(guardSpy).toHaveBeenCalledTimes(1);
+    });
+
     it('skips the guard for events without a numeric contactId', async () => {
       // Prepare
       const { deps, defaultHandler, ledger } = setup();
