@@ -34,10 +34,12 @@ export class EventLedgerTable extends dynamodb.Table {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: DEFAULT_SPEC.ledger.ttlAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // AWS managed key (aws/dynamodb) rather than a customer managed key: rows hold event metadata and a
-      // body hash, never the body or PII, so a key policy of our own buys nothing, while a CMK would add
-      // cost, a rotation duty (cdk-nag KMS5) and kms:* grants to both functions. Unlike the default
-      // AWS owned key, the managed key's use shows up in CloudTrail.
+      // Rows hold event metadata, the body hash and, unless config keepEventBodies is false, the event's
+      // exact body, which is personal data (docs/security.md); parked rows hold their body too. Encrypted
+      // at rest with the AWS managed key (aws/dynamodb) rather than a customer managed key: access is
+      // already limited by IAM to the two functions and the operators' roles, and a CMK would add cost,
+      // a rotation duty (cdk-nag KMS5) and kms:* grants to both functions. Unlike the default AWS owned
+      // key, the managed key's use shows up in CloudTrail.
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       ...(props.warmWriteUnitsPerSecond !== undefined

@@ -217,6 +217,9 @@ export class FptWebhookReceiver extends Construct {
       // The series only the dashboard reads are billed custom metrics: published only with it.
       for (const fn of [this.verifier, this.processor]) fn.addEnvironment(ENV.dashboardMetrics, 'on');
     }
+    if (!config.keepEventBodies) {
+      for (const fn of [this.verifier, this.processor]) fn.addEnvironment(ENV.keepEventBodies, 'off');
+    }
 
     this.webhookApi = new WebhookApi(this, 'Api', {
       verifier: this.verifier,

@@ -51,7 +51,8 @@ export const ESTIMATES = {
   processorBaseMsPerInvocation: 5,
   msPerAwsCall: 12,
   memoryGb: 0.25,
-  ledgerRowKb: 0.6,
+  /** About 0.6 KB of metadata plus the ~0.25 KB FPT body kept for the retention (config keepEventBodies). */
+  ledgerRowKb: 0.85,
   /** Event source pollers long-polling an idle queue (2 to 5), 3 polls a minute each. */
   idlePollRequestsPerMonth: 5 * 3 * 60 * 24 * 30,
   /** One warm verifier container refreshing its cached secret once a minute. */

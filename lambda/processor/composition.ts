@@ -4,7 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HandlerModule } from '../runtime';
 import { getDocumentClient } from '../shared/clients';
 import { DEFAULT_PROCESSING_LEASE_SECONDS, DEFAULTS } from '../shared/defaults';
-import { ENV, getIntFromEnv, getStringFromEnv } from '../shared/env';
+import { ENV, getIntFromEnv, getStringFromEnv, keepsEventBodies } from '../shared/env';
 import { EventLedger } from '../shared/ledger';
 import { createLogger, createMetrics } from '../shared/observability';
 import { createProcessorHandler, type ProcessorHandler, type ProcessorHandlerDeps } from './create-handler';
@@ -17,6 +17,8 @@ export interface ProcessorSettings {
   readonly maxReceiveCount: number;
   /** How long an invocation owns an event; the construct sets it from the processor timeout. */
   readonly processingLeaseMs: number;
+  /** Whether a row the processor creates keeps the event's body. */
+  readonly keepEventBodies: boolean;
 }
 
 /**
@@ -51,6 +53,7 @@ export function processorSettings(
     processingLeaseMs:
       given.processingLeaseMs ??
       getIntFromEnv(ENV.processingLeaseSeconds, DEFAULT_PROCESSING_LEASE_SECONDS, env) * 1000,
+    keepEventBodies: given.keepEventBodies ?? keepsEventBodies(env),
   };
 }
 
@@ -67,6 +70,7 @@ export function processorDependencies(overrides: ProcessorOverrides): ProcessorH
       tableName: settings.ledgerTableName,
       retentionDays: settings.ledgerRetentionDays,
       processingLeaseMs: settings.processingLeaseMs,
+      keepEventBodies: settings.keepEventBodies,
     }),
     logger: overrides.logger ?? createLogger('processor'),
     metrics: overrides.metrics ?? createMetrics('processor', overrides.env),

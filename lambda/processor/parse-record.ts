@@ -25,6 +25,8 @@ export interface ParsedRecord {
    * message queued before the attribute existed.
    */
   readonly bodySha256?: string;
+  /** The body exactly as signed (decoded from the message), for the ledger row the processor may create. */
+  readonly text: string;
 }
 
 const EVENT_ID = /^[0-9a-f]{32}$/;
@@ -112,6 +114,7 @@ export function parseRecord(record: SQSRecord): ParsedRecord {
     eventTimestampMs,
     isTest: isTestEvent(body as Record<string, unknown>),
     ...(bodySha256 !== undefined ? { bodySha256 } : {}),
+    text: text as string,
   };
 }
 

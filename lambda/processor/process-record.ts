@@ -93,6 +93,7 @@ export async function processRecord(
     subscription,
     eventType,
     ...(parsed.bodySha256 !== undefined ? { bodySha256: parsed.bodySha256 } : {}),
+    rawBody: Buffer.from(parsed.text, 'utf8'),
     nowMs: now(),
   });
   if (started.kind === 'already_processed') {

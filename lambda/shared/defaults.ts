@@ -16,6 +16,8 @@ export const DEFAULTS = {
   claimLeaseMs: 30_000,
   /** How long a fetched signing secret is trusted before Secrets Manager is asked again. */
   secretTtlMs: 60_000,
+  /** Event rows keep the event's exact body for the ledger's retention (docs/security.md). */
+  keepEventBodies: true,
 } as const;
 
 /** The largest signature tolerance a configuration may set (lib/config validates it). */

@@ -1,3 +1,5 @@
+import { DEFAULTS } from './defaults';
+
 /** Environment variable names shared by the constructs (which set them) and the functions (which read them). */
 export const ENV = {
   ledgerTableName: 'LEDGER_TABLE_NAME',
@@ -18,6 +20,8 @@ export const ENV = {
   processingLeaseSeconds: 'PROCESSING_LEASE_SECONDS',
   /** `on`: also publish the metric series only the dashboard reads (config `dashboard`). */
   dashboardMetrics: 'FPT_DASHBOARD_METRICS',
+  /** `off`: event rows keep no body (config `keepEventBodies: false`); unset keeps them. */
+  keepEventBodies: 'KEEP_EVENT_BODIES',
 } as const;
 
 /** Reads a required variable, failing fast with the variable's name (never its value). */
@@ -27,6 +31,12 @@ export function getStringFromEnv(name: string, env: NodeJS.ProcessEnv = process.
     throw new Error(`environment variable ${name} is required but not set`);
   }
   return value;
+}
+
+/** Whether event rows keep their body: unless the variable is `off`. */
+export function keepsEventBodies(env: NodeJS.ProcessEnv = process.env): boolean {
+  const raw = env[ENV.keepEventBodies];
+  return raw === undefined || raw === '' ? DEFAULTS.keepEventBodies : raw !== 'off';
 }
 
 export function getIntFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {

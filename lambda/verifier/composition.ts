@@ -5,7 +5,13 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getDocumentClient, getSecretsClient, getSqsClient } from '../shared/clients';
 import { DEFAULTS } from '../shared/defaults';
-import { ENV, getIntFromEnv, getStringFromEnv, getSubscriptionsFromEnv } from '../shared/env';
+import {
+  ENV,
+  getIntFromEnv,
+  getStringFromEnv,
+  getSubscriptionsFromEnv,
+  keepsEventBodies,
+} from '../shared/env';
 import { EventLedger } from '../shared/ledger';
 import { createLogger, createMetrics, METRIC, publishesMetric } from '../shared/observability';
 import { decodeSubscriptionScopes, type SubscriptionScopeBounds } from '../shared/subscription-scope';
@@ -27,6 +33,8 @@ export interface VerifierSettings {
   readonly ledgerRetentionDays: number;
   readonly claimLeaseMs: number;
   readonly secretTtlMs: number;
+  /** Whether the claim keeps the event's body on its row. */
+  readonly keepEventBodies: boolean;
 }
 
 export interface VerifierOverrides {
@@ -67,6 +75,7 @@ export function verifierSettings(
       given.ledgerRetentionDays ?? getIntFromEnv(ENV.ledgerRetentionDays, DEFAULTS.ledgerRetentionDays, env),
     claimLeaseMs: given.claimLeaseMs ?? DEFAULTS.claimLeaseMs,
     secretTtlMs: given.secretTtlMs ?? DEFAULTS.secretTtlMs,
+    keepEventBodies: given.keepEventBodies ?? keepsEventBodies(env),
   };
 }
 
@@ -91,6 +100,7 @@ export function verifierDependencies(overrides: VerifierOverrides = {}): Verifie
       tableName: settings.ledgerTableName,
       retentionDays: settings.ledgerRetentionDays,
       claimLeaseMs: settings.claimLeaseMs,
+      keepEventBodies: settings.keepEventBodies,
     }),
     secrets: new SecretStore({
       client: overrides.clients?.secrets ?? getSecretsClient(),

@@ -278,6 +278,7 @@ async function ingest(
     eventTimestamp: envelope.eventTimestamp,
     locationId: envelope.locationId,
     bodySha256,
+    rawBody: delivery.rawBody,
     nowMs: receivedAtMs,
   });
   if (claim.kind === 'in_progress') {

@@ -133,6 +133,14 @@ export interface ReceiverConfigInput {
    */
   readonly dashboard?: boolean;
   /**
+   * Event rows keep each authentic event's exact body for the ledger's retention, in the claim's own
+   * write (docs/security.md: personal data; docs/cost.md: no extra write unit for FPT's small bodies).
+   * Off, rows keep metadata and the body hash only, and `fpt-webhooks events export` says why it has
+   * no body.
+   * @default true
+   */
+  readonly keepEventBodies?: boolean;
+  /**
    * Steady-state requests per second allowed by the API stage.
    * @default 50
    */
@@ -176,6 +184,7 @@ export interface ReceiverConfig {
   readonly ledgerWarmWriteUnitsPerSecond?: number;
   readonly xrayTracing: boolean;
   readonly dashboard: boolean;
+  readonly keepEventBodies: boolean;
   readonly throttlingRateLimit: number;
   readonly throttlingBurstLimit: number;
   readonly previousSecretGraceHours: number;
@@ -201,6 +210,7 @@ export const DEFAULT_CONFIG = {
   secretMaxAgeDays: 90,
   xrayTracing: false,
   dashboard: false,
+  keepEventBodies: DEFAULTS.keepEventBodies,
 } as const;
 
 export const MAX_BODY_BYTES = DEFAULTS.maxBodyBytes;
@@ -316,6 +326,7 @@ const CONFIG_KEYS: Readonly<Record<keyof ReceiverConfigInput, true>> = {
   ledgerWarmWriteUnitsPerSecond: true,
   xrayTracing: true,
   dashboard: true,
+  keepEventBodies: true,
   throttlingRateLimit: true,
   throttlingBurstLimit: true,
   previousSecretGraceHours: true,
@@ -377,6 +388,11 @@ export function resolveConfig(
       `xrayTracing must be true or false, but ${JSON.stringify(merged.xrayTracing)} was provided`,
     );
   }
+  if (typeof merged.keepEventBodies !== 'boolean') {
+    problems.push(
+      `keepEventBodies must be true or false, but ${JSON.stringify(merged.keepEventBodies)} was provided`,
+    );
+  }
   if (typeof merged.dashboard !== 'boolean') {
     problems.push(`dashboard must be true or false, but ${JSON.stringify(merged.dashboard)} was provided`);
   }
@@ -426,6 +442,7 @@ export function resolveConfig(
     }),
     xrayTracing: merged.xrayTracing,
     dashboard: merged.dashboard,
+    keepEventBodies: merged.keepEventBodies,
     throttlingRateLimit: merged.throttlingRateLimit,
     throttlingBurstLimit: merged.throttlingBurstLimit,
     previousSecretGraceHours: merged.previousSecretGraceHours,

@@ -68,6 +68,20 @@ describe('FptWebhookReceiver', () => {
       });
     });
 
+    test('keeps event bodies by default and tells both functions to keep none with keepEventBodies false', () => {
+      const variable = (props: FptWebhookReceiverProps) => {
+        const { stack, receiver, template } = build(props);
+        return [receiver.verifier, receiver.processor].map(
+          (fn) =>
+            (functionProps(template, stack, fn) as { Environment?: { Variables?: Record<string, unknown> } })
+              .Environment?.Variables?.KEEP_EVENT_BODIES,
+        );
+      };
+
+      expect(variable({})).toEqual([undefined, undefined]);
+      expect(variable({ keepEventBodies: false })).toEqual(['off', 'off']);
+    });
+
     test('retains the table when it is removed from the stack, but not when its first create fails', () => {
       const { template } = build();
 

@@ -140,6 +140,25 @@ describe('billable AWS calls per event (the figures docs/cost.md prices)', () =>
     expect(measured.processorPerEvent).toEqual({ 'DynamoDB.UpdateItem': 3 });
   });
 
+  it('keeps each event body on its row and the row under 1 KB, so each of its writes is 1 WRU', async () => {
+    // DynamoDB bills a write per 1 KB of the item (the larger of before and after, for an update),
+    // counting each attribute's name and value. Numbers are counted here as their decimal digits plus
+    // one, more than DynamoDB's one byte per two digits plus one.
+    const itemBytes = (item: Record<string, unknown>) =>
+      Object.entries(item).reduce(
+        (sum, [name, value]) =>
+          sum +
+          Buffer.byteLength(name) +
+          Buffer.byteLength(typeof value === 'number' ? `${value}1` : String(value)),
+        0,
+      );
+    for (const body of bodies) {
+      const row = await harness.waitForStatus(JSON.parse(body).eventId, EVENT_STATUS.processed);
+      expect((row as { rawBody?: string }).rawBody).toBe(body);
+      expect(itemBytes(row as unknown as Record<string, unknown>)).toBeLessThan(1024);
+    }
+  });
+
   it('makes one conditional write for a duplicate delivery', async () => {
     reset();
     for (const body of bodies) expect((await harness.deliver(body)).status).toBe(200);

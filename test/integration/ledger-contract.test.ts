@@ -35,7 +35,7 @@ beforeAll(async () => {
 
 describeLedgerContract(
   'EventLedger on the emulator',
-  () => new EventLedger({ client, tableName, ...CONTRACT_OPTIONS }),
+  (options) => new EventLedger({ client, tableName, ...CONTRACT_OPTIONS, ...options }),
   () => ({
     tableName: effectsTableName,
     count: async (pk) => {

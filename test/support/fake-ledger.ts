@@ -13,6 +13,7 @@ import {
   type StartProcessingInput,
   type StartProcessingResult,
 } from '../../lambda/shared/ledger';
+import { type BodyNotKept, eventRowBody } from '../../lambda/shared/ledger/stored-body';
 import { EVENT_STATUS, type EventStatus } from '../../lambda/shared/ledger-schema';
 import type { LedgerPort } from '../../lambda/verifier/receive';
 
@@ -27,6 +28,10 @@ export interface FakeRow {
   subscription?: string;
   eventType?: string;
   bodySha256?: string;
+  /** The event's exact body, as the real ledger keeps it (lambda/shared/ledger/stored-body.ts). */
+  rawBody?: string;
+  rawBodyBase64?: string;
+  bodyNotKept?: BodyNotKept;
   /** Epoch seconds after which the row counts as gone (DynamoDB TTL). */
   expiresAt?: number;
   leaseToken?: string;
@@ -50,6 +55,8 @@ export interface FakeLedgerOptions {
   readonly retentionDays?: number;
   /** The ledger's table name, which declared effects may not write to. @default 'fake-ledger' */
   readonly tableName?: string;
+  /** As LedgerOptions.keepEventBodies. @default true */
+  readonly keepEventBodies?: boolean;
 }
 
 type FailingOperation = 'claim' | 'release' | 'park' | 'guardOrdering' | 'commitProcessed';
@@ -86,12 +93,14 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
   readonly claimLeaseMs: number;
   private readonly processingLeaseMs: number;
   private readonly retentionSeconds: number;
+  private readonly keepBodies: boolean;
 
   constructor(options: FakeLedgerOptions = {}) {
     this.claimLeaseMs = options.claimLeaseMs ?? DEFAULTS.claimLeaseMs;
     this.processingLeaseMs = options.processingLeaseMs ?? DEFAULT_PROCESSING_LEASE_SECONDS * 1000;
     this.retentionSeconds = (options.retentionDays ?? 30) * 24 * 60 * 60;
     this.tableName = options.tableName ?? 'fake-ledger';
+    this.keepBodies = options.keepEventBodies ?? true;
   }
 
   /** Puts a row as it would stand in the table, e.g. an event another invocation is processing. */
@@ -132,6 +141,7 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
       subscription: input.subscription,
       eventType: input.eventType,
       bodySha256: input.bodySha256,
+      ...eventRowBody(input.rawBody, this.keepBodies),
       expiresAt: this.expiresAt(input.nowMs),
       leaseToken: token,
       leaseExpiresAt: input.nowMs + this.claimLeaseMs,
@@ -179,9 +189,18 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
     // An update, not a put: the claim's attributes (bodySha256 among them) stay; a new row gets the
     // message's body hash when it carries one.
     const bodySha256 = row?.bodySha256 ?? input.bodySha256;
+    // Like if_not_exists: a body only onto a row without one, and never a reason for not keeping it.
+    const body =
+      input.rawBody !== undefined &&
+      this.keepBodies &&
+      row?.rawBody === undefined &&
+      row?.rawBodyBase64 === undefined
+        ? eventRowBody(input.rawBody, true)
+        : {};
     this.rows.set(input.eventId, {
       ...row,
       ...(bodySha256 !== undefined ? { bodySha256 } : {}),
+      ...('bodyNotKept' in body ? {} : body),
       status: EVENT_STATUS.processing,
       processingToken,
       processingExpiresAt: input.nowMs + this.processingLeaseMs,

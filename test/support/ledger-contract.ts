@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDbEffect, UpdateEffectProps } from '../../lambda/handlers/effects';
 import type { ProcessorLedger } from '../../lambda/processor/process-record';
+import { DEFAULTS } from '../../lambda/shared/defaults';
 import { EffectsRejectedError } from '../../lambda/shared/errors';
+import { BODY_NOT_KEPT, bodyBytesOf, MAX_STORED_BODY_BYTES } from '../../lambda/shared/ledger';
 import { EVENT_STATUS, type EventStatus } from '../../lambda/shared/ledger-schema';
 import type { LedgerPort } from '../../lambda/verifier/receive';
 
@@ -16,9 +18,18 @@ export interface ContractLedger extends LedgerPort, ProcessorLedger {
         readonly bodySha256?: string;
         readonly attempts?: number;
         readonly lastError?: string;
+        readonly rawBody?: string;
+        readonly rawBodyBase64?: string;
+        readonly bodyNotKept?: string;
       }
     | undefined
   >;
+}
+
+/** How a case asks for a ledger other than the default one. */
+export interface ContractLedgerOptions {
+  /** As LedgerOptions.keepEventBodies. */
+  readonly keepEventBodies?: boolean;
 }
 
 /** The leases and retention every ledger under contract is built with. */
@@ -32,6 +43,7 @@ const T0 = Date.parse('2026-11-28T12:00:00.000Z');
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
 const DAY_MS = 24 * 60 * 60 * 1000;
+const MAX_BODY = DEFAULTS.maxBodyBytes;
 
 /** A fresh eventId per case, so the cases can share one table. */
 const newEventId = (): string => randomUUID().replaceAll('-', '');
@@ -83,7 +95,7 @@ export const countingEffect = (tableName: string, pk: string): DynamoDbEffect =>
  */
 export function describeLedgerContract(
   name: string,
-  ledgerFor: () => ContractLedger,
+  ledgerFor: (options?: ContractLedgerOptions) => ContractLedger,
   effectsFor: () => ContractEffects,
 ): void {
   describe(`ledger contract: ${name}`, () => {
@@ -356,6 +368,89 @@ export function describeLedgerContract(
 
         expect((await ledger.getEvent(eventId))?.bodySha256).toBe(HASH_A);
         expect(retry).toEqual({ kind: 'duplicate', status: EVENT_STATUS.processed, sameBody: true });
+      });
+    });
+
+    describe('event body', () => {
+      // FPT-sized, with characters of two, three and four UTF-8 bytes.
+      const fptBody = Buffer.from(
+        JSON.stringify({
+          eventId: 'x',
+          eventType: 'contact.updated',
+          data: { firstName: 'Zoë', note: '₂ 🏋️' },
+        }),
+        'utf8',
+      );
+
+      it('keeps the exact body of a claimed event as text on its row', async () => {
+        const eventId = newEventId();
+        await ledger.claim({ ...claimInput(eventId, HASH_A, T0), rawBody: fptBody });
+
+        const row = await ledger.getEvent(eventId);
+
+        expect(row?.rawBody).toBe(fptBody.toString('utf8'));
+        expect(bodyBytesOf(row ?? {})?.equals(fptBody)).toBe(true);
+        expect(row?.bodyNotKept).toBeUndefined();
+      });
+
+      it('keeps a 256 KiB body, as text when it is UTF-8 and as base64 when it is not, byte for byte', async () => {
+        // The largest body the verifier accepts. Four-byte characters fill the text; 0xff bytes are
+        // never valid UTF-8, so that body is stored as base64 (349,528 bytes) and must still fit.
+        const text = Buffer.from('🏋'.repeat(MAX_BODY / 4), 'utf8');
+        const binary = Buffer.alloc(MAX_BODY, 0xff);
+        const textId = newEventId();
+        const binaryId = newEventId();
+
+        await ledger.claim({ ...claimInput(textId, HASH_A, T0), rawBody: text });
+        await ledger.claim({ ...claimInput(binaryId, HASH_B, T0), rawBody: binary });
+        const textRow = await ledger.getEvent(textId);
+        const binaryRow = await ledger.getEvent(binaryId);
+
+        expect(text.length).toBe(MAX_BODY);
+        expect(bodyBytesOf(textRow ?? {})?.equals(text)).toBe(true);
+        expect(textRow?.rawBodyBase64).toBeUndefined();
+        expect(binaryRow?.rawBodyBase64?.length).toBe(349_528);
+        expect(bodyBytesOf(binaryRow ?? {})?.equals(binary)).toBe(true);
+      });
+
+      it('claims a body too large to keep in one row, and records on the row why it has none', async () => {
+        const eventId = newEventId();
+        const tooLarge = Buffer.alloc(MAX_STORED_BODY_BYTES, 'a');
+
+        const claim = await ledger.claim({ ...claimInput(eventId, HASH_A, T0), rawBody: tooLarge });
+        const row = await ledger.getEvent(eventId);
+
+        expect(claim.kind).toBe('claimed');
+        expect(row).toMatchObject({ status: EVENT_STATUS.received, bodyNotKept: BODY_NOT_KEPT.tooLarge });
+        expect(bodyBytesOf(row ?? {})).toBeUndefined();
+      });
+
+      it('gives a row the processor created the message body, and never replaces the claimed body', async () => {
+        const created = newEventId();
+        const claimed = newEventId();
+        await ledger.claim({ ...claimInput(claimed, HASH_A, T0), rawBody: fptBody });
+
+        await ledger.startProcessing({ ...startInput(created, T0), rawBody: fptBody });
+        await ledger.startProcessing({ ...startInput(claimed, T0 + 1), rawBody: Buffer.from('{}') });
+
+        expect(bodyBytesOf((await ledger.getEvent(created)) ?? {})?.equals(fptBody)).toBe(true);
+        expect(bodyBytesOf((await ledger.getEvent(claimed)) ?? {})?.equals(fptBody)).toBe(true);
+      });
+
+      it('keeps no body when retention is off, and the claimed row says why', async () => {
+        const off = ledgerFor({ keepEventBodies: false });
+        const claimed = newEventId();
+        const created = newEventId();
+
+        const claim = await off.claim({ ...claimInput(claimed, HASH_A, T0), rawBody: fptBody });
+        await off.startProcessing({ ...startInput(created, T0), rawBody: fptBody });
+        const claimedRow = await off.getEvent(claimed);
+        const createdRow = await off.getEvent(created);
+
+        expect(claim.kind).toBe('claimed');
+        expect(claimedRow?.bodyNotKept).toBe(BODY_NOT_KEPT.disabled);
+        expect(bodyBytesOf(claimedRow ?? {})).toBeUndefined();
+        expect(bodyBytesOf(createdRow ?? {})).toBeUndefined();
       });
     });
 

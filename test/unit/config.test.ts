@@ -54,6 +54,7 @@ describe('resolveConfig', () => {
       'ledgerWarmWriteUnitsPerSecond must be a whole number from 4000',
     ],
     [{ xrayTracing: 'off' }, 'xrayTracing must be true or false, but "off" was provided'],
+    [{ keepEventBodies: 'no' }, 'keepEventBodies must be true or false, but "no" was provided'],
     [{ maxRecieveCount: 3 }, 'maxRecieveCount is not a setting; use one of subscriptions,'],
   ])('throws a fix-oriented message for %j', (input, expected) => {
     expect(problems(input as never)).toContain(expected);

@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
@@ -9,6 +8,7 @@ import {
   type ParkReason,
   parkedKey,
 } from '../ledger-schema';
+import { eventRowBody, storedBody } from './stored-body';
 import { expiresAt, getEvent, isConditionFailure, type LedgerTable } from './table';
 
 /*
@@ -24,6 +24,11 @@ export interface ClaimInput {
   readonly eventTimestamp: string;
   readonly locationId: number;
   readonly bodySha256: string;
+  /**
+   * The signed bytes, kept on the row for the ledger's retention when the table keeps bodies
+   * (lambda/shared/ledger/stored-body.ts); absent, the row says nothing about a body.
+   */
+  readonly rawBody?: Buffer;
   readonly nowMs: number;
 }
 
@@ -74,6 +79,8 @@ export async function claimEvent(
           eventTimestamp: input.eventTimestamp,
           locationId: input.locationId,
           bodySha256: input.bodySha256,
+          // In this one write: a body fits in the row's first write unit, so keeping it costs no call.
+          ...eventRowBody(input.rawBody, table.keepBodies ?? true),
           receivedAt: input.nowMs,
           expiresAt: expiresAt(table, input.nowMs),
           leaseToken: token,
@@ -151,9 +158,7 @@ export async function releaseClaim(table: LedgerTable, eventId: string, token: s
  * @returns false when the same body was already parked
  */
 export async function parkDelivery(table: LedgerTable, input: ParkInput): Promise<boolean> {
-  const body = isUtf8(input.rawBody)
-    ? { rawBody: input.rawBody.toString('utf8') }
-    : { rawBodyBase64: input.rawBody.toString('base64') };
+  const body = storedBody(input.rawBody);
   try {
     await table.client.send(
       new PutCommand({

@@ -36,6 +36,11 @@ export interface LedgerOptions {
    * @default the deployed default, DEFAULT_PROCESSING_LEASE_SECONDS (60 s)
    */
   readonly processingLeaseMs?: number;
+  /**
+   * Whether event rows keep the event's exact body for the ledger's retention (config `keepEventBodies`).
+   * @default true
+   */
+  readonly keepEventBodies?: boolean;
 }
 
 /**
@@ -57,6 +62,7 @@ export class EventLedger {
       client: options.client,
       tableName: options.tableName,
       retentionSeconds: options.retentionDays * 24 * 60 * 60,
+      keepBodies: options.keepEventBodies ?? true,
     };
     this.claimLeaseMs = options.claimLeaseMs ?? DEFAULTS.claimLeaseMs;
     this.processingLeaseMs = options.processingLeaseMs ?? DEFAULT_PROCESSING_LEASE_SECONDS * 1000;

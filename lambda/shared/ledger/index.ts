@@ -12,3 +12,11 @@ export {
 export { EventLedger, type LedgerOptions } from './event-ledger';
 export type { OrderingVerdict } from './ordering';
 export type { ProcessingOutcome, StartProcessingInput, StartProcessingResult } from './processing-lease';
+export {
+  BODY_NOT_KEPT,
+  type BodyNotKept,
+  bodyBytesOf,
+  DYNAMODB_MAX_ITEM_BYTES,
+  MAX_STORED_BODY_BYTES,
+  storedBody,
+} from './stored-body';

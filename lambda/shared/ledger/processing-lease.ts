@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EVENT_STATUS, type EventRow, type EventStatus } from '../ledger-schema';
+import { eventRowBody } from './stored-body';
 import { expiresAt, getEvent, isConditionFailure, type LedgerTable } from './table';
 
 /* The processor's lease on an event: take it, then record the outcome under it. */
@@ -15,6 +16,11 @@ export interface StartProcessingInput {
    * is a duplicate, not a different body.
    */
   readonly bodySha256?: string;
+  /**
+   * The signed bytes the message carries. Kept on a row that has no body yet when the table keeps bodies,
+   * so an event whose claim's row is gone still has its body for the ledger's retention.
+   */
+  readonly rawBody?: Buffer;
   readonly nowMs: number;
 }
 
@@ -50,6 +56,10 @@ export async function startProcessing(
 ): Promise<StartProcessingResult> {
   const token = randomUUID();
   const withHash = input.bodySha256 !== undefined;
+  // Only a body: a row whose body is not kept (retention off, too large) is left saying what the claim said.
+  const body =
+    input.rawBody !== undefined && (table.keepBodies ?? true) ? eventRowBody(input.rawBody, true) : {};
+  const [bodyName, bodyValue] = Object.entries(body).find(([name]) => name !== 'bodyNotKept') ?? [];
   try {
     const out = await table.client.send(
       new UpdateCommand({
@@ -62,6 +72,7 @@ export async function startProcessing(
           '#eventType = if_not_exists(#eventType, :eventType), ' +
           // The claim's hash stays; a row the verifier released (its send's answer was lost) gets the message's.
           (withHash ? '#bodySha256 = if_not_exists(#bodySha256, :bodySha256), ' : '') +
+          (bodyName !== undefined ? '#body = if_not_exists(#body, :body), ' : '') +
           '#expiresAt = if_not_exists(#expiresAt, :expiresAt)',
         ConditionExpression:
           'attribute_not_exists(#pk) OR (#status <> :processed AND (#status <> :processing OR #processingExpiresAt < :nowMs))',
@@ -75,6 +86,7 @@ export async function startProcessing(
           '#eventType': 'eventType',
           '#expiresAt': 'expiresAt',
           ...(withHash ? { '#bodySha256': 'bodySha256' } : {}),
+          ...(bodyName !== undefined ? { '#body': bodyName } : {}),
         },
         ExpressionAttributeValues: {
           ':processing': EVENT_STATUS.processing,
@@ -88,6 +100,7 @@ export async function startProcessing(
           ':eventType': input.eventType,
           ':expiresAt': expiresAt(table, input.nowMs),
           ...(withHash ? { ':bodySha256': input.bodySha256 } : {}),
+          ...(bodyName !== undefined ? { ':body': bodyValue } : {}),
         },
         ReturnValues: 'ALL_OLD',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

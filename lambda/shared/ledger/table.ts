@@ -8,6 +8,8 @@ export interface LedgerTable {
   readonly tableName: string;
   /** How long a row is kept (DynamoDB TTL), in seconds. */
   readonly retentionSeconds: number;
+  /** Whether event rows keep their body (config `keepEventBodies`). @default true */
+  readonly keepBodies?: boolean;
 }
 
 /** The row's TTL attribute: epoch seconds at which DynamoDB may delete it. */

@@ -62,8 +62,19 @@ describe('the processor composition root', () => {
       ledgerRetentionDays: DEFAULT_CONFIG.ledgerRetentionDays,
       maxReceiveCount: DEFAULT_CONFIG.maxReceiveCount,
       processingLeaseMs: DEPLOYED.processingLeaseSeconds * 1000,
+      keepEventBodies: DEFAULT_CONFIG.keepEventBodies,
     });
     expect(settings.processingLeaseMs).toBe(60_000);
+  });
+
+  it('keeps event bodies unless KEEP_EVENT_BODIES is off, in both functions', () => {
+    const env = { [ENV.ledgerTableName]: 'ledger', [ENV.queueUrl]: 'q', [ENV.subscriptions]: '{}' };
+    const off = { ...env, [ENV.keepEventBodies]: 'off' };
+
+    expect(processorSettings(env).keepEventBodies).toBe(true);
+    expect(processorSettings(off).keepEventBodies).toBe(false);
+    expect(verifierSettings(env).keepEventBodies).toBe(true);
+    expect(verifierSettings(off).keepEventBodies).toBe(false);
   });
 
   it('leases an event for the deployed processing lease when nothing overrides it', async () => {

@@ -5,9 +5,11 @@ import { CONTRACT_OPTIONS, describeLedgerContract } from '../../support/ledger-c
 let ledger: FakeLedger;
 describeLedgerContract(
   'FakeLedger (in memory)',
-  () => {
-    ledger = new FakeLedger(CONTRACT_OPTIONS);
-    return ledger;
+  (options) => {
+    const fake = new FakeLedger({ ...CONTRACT_OPTIONS, ...options });
+    // Cases that ask for another ledger use it beside the default one, whose effects the count reads.
+    if (options === undefined) ledger = fake;
+    return fake;
   },
   () => ({
     tableName: 'effects',
