@@ -54,6 +54,11 @@ export interface EventRow {
   readonly locationId?: number;
   /** Set by the verifier's claim; absent on a row the processor created after the claim's row expired. */
   readonly bodySha256?: string;
+  /** The event's exact body (lambda/shared/ledger/stored-body.ts): text, or base64 when not UTF-8. */
+  readonly rawBody?: string;
+  readonly rawBodyBase64?: string;
+  /** Why the row holds no body: `disabled` (config keepEventBodies false) or `too_large`. */
+  readonly bodyNotKept?: string;
   readonly receivedAt: number;
   readonly expiresAt: number;
   /** Verifier claim lease: while RECEIVED and unexpired, other deliveries wait. */
