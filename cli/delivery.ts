@@ -42,7 +42,7 @@ export async function readCurrentSecret(target: Target, subscription: string): P
  */
 export async function postDelivery(
   url: string,
-  body: string,
+  body: string | Uint8Array,
   signature: string,
   target: Target,
 ): Promise<Response> {

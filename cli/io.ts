@@ -1,4 +1,5 @@
 import { createInterface, emitKeypressEvents, type Key as ReadlineKey } from 'node:readline';
+import { escapeControls } from '../local/terminal-text';
 import { CliError } from './errors';
 
 /** Where a command reads from: the terminal or a pipe. Tests pass their own. */
@@ -17,6 +18,11 @@ export interface Input {
 export interface Io {
   out(line: string): void;
   err(line: string): void;
+  /**
+   * Writes bytes to stdout as they are, for commands whose output is data (`events export`). Absent, such
+   * a command needs `--out FILE`.
+   */
+  readonly writeOut?: (bytes: Uint8Array) => void;
   /**
    * What commands that take input (`secret set`, confirmations) read from.
    * @default - no input: those commands fail, or need `--yes`
@@ -151,6 +157,16 @@ export const processInput: Input = {
 export const processIo: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
+  // Exact bytes into a pipe or file; on a terminal, the text with control characters escaped, as every
+  // other output is (cli/terminal-text.ts), so stored data cannot drive the terminal.
+  writeOut: (bytes) => {
+    if (process.stdout.isTTY) {
+      const text = Buffer.from(bytes).toString('utf8');
+      process.stdout.write(`${text.split('\n').map(escapeControls).join('\n')}\n`);
+    } else {
+      process.stdout.write(bytes);
+    }
+  },
   input: processInput,
 };
 

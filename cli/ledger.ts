@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { bodyBytesOf } from '../lambda/shared/ledger';
 import type { EventRow } from '../lambda/shared/ledger-schema';
 import type { Target } from './target';
 import { escapeControls } from './terminal-text';
@@ -42,13 +43,24 @@ export function displayStatus(status: string): string {
   return status.toLowerCase();
 }
 
-/** A row as the CLI shows it: `pk` becomes `eventId`, first; `status` via {@link displayStatus}; the rest as stored. */
+/**
+ * A row as the CLI shows it: `pk` becomes `eventId`, first; `status` via {@link displayStatus}; a kept
+ * body as its size, `bodyBytes`; the rest as stored.
+ */
 export function rowToJson(row: Record<string, unknown>): Record<string, unknown> {
-  const { pk, status, ...rest } = row;
+  const { pk, status, rawBody, rawBodyBase64, ...rest } = row;
+  // The kept body is data, up to 256 KiB, and `events export` writes it exactly: here only its size.
+  let bodyBytes: number | undefined;
+  try {
+    bodyBytes = bodyBytesOf({ rawBody, rawBodyBase64 })?.length;
+  } catch {
+    bodyBytes = undefined;
+  }
   return {
     eventId: pk,
     ...(status !== undefined ? { status: typeof status === 'string' ? displayStatus(status) : status } : {}),
     ...rest,
+    ...(bodyBytes !== undefined ? { bodyBytes } : {}),
   };
 }
 

@@ -19,6 +19,7 @@ Commands:
   send-test-event   send one signed test event (optionally wait until it is processed)
   events get <id>   show an event's ledger row
   events list       the most recent events, newest first (--status, --limit)
+  events export     write an event's exact stored body (to stdout or --out FILE)
   dlq redrive       move dead-lettered messages back to the work queue
   doctor            check secrets, endpoints, alarm subscribers and the dead-letter queue
   acceptance        after cdk deploy and every change: end-to-end checks with marked test events

@@ -18,6 +18,8 @@ export function terminalSafeIo(io: Io): Io {
   return {
     out: (line) => io.out(escapeLines(line)),
     err: (line) => io.err(escapeLines(line)),
+    // Bytes are data, not lines: the underlying Io decides (processIo escapes them on a terminal).
+    ...(io.writeOut !== undefined ? { writeOut: io.writeOut } : {}),
     ...(io.input !== undefined ? { input: io.input } : {}),
   };
 }

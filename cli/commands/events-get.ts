@@ -2,6 +2,7 @@ import { CliError, UsageError } from '../errors';
 import type { Io } from '../io';
 import { formatRow, LedgerReader, rowToJson } from '../ledger';
 import { resolveTarget, TARGET_HELP, TARGET_OPTIONS, targetOptionsFrom } from '../target';
+import { eventsExport } from './events-export';
 import { eventsList } from './events-list';
 import { parseCommandArgs } from './parse';
 
@@ -10,6 +11,7 @@ export const EVENTS_HELP = `Usage: fpt-webhooks events <command>
 Commands:
   get <eventId>   show one event's ledger row (status, attempts, timings)
   list            the most recent events, newest first (--status, --limit)
+  export <eventId> write an event's exact stored body (to stdout or --out FILE)
 
 Run fpt-webhooks events <command> --help for its options.`;
 
@@ -82,5 +84,6 @@ export async function events(argv: readonly string[], io: Io): Promise<number> {
   }
   if (sub === 'get') return eventsGet(rest, io);
   if (sub === 'list') return eventsList(rest, io);
+  if (sub === 'export') return eventsExport(rest, io);
   throw new UsageError(`unknown events command "${sub}" (see fpt-webhooks events --help)`);
 }

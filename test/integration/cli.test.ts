@@ -1,9 +1,16 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { main } from '../../cli/main';
+import type { FptEnvelope } from '../../lambda/shared/fpt-events';
 import { EVENT_STATUS } from '../../lambda/shared/ledger-schema';
 import { localClientConfig } from '../../local/aws';
 import { findFreePort } from '../../local/emulator';
-import { runCli } from '../support/cli';
-import { type Harness, startHarness } from './support/harness';
+import { captureIo, runCli } from '../support/cli';
+import { fptBody, type Harness, startHarness } from './support/harness';
 
 jest.setTimeout(60_000);
 
@@ -12,12 +19,49 @@ const cli = (...argv: string[]) => runCli(argv);
 
 const eventIdIn = (text: string): string => /eventId ([0-9a-f]{32})/.exec(text)?.[1] ?? '';
 
+/** What each stack's handlers received, per eventId: the event and whether it was marked a test. */
+type Received = Map<string, Array<{ readonly event: FptEnvelope; readonly isTest: boolean }>>;
+const recorder = (received: Received) => (event: FptEnvelope, ctx: { readonly isTest: boolean }) => {
+  received.set(event.eventId, [...(received.get(event.eventId) ?? []), { event, isTest: ctx.isTest }]);
+};
+
+/** A stack in the emulated CloudFormation whose outputs point at a harness, as a deployed stack's do. */
+async function emulatedStack(harness: Harness, stackName: string): Promise<() => Promise<void>> {
+  const cloudFormation = new CloudFormationClient(localClientConfig(harness.emulatorUrl));
+  const outputs = {
+    WebhookUrlDefault: harness.url('default'),
+    SigningSecretNameDefault: harness.running.stack.secrets.default,
+    LedgerTableName: harness.running.stack.tableName,
+    QueueUrl: harness.running.stack.queueUrl,
+    DeadLetterQueueUrl: harness.running.stack.deadLetterQueueUrl,
+  };
+  const template = {
+    Resources: {
+      Placeholder: { Type: 'AWS::SQS::Queue', Properties: { QueueName: `${stackName}-placeholder` } },
+    },
+    Outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { Value: v }])),
+  };
+  await cloudFormation.send(
+    new CreateStackCommand({ StackName: stackName, TemplateBody: JSON.stringify(template) }),
+  );
+  return async () => {
+    await cloudFormation.send(new DeleteStackCommand({ StackName: stackName }));
+    cloudFormation.destroy();
+  };
+}
+
 describe('fpt-webhooks CLI against the local stack', () => {
   let harness: Harness;
+  const receivedLocally: Received = new Map();
 
   beforeAll(async () => {
     // The CLI's --local target is the `local` namespace on FPT_EMULATOR_PORT, with the API on PORT.
-    harness = await startHarness({ name: 'cli', namespace: 'local' });
+    harness = await startHarness({
+      name: 'cli',
+      namespace: 'local',
+      countHandlerCalls: true,
+      behaviour: recorder(receivedLocally),
+    });
     process.env.FPT_EMULATOR_PORT = new URL(harness.emulatorUrl).port;
     process.env.PORT = String(harness.running.server.port);
   });
@@ -96,6 +140,11 @@ describe('fpt-webhooks CLI against the local stack', () => {
     [['events', 'get', 'not-an-id', '--local'], 'eventId must be 32 hex characters'],
     [['events', 'get', '--local'], 'exactly one eventId'],
     [['events', 'purge'], 'unknown events command'],
+    [['events', 'export', '--local'], 'exactly one eventId'],
+    [['send-test-event', '--stack', 'X', '--body', 'event.json'], '--body sends a real event unmarked'],
+    [['send-test-event', '--local', '--body', '/no/such/file.json'], 'cannot read --body /no/such/file.json'],
+    [['send-test-event', '--local', '--body', 'f.json', '--event-id', '0'.repeat(32)], 'do not apply'],
+    [['send-test-event', '--local', '--mark-test'], '--mark-test goes with --body FILE'],
     [['deploy'], 'unknown command "deploy"'],
   ])('fails with exit code 2 and says why for %j', async (argv, message) => {
     const result = await cli(...argv);
@@ -109,6 +158,7 @@ describe('fpt-webhooks CLI against the local stack', () => {
     [['send-test-event', '--help']],
     [['events', '--help']],
     [['events', 'get', '--help']],
+    [['events', 'export', '--help']],
   ])('prints help for %j', async (argv) => {
     const result = await cli(...argv);
 
@@ -181,5 +231,138 @@ describe('fpt-webhooks CLI against the local stack', () => {
       await cloudFormation.send(new DeleteStackCommand({ StackName: 'ItCliStack' }));
       cloudFormation.destroy();
     }
+  });
+  // One process runs one receiver (the handler modules read their settings once), so the local stack
+  // also plays production: a CloudFormation stack whose outputs name its resources is the --stack
+  // target, and deleting an event's row after the export gives --local the fresh ledger npm start has.
+  describe('a production event in the local stack', () => {
+    let removeStack: () => Promise<void>;
+    let production: Harness;
+    const documents = () =>
+      DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(harness.emulatorUrl)));
+    const dir = mkdtempSync(path.join(tmpdir(), 'fpt-export-'));
+    const stack = ['--stack', 'ItExportProduction', '--region', 'us-east-1'];
+    // A real-looking body whose bytes matter: indented, keys in FPT's order, characters of 2 to 4 bytes.
+    const productionBody = () => {
+      const envelope = JSON.parse(fptBody('contact.updated'));
+      envelope.data.firstName = 'Zoë Ångström 🏋️';
+      return `${JSON.stringify(envelope, null, 2)}\n`;
+    };
+
+    beforeAll(async () => {
+      production = harness;
+      removeStack = await emulatedStack(harness, 'ItExportProduction');
+    });
+    afterAll(async () => {
+      await removeStack?.();
+    });
+
+    it('exports the exact stored body of an event, to a file and to stdout', async () => {
+      const body = productionBody();
+      const eventId = JSON.parse(body).eventId;
+      expect((await production.deliver(body)).status).toBe(202);
+      await production.waitForStatus(eventId, EVENT_STATUS.processed);
+      const file = path.join(dir, 'stdout-and-file.json');
+
+      const toFile = await cli('events', 'export', eventId, ...stack, '--out', file);
+      const captured = captureIo();
+      const bytes: Uint8Array[] = [];
+      const toStdout = await main(['events', 'export', eventId, ...stack], {
+        ...captured.io,
+        writeOut: (chunk) => bytes.push(chunk),
+      });
+      const again = await cli('events', 'export', eventId, ...stack, '--out', file);
+      const shown = await cli('events', 'get', eventId, ...stack, '--json');
+
+      expect(toFile.code).toBe(0);
+      expect(readFileSync(file).equals(Buffer.from(body, 'utf8'))).toBe(true);
+      expect(toStdout).toBe(0);
+      expect(Buffer.concat(bytes).equals(Buffer.from(body, 'utf8'))).toBe(true);
+      expect(again.code).toBe(1);
+      expect(again.err).toContain('already exists');
+      // events get shows the kept body's size, never the body itself.
+      expect(JSON.parse(shown.out)).toMatchObject({ bodyBytes: Buffer.byteLength(body) });
+      expect(shown.out).not.toContain('Ångström');
+    });
+
+    it('sends an exported body to the local stack re-signed, and the handler receives identical data, unmarked', async () => {
+      const body = productionBody();
+      const eventId = JSON.parse(body).eventId;
+      await production.deliver(body);
+      await production.waitForStatus(eventId, EVENT_STATUS.processed);
+      const file = path.join(dir, `${eventId}.json`);
+      await cli('events', 'export', eventId, ...stack, '--out', file);
+      const inProduction = receivedLocally.get(eventId);
+      const ledger = documents();
+      await ledger.send(
+        new DeleteCommand({ TableName: harness.running.stack.tableName, Key: { pk: eventId } }),
+      );
+      ledger.destroy();
+
+      const sent = await cli('send-test-event', '--local', '--body', file, '--wait', '--timeout', '20');
+
+      // The file holds no signature: a 202 means the CLI signed it with the local stack's secret.
+      expect(sent).toMatchObject({ code: 0, err: '' });
+      expect(sent.out).toContain('202 Accepted');
+      expect(sent.out).toContain(`eventId ${eventId}`);
+      expect(sent.out).toContain('unmarked');
+      expect(inProduction).toEqual([{ event: JSON.parse(body), isTest: false }]);
+      expect(receivedLocally.get(eventId)).toEqual([...(inProduction ?? []), ...(inProduction ?? [])]);
+      expect((await harness.readRow(eventId))?.rawBody).toBe(body);
+    });
+
+    it('marks an exported body as a test event only when asked', async () => {
+      const body = productionBody();
+      const eventId = JSON.parse(body).eventId;
+      const file = path.join(dir, `marked-${eventId}.json`);
+      writeFileSync(file, body);
+
+      const sent = await cli('send-test-event', '--local', '--body', file, '--mark-test', '--wait');
+
+      expect(sent.code).toBe(0);
+      expect(receivedLocally.get(eventId)?.map((r) => r.isTest)).toEqual([true]);
+    });
+
+    it('says why it has nothing to export when the row holds no body', async () => {
+      const ledger = documents();
+      const row = {
+        status: EVENT_STATUS.processed,
+        subscription: 'default',
+        receivedAt: 1,
+        expiresAt: 4_000_000_000,
+      };
+      const off = 'a'.repeat(32);
+      const old = 'b'.repeat(32);
+      await ledger.send(
+        new PutCommand({
+          TableName: harness.running.stack.tableName,
+          Item: { pk: off, ...row, bodyNotKept: 'disabled' },
+        }),
+      );
+      await ledger.send(
+        new PutCommand({ TableName: harness.running.stack.tableName, Item: { pk: old, ...row } }),
+      );
+      ledger.destroy();
+
+      const disabled = await cli('events', 'export', off, '--local', '--out', path.join(dir, 'off.json'));
+      const predates = await cli('events', 'export', old, '--local', '--out', path.join(dir, 'old.json'));
+      const missing = await cli(
+        'events',
+        'export',
+        'c'.repeat(32),
+        '--local',
+        '--out',
+        path.join(dir, 'c.json'),
+      );
+
+      expect(disabled.code).toBe(1);
+      expect(disabled.err).toContain(
+        'body retention was off when it arrived (config keepEventBodies: false)',
+      );
+      expect(predates.code).toBe(1);
+      expect(predates.err).toContain('predates body retention');
+      expect(missing.code).toBe(1);
+      expect(missing.err).toContain('is not in the ledger');
+    });
   });
 });
