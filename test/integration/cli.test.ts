@@ -323,6 +323,26 @@ describe('fpt-webhooks CLI against the local stack', () => {
       expect(receivedLocally.get(eventId)?.map((r) => r.isTest)).toEqual([true]);
     });
 
+    it('exports a body stored as base64 as its exact bytes', async () => {
+      // Bytes that are not UTF-8 are kept as base64 (lambda/shared/ledger/stored-body.ts).
+      const bytes = Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x0a, 0xc3, 0x7d]);
+      const eventId = 'd'.repeat(32);
+      const ledger = documents();
+      await ledger.send(
+        new PutCommand({
+          TableName: harness.running.stack.tableName,
+          Item: { pk: eventId, status: EVENT_STATUS.processed, rawBodyBase64: bytes.toString('base64') },
+        }),
+      );
+      ledger.destroy();
+      const file = path.join(dir, 'binary.bin');
+
+      const result = await cli('events', 'export', eventId, '--local', '--out', file);
+
+      expect(result.code).toBe(0);
+      expect(readFileSync(file).equals(bytes)).toBe(true);
+    });
+
     it('says why it has nothing to export when the row holds no body', async () => {
       const ledger = documents();
       const row = {
