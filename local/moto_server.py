@@ -69,6 +69,32 @@ def _call_action_atomically(self):  # type: ignore[no-untyped-def]
 DynamoHandler.call_action = _call_action_atomically  # type: ignore[method-assign]
 
 
+# Item size: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html
+# DynamoDB limits the item as it stands after a write. moto checks each attribute it sets against the
+# item's size *plus* the new value, so replacing a large attribute (an UpdateItem's
+# `SET rawBody = if_not_exists(rawBody, :body)` on a row holding a 256 KiB body) counts it twice and
+# fails, and, moto's updates not being all or nothing, leaves the attributes set before it written.
+# Setting an existing attribute is measured here without its old value, as AWS measures the result.
+from moto.dynamodb.exceptions import ItemSizeTooLarge  # noqa: E402
+from moto.dynamodb.models.dynamo_type import LimitedSizeDict  # noqa: E402
+
+_moto_limited_setitem = LimitedSizeDict.__setitem__
+
+
+def _set_attribute_measuring_the_result(self, key, value):  # type: ignore[no-untyped-def]
+    if key not in self:
+        return _moto_limited_setitem(self, key, value)
+    old = dict.pop(self, key)
+    try:
+        _moto_limited_setitem(self, key, value)
+    except ItemSizeTooLarge:
+        dict.__setitem__(self, key, old)
+        raise
+
+
+LimitedSizeDict.__setitem__ = _set_attribute_measuring_the_result  # type: ignore[method-assign]
+
+
 # TransactWriteItems: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
 _TRANSACT_TOKEN_WINDOW_SECONDS = 600
 _TRANSACT_MAX_BYTES = 4 * 1024 * 1024

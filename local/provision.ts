@@ -290,6 +290,7 @@ export function lambdaEnvironment(input: {
     [ENV.previousSecretGraceHours]: String(config.previousSecretGraceHours),
     [ENV.processingLeaseSeconds]: String(deriveResourceSpec(config).processingLeaseSeconds),
     ...(config.dashboard ? { [ENV.dashboardMetrics]: 'on' } : {}),
+    ...(config.keepEventBodies ? {} : { [ENV.keepEventBodies]: 'off' }),
     // As the functions' constructs set them. POWERTOOLS_SERVICE_NAME differs per function, and both run in
     // one process here; the code passes the service name to Logger and Metrics itself, so it is left out.
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

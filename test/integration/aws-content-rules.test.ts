@@ -14,7 +14,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { FptEnvelope } from '../../lambda/shared/fpt-events';
 import { EventLedger } from '../../lambda/shared/ledger';
 import { EVENT_STATUS, parkedKey } from '../../lambda/shared/ledger-schema';
@@ -244,6 +244,43 @@ describe('local emulator: refuses what AWS refuses', () => {
 
         expect(failure).toMatchObject({ name: 'ValidationException', status: 400 });
         expect(failure.message).toContain('Item size has exceeded the maximum allowed size');
+      } finally {
+        ddb.destroy();
+      }
+    });
+
+    it('measures an update by the item it leaves: replacing a 300 KB attribute succeeds, growing past 400 KB fails', async () => {
+      const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(emulatorUrl)));
+      const TableName = harness.running.stack.tableName;
+      const Key = { pk: 'large-update' };
+      const blob = 'a'.repeat(300 * 1024);
+      try {
+        await ddb.send(new PutCommand({ TableName, Item: { ...Key, blob } }));
+        // As the processor's lease update sets a kept body: the item stays 300 KB.
+        await ddb.send(
+          new UpdateCommand({
+            TableName,
+            Key,
+            UpdateExpression: 'SET #status = :s, #blob = if_not_exists(#blob, :blob)',
+            ExpressionAttributeNames: { '#status': 'status', '#blob': 'blob' },
+            ExpressionAttributeValues: { ':s': 'PROCESSING', ':blob': blob },
+          }),
+        );
+        const growing = await failureOf(
+          ddb.send(
+            new UpdateCommand({
+              TableName,
+              Key,
+              UpdateExpression: 'SET #more = :more',
+              ExpressionAttributeNames: { '#more': 'more' },
+              ExpressionAttributeValues: { ':more': 'b'.repeat(150 * 1024) },
+            }),
+          ),
+        );
+        const row = await ddb.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+
+        expect(row.Item).toEqual({ ...Key, blob, status: 'PROCESSING' });
+        expect(growing).toMatchObject({ name: 'ValidationException', status: 400 });
       } finally {
         ddb.destroy();
       }

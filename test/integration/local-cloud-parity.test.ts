@@ -58,6 +58,7 @@ const CONFIGS: ReadonlyArray<[string, ReceiverConfigInput]> = [
       processorBatchingWindowSeconds: 2,
       signatureToleranceSeconds: 120,
       ledgerRetentionDays: 45,
+      keepEventBodies: false,
     },
   ],
 ];
