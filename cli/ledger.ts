@@ -2,6 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { bodyBytesOf } from '../lambda/shared/ledger';
 import type { EventRow } from '../lambda/shared/ledger-schema';
+import { CliError, UsageError } from './errors';
+import type { Io } from './io';
 import type { Target } from './target';
 import { escapeControls } from './terminal-text';
 
@@ -23,6 +25,49 @@ export class LedgerReader {
   close(): void {
     this.client.destroy();
   }
+}
+
+/** The one eventId an `events` command takes, lowercased as the ledger keys it. */
+export function eventIdArgument(positionals: readonly string[], command: string): string {
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `${command} takes exactly one eventId, but got ${positionals.length} arguments (see fpt-webhooks ${command} --help)`,
+    );
+  }
+  const raw = positionals[0] as string;
+  if (!/^[0-9a-fA-F]{32}$/.test(raw)) {
+    throw new UsageError(`eventId must be 32 hex characters, but "${raw}" was provided`);
+  }
+  return raw.toLowerCase();
+}
+
+/**
+ * Reads one event's row, or says on stderr why there is none and returns undefined (the command then
+ * exits 1). A failed read is a CliError naming the table.
+ */
+export async function readEventRow(
+  target: Target,
+  eventId: string,
+  io: Pick<Io, 'err'>,
+): Promise<Record<string, unknown> | undefined> {
+  const ledger = new LedgerReader(target);
+  let row: Record<string, unknown> | undefined;
+  try {
+    row = (await ledger.get(eventId)) as Record<string, unknown> | undefined;
+  } catch (error) {
+    throw new CliError(
+      `could not read ledger table ${target.tableName}: ${(error as Error).message ?? String(error)}`,
+      { cause: error },
+    );
+  } finally {
+    ledger.close();
+  }
+  if (row === undefined) {
+    io.err(
+      `event ${eventId} is not in the ledger (${target.tableName}): it never arrived, was rejected, or its row has expired`,
+    );
+  }
+  return row;
 }
 
 /** Timestamps in a row: epoch milliseconds, except `expiresAt` (epoch seconds, the TTL attribute). */

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { BODY_NOT_KEPT, bodyBytesOf } from '../../lambda/shared/ledger';
 import { CliError, UsageError } from '../errors';
 import type { Io } from '../io';
-import { LedgerReader } from '../ledger';
+import { eventIdArgument, readEventRow } from '../ledger';
 import { resolveTarget, TARGET_HELP, TARGET_OPTIONS, targetOptionsFrom } from '../target';
 import { parseCommandArgs } from './parse';
 
@@ -47,38 +47,13 @@ export async function eventsExport(argv: readonly string[], io: Io): Promise<num
     io.out(EVENTS_EXPORT_HELP);
     return 0;
   }
-  if (positionals.length !== 1) {
-    throw new UsageError(
-      `events export takes exactly one eventId, but got ${positionals.length} arguments (see fpt-webhooks events export --help)`,
-    );
-  }
-  const raw = positionals[0] as string;
-  if (!/^[0-9a-fA-F]{32}$/.test(raw)) {
-    throw new UsageError(`eventId must be 32 hex characters, but "${raw}" was provided`);
-  }
+  const eventId = eventIdArgument(positionals, 'events export');
   if (values.out === undefined && io.writeOut === undefined) {
     throw new UsageError('this output cannot take the body as bytes: give --out FILE');
   }
-  const eventId = raw.toLowerCase();
   const target = await resolveTarget(targetOptionsFrom(values));
-  const ledger = new LedgerReader(target);
-  let row: Record<string, unknown> | undefined;
-  try {
-    row = (await ledger.get(eventId)) as Record<string, unknown> | undefined;
-  } catch (error) {
-    throw new CliError(
-      `could not read ledger table ${target.tableName}: ${(error as Error).message ?? String(error)}`,
-      { cause: error },
-    );
-  } finally {
-    ledger.close();
-  }
-  if (row === undefined) {
-    io.err(
-      `event ${eventId} is not in the ledger (${target.tableName}): it never arrived, was rejected, or its row has expired`,
-    );
-    return 1;
-  }
+  const row = await readEventRow(target, eventId, io);
+  if (row === undefined) return 1;
   let bytes: Buffer | undefined;
   try {
     bytes = bodyBytesOf(row);

@@ -1,6 +1,6 @@
-import { CliError, UsageError } from '../errors';
+import { UsageError } from '../errors';
 import type { Io } from '../io';
-import { formatRow, LedgerReader, rowToJson } from '../ledger';
+import { eventIdArgument, formatRow, readEventRow, rowToJson } from '../ledger';
 import { resolveTarget, TARGET_HELP, TARGET_OPTIONS, targetOptionsFrom } from '../target';
 import { eventsExport } from './events-export';
 import { eventsList } from './events-list';
@@ -40,40 +40,12 @@ async function eventsGet(argv: readonly string[], io: Io): Promise<number> {
     io.out(EVENTS_GET_HELP);
     return 0;
   }
-  if (positionals.length !== 1) {
-    throw new UsageError(
-      `events get takes exactly one eventId, but got ${positionals.length} arguments (see fpt-webhooks events get --help)`,
-    );
-  }
-  const raw = positionals[0] as string;
-  if (!/^[0-9a-fA-F]{32}$/.test(raw)) {
-    throw new UsageError(`eventId must be 32 hex characters, but "${raw}" was provided`);
-  }
-  const eventId = raw.toLowerCase();
-  const target = await resolveTarget(targetOptionsFrom(values));
-  const ledger = new LedgerReader(target);
-  try {
-    let row: Record<string, unknown> | undefined;
-    try {
-      row = (await ledger.get(eventId)) as Record<string, unknown> | undefined;
-    } catch (error) {
-      throw new CliError(
-        `could not read ledger table ${target.tableName}: ${(error as Error).message ?? String(error)}`,
-        { cause: error },
-      );
-    }
-    if (row === undefined) {
-      io.err(
-        `event ${eventId} is not in the ledger (${target.tableName}): it never arrived, was rejected, or its row has expired`,
-      );
-      return 1;
-    }
-    if (values.json) io.out(JSON.stringify(rowToJson(row), null, 2));
-    else for (const line of formatRow(row)) io.out(line);
-    return 0;
-  } finally {
-    ledger.close();
-  }
+  const eventId = eventIdArgument(positionals, 'events get');
+  const row = await readEventRow(await resolveTarget(targetOptionsFrom(values)), eventId, io);
+  if (row === undefined) return 1;
+  if (values.json) io.out(JSON.stringify(rowToJson(row), null, 2));
+  else for (const line of formatRow(row)) io.out(line);
+  return 0;
 }
 
 export async function events(argv: readonly string[], io: Io): Promise<number> {
