@@ -1,16 +1,12 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { METRIC } from '../../../lambda/shared/observability';
 import { secretValueProblem, storedSecretShape } from '../../../lambda/shared/secret-shape';
-import { createVerifierCore, type VerifierDeps } from '../../../lambda/verifier/receive';
 import { SecretStore } from '../../../lambda/verifier/secret-store';
 import { buildEnvelope } from '../../../local/testkit/envelopes';
 import { captureOutput } from '../../support/capture-output';
-import { FakeLedger } from '../../support/fake-ledger';
-import { fptHeader } from '../../support/independent-signer';
 import { emittedMetrics } from '../../support/metrics';
+import { verifierUnderTest } from '../../support/verifier-under-test';
 
 const GOOD = 'fpt-secret-0123456789-abcdefghijklmnopq';
 const OTHER_GOOD = 'fpt-other-0123456789-abcdefghijklmnopq';
@@ -29,36 +25,13 @@ function storeHolding(stages: Partial<Record<'AWSCURRENT' | 'AWSPREVIOUS', strin
 }
 
 function verifier() {
-  const ledger = new FakeLedger();
-  const sent: string[] = [];
-  const deps: VerifierDeps = {
+  const { deliver, ledger, sent } = verifierUnderTest({
     subscriptions: new Map([['default', 'fpt-webhooks/test/default']]),
-    toleranceSeconds: 300,
-    maxBodyBytes: 256 * 1024,
-    previousSecretGraceMs: 24 * 3_600_000,
-    ledger,
     secrets: new SecretStore({ client: new SecretsManagerClient({}), now: () => NOW }),
-    enqueue: async ({ rawBody }) => {
-      sent.push(rawBody);
-      return `m-${sent.length}`;
-    },
     now: () => NOW,
-    logger: new Logger({ serviceName: 'test' }),
-    metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }),
-  };
-  const core = createVerifierCore(deps);
-  const deliver = async (signingSecret: string) => {
-    const body = JSON.stringify(buildEnvelope('contact.updated', { timestamp: new Date(NOW - 2_000) }));
-    const response = await core({
-      subscription: 'default',
-      headers: { 'x-fpt-signature': fptHeader(signingSecret, Math.floor(NOW / 1000), body) },
-      body,
-      isBase64Encoded: false,
-    });
-    deps.metrics.publishStoredMetrics();
-    return response;
-  };
-  return { deliver, ledger, sent };
+  });
+  const body = JSON.stringify(buildEnvelope('contact.updated', { timestamp: new Date(NOW - 2_000) }));
+  return { deliver: (signingSecret: string) => deliver('default', signingSecret, body), ledger, sent };
 }
 
 let output: ReturnType<typeof captureOutput>;

@@ -3,8 +3,6 @@
  * subscription's FPT scope, or with an eventTimestamp FPT cannot have stamped, is parked (202), never
  * queued, so no handler and no ordering guard ever sees it.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EARLIEST_EVENT_TIMESTAMP_MS, eventTimestampProblem } from '../../../lambda/shared/event-time';
 import { METRIC } from '../../../lambda/shared/observability';
 import {
@@ -13,13 +11,11 @@ import {
   type SubscriptionScopeBounds,
   scopeProblems,
 } from '../../../lambda/shared/subscription-scope';
-import { createVerifierCore, type VerifierDeps } from '../../../lambda/verifier/receive';
 import type { SecretVersion, VersionStage } from '../../../lambda/verifier/secret-store';
 import { buildEnvelope } from '../../../local/testkit/envelopes';
 import { captureOutput } from '../../support/capture-output';
-import { FakeLedger } from '../../support/fake-ledger';
-import { fptHeader } from '../../support/independent-signer';
 import { emittedMetrics } from '../../support/metrics';
+import { verifierUnderTest } from '../../support/verifier-under-test';
 
 const LOC_A_KEY = 'loc-a-signing-key-0123456789-abcdefghijk';
 const NOW = Date.parse('2026-11-28T12:00:00.000Z');
@@ -29,29 +25,22 @@ const LOCATION_B = 4321;
 const ORGANIZATION = 5678;
 
 function verifier(scopes: ReadonlyMap<string, SubscriptionScopeBounds>) {
-  const ledger = new FakeLedger();
-  const sent: string[] = [];
   const versions: Record<VersionStage, SecretVersion> = {
     AWSCURRENT: { value: LOC_A_KEY, createdAtMs: NOW - 60_000 },
     AWSPREVIOUS: { value: undefined, createdAtMs: undefined },
   };
-  const deps: VerifierDeps = {
+  const {
+    deliver: signed,
+    ledger,
+    sent,
+  } = verifierUnderTest({
     subscriptions: new Map([['loc-a', 'fpt-webhooks/test/loc-a']]),
     scopes,
     toleranceSeconds: TOLERANCE_S,
-    maxBodyBytes: 256 * 1024,
     previousSecretGraceMs: 0,
-    ledger,
     secrets: { get: async (_id, stage) => versions[stage], tryInvalidate: () => false },
-    enqueue: async ({ envelope }) => {
-      sent.push(envelope.eventId);
-      return `m-${sent.length}`;
-    },
     now: () => NOW,
-    logger: new Logger({ serviceName: 'test' }),
-    metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }),
-  };
-  const core = createVerifierCore(deps);
+  });
   /** Signs with loc-a's real key, as a location admin holding it could. */
   const deliver = async (overrides: Record<string, unknown>) => {
     const body = JSON.stringify({
@@ -63,14 +52,7 @@ function verifier(scopes: ReadonlyMap<string, SubscriptionScopeBounds>) {
       organizationId: ORGANIZATION,
       ...overrides,
     });
-    const response = await core({
-      subscription: 'loc-a',
-      headers: { 'x-fpt-signature': fptHeader(LOC_A_KEY, Math.floor(NOW / 1000), body) },
-      body,
-      isBase64Encoded: false,
-    });
-    deps.metrics.publishStoredMetrics();
-    return response;
+    return signed('loc-a', LOC_A_KEY, body);
   };
   return { deliver, ledger, sent };
 }
