@@ -181,23 +181,7 @@ describe('fpt-webhooks CLI against the local stack', () => {
 
   it('resolves --stack NAME from CloudFormation outputs (stack emulated by moto)', async () => {
     // Prepare: a stack whose outputs point at the local stack's resources, as a deployed one would.
-    const cloudFormation = new CloudFormationClient(localClientConfig(harness.emulatorUrl));
-    const outputs = {
-      WebhookUrlDefault: harness.url('default'),
-      SigningSecretNameDefault: harness.running.stack.secrets.default,
-      LedgerTableName: harness.running.stack.tableName,
-      QueueUrl: harness.running.stack.queueUrl,
-      DeadLetterQueueUrl: harness.running.stack.deadLetterQueueUrl,
-    };
-    const template = {
-      Resources: {
-        Placeholder: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'it-cli-stack-placeholder' } },
-      },
-      Outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { Value: v }])),
-    };
-    await cloudFormation.send(
-      new CreateStackCommand({ StackName: 'ItCliStack', TemplateBody: JSON.stringify(template) }),
-    );
+    const removeStack = await emulatedStack(harness, 'ItCliStack');
     try {
       // Act: the stack target uses the SDK's default chain, which AWS_ENDPOINT_URL points at the emulator.
       const sent = await cli('send-test-event', '--stack', 'ItCliStack', '--region', 'us-east-1', '--wait');
@@ -228,8 +212,7 @@ describe('fpt-webhooks CLI against the local stack', () => {
       expect(missing.code).toBe(1);
       expect(missing.err).toContain('could not read stack NoSuchStack');
     } finally {
-      await cloudFormation.send(new DeleteStackCommand({ StackName: 'ItCliStack' }));
-      cloudFormation.destroy();
+      await removeStack();
     }
   });
   // One process runs one receiver (the handler modules read their settings once), so the local stack
