@@ -228,6 +228,25 @@ async function accept(deps: VerifierDeps, delivery: AuthenticDelivery): Promise<
   return ingest(deps, delivery, envelope);
 }
 
+/** The reasons the verifier parks a delivery for; a conflicting duplicate is parked by the claim. */
+type VerifierParkReason = Exclude<ParkReason, typeof PARK_REASON.conflictingDuplicate>;
+
+/** Per reason, the metric its alarm reads and the log line. */
+const PARKED: Record<VerifierParkReason, { readonly metric: string; readonly message: string }> = {
+  [PARK_REASON.invalidEnvelope]: {
+    metric: METRIC.invalidEnvelopeParked,
+    message: 'authentic event with an invalid envelope parked',
+  },
+  [PARK_REASON.eventTimeOutOfBounds]: {
+    metric: METRIC.invalidEnvelopeParked,
+    message: 'authentic event with an invalid envelope parked',
+  },
+  [PARK_REASON.scopeMismatch]: {
+    metric: METRIC.scopeMismatch,
+    message: 'authentic event outside its subscription scope parked',
+  },
+};
+
 /**
  * Keeps an authentic delivery that must not be processed (invalid envelope, out of scope, implausible
  * eventTimestamp); 202 stops FPT retrying it forever. Each reason is counted for its alarm.
@@ -236,7 +255,7 @@ async function parkDelivery(
   deps: VerifierDeps,
   delivery: AuthenticDelivery,
   problems: readonly string[],
-  reason: ParkReason,
+  reason: VerifierParkReason,
 ): Promise<HttpResponse> {
   const bodySha256 = sha256Hex(delivery.rawBody);
   await deps.ledger.park({
@@ -247,17 +266,9 @@ async function parkDelivery(
     rawBody: delivery.rawBody,
     nowMs: deps.now(),
   });
-  deps.metrics.addMetric(
-    reason === PARK_REASON.scopeMismatch ? METRIC.scopeMismatch : METRIC.invalidEnvelopeParked,
-    MetricUnit.Count,
-    1,
-  );
-  deps.logger.warn(
-    reason === PARK_REASON.scopeMismatch
-      ? 'authentic event outside its subscription scope parked'
-      : 'authentic event with an invalid envelope parked',
-    { problems, reason, bodySha256 },
-  );
+  const { metric, message } = PARKED[reason];
+  deps.metrics.addMetric(metric, MetricUnit.Count, 1);
+  deps.logger.warn(message, { problems, reason, bodySha256 });
   return respond(202, { status: 'parked' });
 }
 
