@@ -27,9 +27,16 @@ export interface ParsedRecord {
   readonly bodySha256?: string;
   /** The body exactly as signed (decoded from the message), for the ledger row the processor may create. */
   readonly text: string;
+  /**
+   * On a replay message (`fpt-replay`), the replay number n it carries; absent on a delivery from the
+   * verifier.
+   */
+  readonly replay?: number;
 }
 
 const EVENT_ID = /^[0-9a-f]{32}$/;
+/** A positive decimal integer without sign, leading zeros or exponent: the only form `fpt-replay` takes. */
+const REPLAY_NUMBER = /^[1-9][0-9]{0,15}$/;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -61,6 +68,16 @@ export function parseRecord(record: SQSRecord): ParsedRecord {
   if (eventType === undefined) problems.push(`attribute ${MESSAGE_ATTRIBUTES.eventType} is missing`);
   if (receivedAtRaw === undefined || !Number.isSafeInteger(receivedAt)) {
     problems.push(`attribute ${MESSAGE_ATTRIBUTES.receivedAt} must be epoch milliseconds`);
+  }
+  // Present at all makes it a replay: a value of any other form or type is a damaged or foreign message.
+  const replayAttribute = record.messageAttributes?.[MESSAGE_ATTRIBUTES.replay];
+  let replay: number | undefined;
+  if (replayAttribute !== undefined) {
+    const raw = replayAttribute.stringValue ?? '';
+    replay = Number(raw);
+    if (!REPLAY_NUMBER.test(raw) || !Number.isSafeInteger(replay)) {
+      problems.push(`attribute ${MESSAGE_ATTRIBUTES.replay} must be a positive integer`);
+    }
   }
 
   const bodySha256 = attribute(record, MESSAGE_ATTRIBUTES.bodySha256);
@@ -115,6 +132,7 @@ export function parseRecord(record: SQSRecord): ParsedRecord {
     isTest: isTestEvent(body as Record<string, unknown>),
     ...(bodySha256 !== undefined ? { bodySha256 } : {}),
     text: text as string,
+    ...(replay !== undefined ? { replay } : {}),
   };
 }
 

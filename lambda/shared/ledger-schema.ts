@@ -72,6 +72,16 @@ export interface EventRow {
   readonly attempts?: number;
   readonly processedAt?: number;
   readonly lastError?: string;
+  /** Replays requested so far (`fpt-webhooks events replay`); only ever goes up. */
+  readonly replayCount?: number;
+  /** Every replay up to this count has run the handler to success; absent means 0. */
+  readonly replayDone?: number;
+  /** When the last replay was requested, epoch ms. */
+  readonly lastReplayAt?: number;
+  /** The operator's reason for the last replay (at most 200 printable characters). */
+  readonly lastReplayReason?: string;
+  /** The id of the replay run that made the last request, so a resumed run does not request again. */
+  readonly lastReplayRun?: string;
 }
 
 export const parkedKey = (bodySha256: string): string => `parked#${bodySha256}`;
@@ -88,4 +98,9 @@ export const MESSAGE_ATTRIBUTES = {
   bodyEncoding: 'fpt-body-encoding',
   /** Hex SHA-256 of the signed bytes, so the processor knows the body it decodes is the one FPT signed. */
   bodySha256: 'fpt-body-sha256',
+  /**
+   * On a replay message only: the decimal replay number n (the row's `replayCount` its request set).
+   * The processor runs replay n at most once, so copies of one replay message are only redeliveries.
+   */
+  replay: 'fpt-replay',
 } as const;
