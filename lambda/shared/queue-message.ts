@@ -61,6 +61,38 @@ export function encodeMessageBody(text: string, bodySha256: string): QueueMessag
   return { body: Buffer.from(text, 'utf8').toString('base64'), attributes };
 }
 
+/** What the processor needs to know of a queued event besides its body, sent as message attributes. */
+export interface EventMessageInput {
+  /** The body as text: the exact UTF-8 decoding of the signed bytes. */
+  readonly text: string;
+  /** Hex SHA-256 of the signed bytes. */
+  readonly bodySha256: string;
+  readonly subscription: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  /** Epoch ms at which the verifier accepted the delivery. */
+  readonly receivedAtMs: number;
+}
+
+/**
+ * The work queue's message for an authentic event: its body as {@link encodeMessageBody} sends it, and
+ * the routing facts as attributes. The verifier's enqueue and a replay (lambda/shared/ledger/replay.ts)
+ * both build their message here, so a replayed event reaches the processor exactly as it first did.
+ */
+export function eventMessage(input: EventMessageInput): QueueMessage {
+  const message = encodeMessageBody(input.text, input.bodySha256);
+  return {
+    body: message.body,
+    attributes: {
+      ...message.attributes,
+      [MESSAGE_ATTRIBUTES.subscription]: { DataType: 'String', StringValue: input.subscription },
+      [MESSAGE_ATTRIBUTES.eventId]: { DataType: 'String', StringValue: input.eventId },
+      [MESSAGE_ATTRIBUTES.eventType]: { DataType: 'String', StringValue: input.eventType },
+      [MESSAGE_ATTRIBUTES.receivedAt]: { DataType: 'Number', StringValue: String(input.receivedAtMs) },
+    },
+  };
+}
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**

@@ -1,7 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { MESSAGE_ATTRIBUTES } from '../shared/ledger-schema';
-import { encodeMessageBody } from '../shared/queue-message';
+import { eventMessage } from '../shared/queue-message';
 import { createVerifierCore, type EnqueueFn, type VerifierDeps } from './receive';
 
 export type VerifierHandler = (
@@ -15,18 +14,19 @@ export type VerifierHandler = (
  */
 export function sqsEnqueue(client: SQSClient, queueUrl: string): EnqueueFn {
   return async ({ envelope, rawBody, bodySha256, subscription, receivedAtMs }) => {
-    const message = encodeMessageBody(rawBody, bodySha256);
+    const message = eventMessage({
+      text: rawBody,
+      bodySha256,
+      subscription,
+      eventId: envelope.eventId,
+      eventType: envelope.eventType,
+      receivedAtMs,
+    });
     const out = await client.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: message.body,
-        MessageAttributes: {
-          ...message.attributes,
-          [MESSAGE_ATTRIBUTES.subscription]: { DataType: 'String', StringValue: subscription },
-          [MESSAGE_ATTRIBUTES.eventId]: { DataType: 'String', StringValue: envelope.eventId },
-          [MESSAGE_ATTRIBUTES.eventType]: { DataType: 'String', StringValue: envelope.eventType },
-          [MESSAGE_ATTRIBUTES.receivedAt]: { DataType: 'Number', StringValue: String(receivedAtMs) },
-        },
+        MessageAttributes: message.attributes,
       }),
     );
     if (out.MessageId === undefined) throw new Error('SQS returned no MessageId');

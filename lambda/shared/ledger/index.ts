@@ -13,6 +13,14 @@ export { EventLedger, type LedgerOptions } from './event-ledger';
 export type { OrderingVerdict } from './ordering';
 export type { ProcessingOutcome, StartProcessingInput, StartProcessingResult } from './processing-lease';
 export {
+  REPLAY_REASON_MAX_CHARS,
+  type ReplayRequestInput,
+  type ReplayRequestResult,
+  replayMessage,
+  replayReasonProblem,
+  requestReplay,
+} from './replay';
+export {
   BODY_NOT_KEPT,
   type BodyNotKept,
   bodyBytesOf,
