@@ -24,6 +24,11 @@ export interface Io {
    */
   readonly writeOut?: (bytes: Uint8Array) => void;
   /**
+   * Shows `line` as a status line on stderr, rewritten in place by the next call (a progress bar);
+   * undefined clears it. Present only when stderr is a terminal: elsewhere commands print plain lines.
+   */
+  readonly status?: (line: string | undefined) => void;
+  /**
    * What commands that take input (`secret set`, confirmations) read from.
    * @default - no input: those commands fail, or need `--yes`
    */
@@ -168,6 +173,14 @@ export const processIo: Io = {
     }
   },
   input: processInput,
+  // Carriage return and erase-line: only on a terminal, where the line is redrawn in place.
+  ...(process.stderr.isTTY === true
+    ? {
+        status: (line: string | undefined) => {
+          process.stderr.write(line === undefined ? '\r\x1b[2K' : `\r\x1b[2K${line}`);
+        },
+      }
+    : {}),
 };
 
 /** Asks a yes/no question on the terminal; anything but y/yes is no. Callers check `input.isTTY` first. */

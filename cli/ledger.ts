@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { bodyBytesOf } from '../lambda/shared/ledger';
+import { BODY_NOT_KEPT, bodyBytesOf } from '../lambda/shared/ledger';
 import type { EventRow } from '../lambda/shared/ledger-schema';
 import { CliError, UsageError } from './errors';
 import type { Io } from './io';
@@ -70,6 +70,18 @@ export async function readEventRow(
   return row;
 }
 
+/**
+ * Why a row holds no body, from its `bodyNotKept`, in words an operator can act on (`events export`,
+ * `events replay`).
+ */
+export function missingBodyReason(bodyNotKept: unknown): string {
+  if (bodyNotKept === BODY_NOT_KEPT.disabled) {
+    return 'body retention was off when it arrived (config keepEventBodies: false)';
+  }
+  if (bodyNotKept === BODY_NOT_KEPT.tooLarge) return 'its body was too large to keep in one ledger row';
+  return 'the row predates body retention, or retention was off when it arrived';
+}
+
 /** Timestamps in a row: epoch milliseconds, except `expiresAt` (epoch seconds, the TTL attribute). */
 const EPOCH_MS_FIELDS = new Set([
   'receivedAt',
@@ -78,6 +90,7 @@ const EPOCH_MS_FIELDS = new Set([
   'failedAt',
   'leaseExpiresAt',
   'processingExpiresAt',
+  'lastReplayAt',
 ]);
 
 /**
@@ -123,6 +136,9 @@ export function formatRow(row: Record<string, unknown>): string[] {
     'attempts',
     'eventTimestamp',
     'locationId',
+    'replayCount',
+    'lastReplayAt',
+    'lastReplayReason',
   ];
   const keys = [
     ...first.filter((k) => k in json),

@@ -20,6 +20,7 @@ Commands:
   events get <id>   show an event's ledger row
   events list       the most recent events, newest first (--status, --limit)
   events export     write an event's exact stored body (to stdout or --out FILE)
+  events replay     run the handler again for events after a fix (by id; --dry-run, --resume)
   dlq redrive       move dead-lettered messages back to the work queue
   doctor            check secrets, endpoints, alarm subscribers and the dead-letter queue
   acceptance        after cdk deploy and every change: end-to-end checks with marked test events

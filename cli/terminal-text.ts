@@ -21,5 +21,11 @@ export function terminalSafeIo(io: Io): Io {
     // Bytes are data, not lines: the underlying Io decides (processIo escapes them on a terminal).
     ...(io.writeOut !== undefined ? { writeOut: io.writeOut } : {}),
     ...(io.input !== undefined ? { input: io.input } : {}),
+    ...(io.status !== undefined
+      ? {
+          status: (line: string | undefined) =>
+            io.status?.(line === undefined ? undefined : escapeControls(line)),
+        }
+      : {}),
   };
 }

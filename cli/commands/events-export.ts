@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { BODY_NOT_KEPT, bodyBytesOf } from '../../lambda/shared/ledger';
+import { bodyBytesOf } from '../../lambda/shared/ledger';
 import { CliError, UsageError } from '../errors';
 import type { Io } from '../io';
-import { eventIdArgument, readEventRow } from '../ledger';
+import { eventIdArgument, missingBodyReason, readEventRow } from '../ledger';
 import { resolveTarget, TARGET_HELP, TARGET_OPTIONS, targetOptionsFrom } from '../target';
 import { parseCommandArgs } from './parse';
 
@@ -32,15 +32,6 @@ const OPTIONS = {
   help: { type: 'boolean', default: false },
 } as const;
 
-/** Why a row holds no body, in words an operator can act on. */
-function missingBodyReason(row: Record<string, unknown>): string {
-  if (row.bodyNotKept === BODY_NOT_KEPT.disabled) {
-    return 'body retention was off when it arrived (config keepEventBodies: false)';
-  }
-  if (row.bodyNotKept === BODY_NOT_KEPT.tooLarge) return 'its body was too large to keep in one ledger row';
-  return 'the row predates body retention, or retention was off when it arrived';
-}
-
 export async function eventsExport(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS, 'events export');
   if (values.help) {
@@ -61,7 +52,7 @@ export async function eventsExport(argv: readonly string[], io: Io): Promise<num
     throw new CliError(`event ${eventId}: ${(error as Error).message}`, { cause: error });
   }
   if (bytes === undefined) {
-    io.err(`event ${eventId} has no stored body: ${missingBodyReason(row)}`);
+    io.err(`event ${eventId} has no stored body: ${missingBodyReason(row.bodyNotKept)}`);
     return 1;
   }
   if (values.out === undefined) {

@@ -4,6 +4,7 @@ import { eventIdArgument, formatRow, readEventRow, rowToJson } from '../ledger';
 import { resolveTarget, TARGET_HELP, TARGET_OPTIONS, targetOptionsFrom } from '../target';
 import { eventsExport } from './events-export';
 import { eventsList } from './events-list';
+import { eventsReplay } from './events-replay';
 import { parseCommandArgs } from './parse';
 
 export const EVENTS_HELP = `Usage: fpt-webhooks events <command>
@@ -12,13 +13,15 @@ Commands:
   get <eventId>   show one event's ledger row (status, attempts, timings)
   list            the most recent events, newest first (--status, --limit)
   export <eventId> write an event's exact stored body (to stdout or --out FILE)
+  replay <eventId>... run the handler again for events, after a handler fix (--dry-run first)
 
 Run fpt-webhooks events <command> --help for its options.`;
 
 export const EVENTS_GET_HELP = `Usage: fpt-webhooks events get <eventId> (--local | --stack NAME) [--json]
 
 Shows the ledger row of one event: status (received, processing, processed, failed, dead_lettered;
-enqueued on rows of earlier versions), attempts and timings. received means claimed by the verifier
+enqueued on rows of earlier versions), attempts and timings, and its replays when it was replayed
+(replayCount, lastReplayAt, lastReplayReason; fpt-webhooks events replay). received means claimed by the verifier
 and queued unless that delivery got no 2xx: the processor moves it on. Exit code 1 when the event is
 not in the ledger.
 
@@ -57,5 +60,6 @@ export async function events(argv: readonly string[], io: Io): Promise<number> {
   if (sub === 'get') return eventsGet(rest, io);
   if (sub === 'list') return eventsList(rest, io);
   if (sub === 'export') return eventsExport(rest, io);
+  if (sub === 'replay') return eventsReplay(rest, io);
   throw new UsageError(`unknown events command "${sub}" (see fpt-webhooks events --help)`);
 }
