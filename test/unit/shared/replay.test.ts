@@ -95,7 +95,9 @@ describe('replayMessage', () => {
 
     const built = replayMessage(rowFor(text), 1);
 
-    expect(built).toEqual({ problem: expect.stringMatching(/over SQS's limit of 1048576 \(body and attributes\)/) });
+    expect(built).toEqual({
+      problem: expect.stringMatching(/over SQS's limit of 1048576 \(body and attributes\)/),
+    });
   });
 
   it('refuses a stored body that does not match the row hash', () => {
