@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
+import { LEDGER } from '../lambda/shared/ledger-schema';
 import { DEFAULT_SPEC } from './defaults';
 
 /** Properties of an {@link EventLedgerTable}. */
@@ -22,7 +23,13 @@ export interface EventLedgerTableProps {
 
 /**
  * The event ledger (see `lambda/shared/ledger-schema.ts`): one on-demand table keyed by `pk`, rows expire
- * through the `expiresAt` TTL attribute.
+ * through the `expiresAt` TTL attribute. Event and parked rows also hold their exact body unless config
+ * `keepEventBodies` is false.
+ *
+ * One global secondary index, `byReceivedDay` (`LEDGER.listIndex`), lists rows by the UTC day they were
+ * received, for `fpt-webhooks events list` and `events replay` without a scan. It projects only attributes
+ * written once per row (never `status` or the body), so it costs one index write per event
+ * (docs/cost.md) and no index write on the row's later updates.
  *
  * A plain `Table` (AWS::DynamoDB::Table) rather than `TableV2` (AWS::DynamoDB::GlobalTable): the ledger
  * is single-region and the plain resource is what the local emulator stack mirrors.
@@ -45,6 +52,14 @@ export class EventLedgerTable extends dynamodb.Table {
       ...(props.warmWriteUnitsPerSecond !== undefined
         ? { warmThroughput: { writeUnitsPerSecond: props.warmWriteUnitsPerSecond } }
         : {}),
+    });
+    const index = LEDGER.listIndex;
+    this.addGlobalSecondaryIndex({
+      indexName: index.name,
+      partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: index.sortKey, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...index.projected],
     });
   }
 }

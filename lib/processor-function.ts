@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -157,7 +158,13 @@ export class ProcessorFunction extends WebhookFunction {
       },
     });
 
-    props.table.grant(this, ...PROCESSOR_LEDGER_ACTIONS);
+    // On the table only: table.grant would add its indexes (`<arn>/index/*`, a cdk-nag IAM5 wildcard),
+    // which item-level actions never touch.
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: [...PROCESSOR_LEDGER_ACTIONS],
+      resourceArns: [props.table.tableArn],
+    });
     for (const effectTable of props.effectTables ?? []) {
       effectTable.grant(this, ...PROCESSOR_EFFECT_ACTIONS);
       // Named actions, not grantEncryptDecrypt's wildcards (cdk-nag IAM5), for a table with its own key.

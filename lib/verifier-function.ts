@@ -145,7 +145,13 @@ export class VerifierFunction extends WebhookFunction {
       },
     });
 
-    props.table.grant(this, ...VERIFIER_LEDGER_ACTIONS);
+    // On the table only: table.grant would add its indexes (`<arn>/index/*`, a cdk-nag IAM5 wildcard),
+    // which item-level actions never touch.
+    iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: [...VERIFIER_LEDGER_ACTIONS],
+      resourceArns: [props.table.tableArn],
+    });
     props.queue.grantSendMessages(this);
     // GetSecretValue only: grantRead would add DescribeSecret, which the verifier never calls. The secrets
     // use Secrets Manager's AWS managed key, so no KMS grant is needed either.

@@ -13,6 +13,9 @@
   IdempotentParameterMismatchException (moto ignores the token and applies the replay). It also refuses a
   transaction whose items total more than 4 MB (moto has no aggregate limit). moto itself already refuses
   more than 100 actions and two actions on one item, and cancels with CancellationReasons.
+- A write that leaves a global secondary index key attribute of another type than the table's
+  AttributeDefinitions says is refused with ValidationException, as DynamoDB refuses it (moto stores the
+  item and leaves it out of the index).
 - CreateSecret, PutSecretValue and UpdateSecret refuse a value over Secrets Manager's 65,536 bytes.
 - RotateSecret with RotateImmediately=false adds the temporary AWSPENDING version AWS tests the rotation
   configuration with, instead of rotating (see _rotate_secret_like_aws).
@@ -93,6 +96,81 @@ def _set_attribute_measuring_the_result(self, key, value):  # type: ignore[no-un
 
 
 LimitedSizeDict.__setitem__ = _set_attribute_measuring_the_result  # type: ignore[method-assign]
+
+
+# Global secondary index keys: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html
+# "If you write an item to a table, you don't have to specify the attributes for any global secondary index
+# sort key ... [but] the data type must match the index key schema's data type". DynamoDB refuses a write
+# that leaves an index key attribute of another type than its AttributeDefinition (ValidationException,
+# "Type mismatch for Index Key"). moto checks only NULL and empty-string index keys, and stores the item
+# unindexed. Checked here on the item each PutItem makes, and on the item an UpdateItem leaves (undone
+# when wrong, as DynamoDB applies nothing); BatchWriteItem and TransactWriteItems go through both.
+from moto.dynamodb.models import DynamoDBBackend  # noqa: E402
+from moto.dynamodb.models.dynamo_type import DynamoType  # noqa: E402
+from moto.dynamodb.models.table import Table  # noqa: E402
+
+
+def _index_key_mismatch(table: Any, attrs: dict[str, Any]) -> str | None:
+    """AWS's message for the first index key attribute of `attrs` (DynamoDB JSON) with the wrong type."""
+    if not table.global_indexes:
+        return None
+    defined = {d["AttributeName"]: d["AttributeType"] for d in table.attr}
+    for index in table.global_indexes:
+        for key in index.schema:
+            name = key["AttributeName"]
+            value = attrs.get(name)
+            if not isinstance(value, dict) or len(value) != 1:
+                continue
+            actual = next(iter(value))
+            expected = defined.get(name)
+            if expected is not None and actual != expected:
+                return (
+                    "One or more parameter values were invalid: Type mismatch for Index Key "
+                    f"{name} Expected: {expected} Actual: {actual} IndexName: {index.name}"
+                )
+    return None
+
+
+_moto_table_put_item = Table.put_item
+
+
+@functools.wraps(_moto_table_put_item)
+def _put_item_checking_index_keys(self, item_attrs, *args, **kwargs):  # type: ignore[no-untyped-def]
+    problem = _index_key_mismatch(self, item_attrs)
+    if problem is not None:
+        raise MockValidationException(problem)
+    return _moto_table_put_item(self, item_attrs, *args, **kwargs)
+
+
+Table.put_item = _put_item_checking_index_keys  # type: ignore[method-assign]
+
+_moto_update_item = DynamoDBBackend.update_item
+
+
+@functools.wraps(_moto_update_item)
+def _update_item_checking_index_keys(self, table_name, key, *args, **kwargs):  # type: ignore[no-untyped-def]
+    import copy
+
+    table = self.get_table(table_name)
+    if not table.global_indexes:
+        return _moto_update_item(self, table_name, key, *args, **kwargs)
+    hash_value = DynamoType(key[table.hash_key_attr])
+    range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+    before = copy.deepcopy(table.get_item(hash_value, range_value))
+    item = _moto_update_item(self, table_name, key, *args, **kwargs)
+    problem = _index_key_mismatch(table, {name: value.to_json() for name, value in item.attrs.items()})
+    if problem is not None:
+        items = table.items[hash_value] if range_value is not None else table.items
+        slot = range_value if range_value is not None else hash_value
+        if before is None:
+            items.pop(slot, None)
+        else:
+            items[slot] = before
+        raise MockValidationException(problem)
+    return item
+
+
+DynamoDBBackend.update_item = _update_item_checking_index_keys  # type: ignore[method-assign]
 
 
 # TransactWriteItems: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html

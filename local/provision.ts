@@ -26,6 +26,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { runRotationStep } from '../lambda/rotation/rotate';
 import { ENV } from '../lambda/shared/env';
+import { LEDGER } from '../lambda/shared/ledger-schema';
 import { METRICS_NAMESPACE } from '../lambda/shared/observability';
 import { SECRET_PLACEHOLDER } from '../lambda/shared/secret-placeholder';
 import { subscriptionScopesEnvironment } from '../lambda/shared/subscription-scope';
@@ -183,13 +184,29 @@ async function ensureQueue(
 
 async function ensureTable(ddb: DynamoDBClient, tableName: string, spec: ResourceSpec): Promise<void> {
   const key = spec.ledger.partitionKey;
+  const index = LEDGER.listIndex;
   try {
     await ddb.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+        AttributeDefinitions: [
+          { AttributeName: key, AttributeType: 'S' },
+          { AttributeName: index.partitionKey, AttributeType: 'S' },
+          { AttributeName: index.sortKey, AttributeType: 'N' },
+        ],
         KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+        // The same list index as lib/event-ledger-table.ts.
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: index.name,
+            KeySchema: [
+              { AttributeName: index.partitionKey, KeyType: 'HASH' },
+              { AttributeName: index.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projected] },
+          },
+        ],
       }),
     );
   } catch (error) {
@@ -199,6 +216,11 @@ async function ensureTable(ddb: DynamoDBClient, tableName: string, spec: Resourc
     if (keys.length !== 1 || keys[0]?.AttributeName !== key || keys[0]?.KeyType !== 'HASH') {
       throw new Error(
         `table ${tableName} already exists in the emulator with a different key (${JSON.stringify(keys)}); restart the emulator to start clean`,
+      );
+    }
+    if (!(table?.GlobalSecondaryIndexes ?? []).some((gsi) => gsi.IndexName === index.name)) {
+      throw new Error(
+        `table ${tableName} already exists in the emulator without the ${index.name} index (it was created by an earlier version); restart the emulator to start clean`,
       );
     }
   }

@@ -19,7 +19,7 @@ import {
   isCatalogEventType,
 } from '../shared/fpt-events';
 import type { EventLedger } from '../shared/ledger';
-import { EVENT_STATUS } from '../shared/ledger-schema';
+import { contactIdOf, EVENT_STATUS } from '../shared/ledger-schema';
 import { METRIC } from '../shared/observability';
 import type { ProcessorMetrics } from './metrics';
 import { catalogDataProblems, type ParsedRecord, parseRecord } from './parse-record';
@@ -94,6 +94,8 @@ export async function processRecord(
     eventType,
     ...(parsed.bodySha256 !== undefined ? { bodySha256: parsed.bodySha256 } : {}),
     rawBody: Buffer.from(parsed.text, 'utf8'),
+    receivedAt: parsed.receivedAt,
+    ...(contactIdOf(envelope.data) !== undefined ? { contactId: contactIdOf(envelope.data) } : {}),
     nowMs: now(),
   });
   if (started.kind === 'already_processed') {

@@ -9,7 +9,29 @@
 export const LEDGER = {
   partitionKey: 'pk',
   ttlAttribute: 'expiresAt',
+  /**
+   * The list index (GSI): event and parked rows by the UTC day they were received, newest last. Its keys
+   * and projected attributes are written once per row, so no later update of the row writes the index;
+   * `status`, which changes on every step, is read from the table instead (cli/event-selection.ts).
+   */
+  listIndex: {
+    name: 'byReceivedDay',
+    partitionKey: 'listDay',
+    sortKey: 'receivedAt',
+    projected: ['eventType', 'subscription', 'contactId', 'locationId'],
+  },
 } as const;
+
+/** The list index's partition key of a row received at `receivedAtMs`: its UTC day, `YYYY-MM-DD`. */
+export function listDayOf(receivedAtMs: number): string {
+  return new Date(receivedAtMs).toISOString().slice(0, 10);
+}
+
+/** FPT's `data.contactId` when it is a safe integer, as the ledger's `contactId` attribute keeps it. */
+export function contactIdOf(data: unknown): number | undefined {
+  const contactId = (data as { contactId?: unknown } | null | undefined)?.contactId;
+  return typeof contactId === 'number' && Number.isSafeInteger(contactId) ? contactId : undefined;
+}
 
 /**
  * Event row lifecycle:
@@ -52,6 +74,10 @@ export interface EventRow {
   readonly eventType?: string;
   readonly eventTimestamp?: string;
   readonly locationId?: number;
+  /** FPT's `data.contactId`; absent when the event has none. Projected into the list index. */
+  readonly contactId?: number;
+  /** {@link listDayOf} `receivedAt`: the list index's partition key; absent on rows older than the index. */
+  readonly listDay?: string;
   /** Set by the verifier's claim; absent on a row the processor created after the claim's row expired. */
   readonly bodySha256?: string;
   /** The event's exact body (lambda/shared/ledger/stored-body.ts): text, or base64 when not UTF-8. */

@@ -15,7 +15,7 @@ import {
 import { eventTimestampProblem } from '../shared/event-time';
 import type { FptEnvelope } from '../shared/fpt-events';
 import type { EventLedger } from '../shared/ledger';
-import { PARK_REASON, type ParkReason } from '../shared/ledger-schema';
+import { contactIdOf, PARK_REASON, type ParkReason } from '../shared/ledger-schema';
 import { METRIC } from '../shared/observability';
 import { sha256Hex } from '../shared/queue-message';
 import { type SubscriptionScopeBounds, scopeProblems } from '../shared/subscription-scope';
@@ -288,6 +288,7 @@ async function ingest(
     eventType: envelope.eventType,
     eventTimestamp: envelope.eventTimestamp,
     locationId: envelope.locationId,
+    ...optionalContactId(envelope.data),
     bodySha256,
     rawBody: delivery.rawBody,
     nowMs: receivedAtMs,
@@ -306,6 +307,12 @@ async function ingest(
     return respond(200, { status: 'duplicate', eventId: envelope.eventId });
   }
   return enqueueClaimed(deps, delivery, envelope, { token: claim.token, bodySha256, receivedAtMs });
+}
+
+/** The row's `contactId` when the event has one (`events list --contact`). */
+function optionalContactId(data: unknown): { contactId?: number } {
+  const contactId = contactIdOf(data);
+  return contactId !== undefined ? { contactId } : {};
 }
 
 /** Same eventId, different bytes: not a true duplicate. Keep it so nothing authentic is lost. */

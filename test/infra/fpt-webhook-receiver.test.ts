@@ -60,7 +60,6 @@ describe('FptWebhookReceiver', () => {
       template.resourceCountIs('AWS::DynamoDB::Table', 1);
       template.hasResourceProperties('AWS::DynamoDB::Table', {
         KeySchema: [{ AttributeName: LEDGER.partitionKey, KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: LEDGER.partitionKey, AttributeType: 'S' }],
         BillingMode: 'PAY_PER_REQUEST',
         TimeToLiveSpecification: { AttributeName: LEDGER.ttlAttribute, Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -80,6 +79,31 @@ describe('FptWebhookReceiver', () => {
 
       expect(variable({})).toEqual([undefined, undefined]);
       expect(variable({ keepEventBodies: false })).toEqual(['off', 'off']);
+    });
+
+    test('has exactly one index, byReceivedDay, projecting only attributes written once per row', () => {
+      const { template } = build();
+      const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0]?.Properties;
+
+      expect(table?.AttributeDefinitions).toEqual([
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'listDay', AttributeType: 'S' },
+        { AttributeName: 'receivedAt', AttributeType: 'N' },
+      ]);
+      expect(table?.GlobalSecondaryIndexes).toEqual([
+        {
+          IndexName: 'byReceivedDay',
+          KeySchema: [
+            { AttributeName: 'listDay', KeyType: 'HASH' },
+            { AttributeName: 'receivedAt', KeyType: 'RANGE' },
+          ],
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: ['eventType', 'subscription', 'contactId', 'locationId'],
+          },
+        },
+      ]);
+      expect(table?.LocalSecondaryIndexes).toBeUndefined();
     });
 
     test('retains the table when it is removed from the stack, but not when its first create fails', () => {
@@ -377,7 +401,8 @@ describe('FptWebhookReceiver', () => {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
       ]);
-      expect(ledger[0]?.Resource).toEqual([{ 'Fn::GetAtt': [logicalId(stack, receiver.table), 'Arn'] }]);
+      // The table only: item-level actions never touch its index.
+      expect(ledger[0]?.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack, receiver.table), 'Arn'] });
     });
 
     test('grants the verifier SendMessage on the work queue only', () => {

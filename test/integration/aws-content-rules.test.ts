@@ -287,6 +287,78 @@ describe('local emulator: refuses what AWS refuses', () => {
     });
   });
 
+  describe('DynamoDB global secondary index keys', () => {
+    it('answers ValidationException (HTTP 400) to a put whose index key has the wrong type, and stores nothing', async () => {
+      const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(emulatorUrl)));
+      const TableName = harness.running.stack.tableName;
+      try {
+        const numberDay = await failureOf(
+          ddb.send(new PutCommand({ TableName, Item: { pk: 'gsi-put', listDay: 20261128, receivedAt: 1 } })),
+        );
+        const textTime = await failureOf(
+          ddb.send(
+            new PutCommand({ TableName, Item: { pk: 'gsi-put', listDay: '2026-11-28', receivedAt: '1' } }),
+          ),
+        );
+        const row = await ddb.send(
+          new GetCommand({ TableName, Key: { pk: 'gsi-put' }, ConsistentRead: true }),
+        );
+
+        expect(numberDay).toMatchObject({ name: 'ValidationException', status: 400 });
+        expect(numberDay.message).toBe(
+          'One or more parameter values were invalid: Type mismatch for Index Key listDay Expected: S Actual: N IndexName: byReceivedDay',
+        );
+        expect(textTime.message).toContain('Type mismatch for Index Key receivedAt Expected: N Actual: S');
+        expect(row.Item).toBeUndefined();
+      } finally {
+        ddb.destroy();
+      }
+    });
+
+    it('answers ValidationException to an update that would leave a wrong-typed index key, and applies none of it', async () => {
+      const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(emulatorUrl)));
+      const TableName = harness.running.stack.tableName;
+      const Key = { pk: 'gsi-update' };
+      try {
+        await ddb.send(new PutCommand({ TableName, Item: { ...Key, listDay: '2026-11-28', receivedAt: 1 } }));
+        const failure = await failureOf(
+          ddb.send(
+            new UpdateCommand({
+              TableName,
+              Key,
+              UpdateExpression: 'SET #status = :s, #day = :day',
+              ExpressionAttributeNames: { '#status': 'status', '#day': 'listDay' },
+              ExpressionAttributeValues: { ':s': 'PROCESSING', ':day': 7 },
+            }),
+          ),
+        );
+        // A new item made by an update is checked the same way.
+        const created = await failureOf(
+          ddb.send(
+            new UpdateCommand({
+              TableName,
+              Key: { pk: 'gsi-update-new' },
+              UpdateExpression: 'SET #received = :r',
+              ExpressionAttributeNames: { '#received': 'receivedAt' },
+              ExpressionAttributeValues: { ':r': 'now' },
+            }),
+          ),
+        );
+        const row = await ddb.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+        const none = await ddb.send(
+          new GetCommand({ TableName, Key: { pk: 'gsi-update-new' }, ConsistentRead: true }),
+        );
+
+        expect(failure).toMatchObject({ name: 'ValidationException', status: 400 });
+        expect(created).toMatchObject({ name: 'ValidationException', status: 400 });
+        expect(row.Item).toEqual({ ...Key, listDay: '2026-11-28', receivedAt: 1 });
+        expect(none.Item).toBeUndefined();
+      } finally {
+        ddb.destroy();
+      }
+    });
+  });
+
   describe('DynamoDB ReturnValuesOnConditionCheckFailure', () => {
     /** A ledger on the emulator that records the DynamoDB operations it sends. */
     function countingLedger(): { ledger: EventLedger; operations: string[]; destroy: () => void } {

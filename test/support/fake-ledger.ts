@@ -14,7 +14,7 @@ import {
   type StartProcessingResult,
 } from '../../lambda/shared/ledger';
 import { type BodyNotKept, eventRowBody } from '../../lambda/shared/ledger/stored-body';
-import { EVENT_STATUS, type EventStatus } from '../../lambda/shared/ledger-schema';
+import { EVENT_STATUS, type EventStatus, listDayOf } from '../../lambda/shared/ledger-schema';
 import type { LedgerPort } from '../../lambda/verifier/receive';
 
 /**
@@ -32,6 +32,10 @@ export interface FakeRow {
   rawBody?: string;
   rawBodyBase64?: string;
   bodyNotKept?: BodyNotKept;
+  /** The list index's attributes (LEDGER.listIndex), written once, as on the real table. */
+  receivedAt?: number;
+  listDay?: string;
+  contactId?: number;
   /** Epoch seconds after which the row counts as gone (DynamoDB TTL). */
   expiresAt?: number;
   leaseToken?: string;
@@ -60,6 +64,17 @@ export interface FakeLedgerOptions {
 }
 
 type FailingOperation = 'claim' | 'release' | 'park' | 'guardOrdering' | 'commitProcessed';
+
+/** Like startProcessing's if_not_exists: the list index's attributes a row lacks, from the message. */
+function listedOnStart(row: FakeRow | undefined, input: StartProcessingInput): Partial<FakeRow> {
+  if (input.receivedAt === undefined) return {};
+  const contactId = row?.contactId ?? input.contactId;
+  return {
+    receivedAt: row?.receivedAt ?? input.receivedAt,
+    listDay: row?.listDay ?? listDayOf(input.receivedAt),
+    ...(contactId !== undefined ? { contactId } : {}),
+  };
+}
 
 /**
  * The one in-memory ledger of the tests, with EventLedger's semantics for the verifier (conditional claim
@@ -142,6 +157,9 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
       eventType: input.eventType,
       bodySha256: input.bodySha256,
       ...eventRowBody(input.rawBody, this.keepBodies),
+      receivedAt: input.nowMs,
+      listDay: listDayOf(input.nowMs),
+      ...(input.contactId !== undefined ? { contactId: input.contactId } : {}),
       expiresAt: this.expiresAt(input.nowMs),
       leaseToken: token,
       leaseExpiresAt: input.nowMs + this.claimLeaseMs,
@@ -207,6 +225,7 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
       attempts,
       subscription: row?.subscription ?? input.subscription,
       eventType: row?.eventType ?? input.eventType,
+      ...listedOnStart(row, input),
       expiresAt: row?.expiresAt ?? this.expiresAt(input.nowMs),
     });
     return {

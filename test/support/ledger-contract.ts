@@ -21,6 +21,9 @@ export interface ContractLedger extends LedgerPort, ProcessorLedger {
         readonly rawBody?: string;
         readonly rawBodyBase64?: string;
         readonly bodyNotKept?: string;
+        readonly receivedAt?: number;
+        readonly listDay?: string;
+        readonly contactId?: number;
       }
     | undefined
   >;
@@ -451,6 +454,51 @@ export function describeLedgerContract(
         expect(claimedRow?.bodyNotKept).toBe(BODY_NOT_KEPT.disabled);
         expect(bodyBytesOf(claimedRow ?? {})).toBeUndefined();
         expect(bodyBytesOf(createdRow ?? {})).toBeUndefined();
+      });
+    });
+
+    describe('list index attributes', () => {
+      it('writes the UTC day of receivedAt and the contactId in the claim', async () => {
+        const eventId = newEventId();
+        const lateEvening = Date.parse('2026-11-28T23:59:59.999Z');
+
+        await ledger.claim({ ...claimInput(eventId, HASH_A, lateEvening), contactId: 5678 });
+
+        expect(await ledger.getEvent(eventId)).toMatchObject({
+          receivedAt: lateEvening,
+          listDay: '2026-11-28',
+          contactId: 5678,
+        });
+      });
+
+      it('gives a row the processor creates the message receivedAt, its day and the contactId', async () => {
+        const eventId = newEventId();
+        const receivedAt = Date.parse('2026-11-27T10:00:00.000Z');
+
+        await ledger.startProcessing({ ...startInput(eventId, T0), receivedAt, contactId: 42 });
+
+        expect(await ledger.getEvent(eventId)).toMatchObject({
+          receivedAt,
+          listDay: '2026-11-27',
+          contactId: 42,
+        });
+      });
+
+      it("never moves a claimed row's receivedAt, listDay or contactId", async () => {
+        const eventId = newEventId();
+        await ledger.claim({ ...claimInput(eventId, HASH_A, T0), contactId: 7 });
+
+        await ledger.startProcessing({
+          ...startInput(eventId, T0 + 1),
+          receivedAt: T0 + DAY_MS,
+          contactId: 8,
+        });
+
+        expect(await ledger.getEvent(eventId)).toMatchObject({
+          receivedAt: T0,
+          listDay: '2026-11-28',
+          contactId: 7,
+        });
       });
     });
 

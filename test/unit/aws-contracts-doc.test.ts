@@ -31,6 +31,9 @@ const REQUIRED_KEYWORDS = [
   'TransactWriteItems',
   'ClientRequestToken',
   'CreatedDate',
+  'global secondary index',
+  'Type mismatch for Index Key',
+  'UnprocessedKeys',
 ];
 
 interface ContractRow {

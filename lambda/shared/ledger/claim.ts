@@ -3,6 +3,7 @@ import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   EVENT_STATUS,
   type EventStatus,
+  listDayOf,
   PARK_REASON,
   PARKED_STATUS,
   type ParkReason,
@@ -23,6 +24,8 @@ export interface ClaimInput {
   readonly eventType: string;
   readonly eventTimestamp: string;
   readonly locationId: number;
+  /** FPT's `data.contactId` (a safe integer), for `events list --contact`; absent when it has none. */
+  readonly contactId?: number;
   readonly bodySha256: string;
   /**
    * The signed bytes, kept on the row for the ledger's retention when the table keeps bodies
@@ -78,10 +81,12 @@ export async function claimEvent(
           eventType: input.eventType,
           eventTimestamp: input.eventTimestamp,
           locationId: input.locationId,
+          ...(input.contactId !== undefined ? { contactId: input.contactId } : {}),
           bodySha256: input.bodySha256,
           // In this one write: a body fits in the row's first write unit, so keeping it costs no call.
           ...eventRowBody(input.rawBody, table.keepBodies ?? true),
           receivedAt: input.nowMs,
+          listDay: listDayOf(input.nowMs),
           expiresAt: expiresAt(table, input.nowMs),
           leaseToken: token,
           leaseExpiresAt: input.nowMs + claimLeaseMs,
@@ -171,6 +176,8 @@ export async function parkDelivery(table: LedgerTable, input: ParkInput): Promis
           reason: input.reason ?? PARK_REASON.invalidEnvelope,
           ...body,
           receivedAt: input.nowMs,
+          // In the list index too, so `events list --status invalid_envelope` is a query like the others.
+          listDay: listDayOf(input.nowMs),
           expiresAt: expiresAt(table, input.nowMs),
         },
         ConditionExpression: 'attribute_not_exists(#pk)',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { EVENT_STATUS, type EventRow, type EventStatus } from '../ledger-schema';
+import { EVENT_STATUS, type EventRow, type EventStatus, listDayOf } from '../ledger-schema';
 import { eventRowBody } from './stored-body';
 import { expiresAt, getEvent, isConditionFailure, type LedgerTable } from './table';
 
@@ -21,6 +21,10 @@ export interface StartProcessingInput {
    * so an event whose claim's row is gone still has its body for the ledger's retention.
    */
   readonly rawBody?: Buffer;
+  /** The verifier's `receivedAt` (message attribute `fpt-received-at`): a created row is listed by it. */
+  readonly receivedAt?: number;
+  /** FPT's `data.contactId`, kept on a created row for `events list --contact`. */
+  readonly contactId?: number;
   readonly nowMs: number;
 }
 
@@ -60,6 +64,8 @@ export async function startProcessing(
   const body =
     input.rawBody !== undefined && (table.keepBodies ?? true) ? eventRowBody(input.rawBody, true) : {};
   const [bodyName, bodyValue] = Object.entries(body).find(([name]) => name !== 'bodyNotKept') ?? [];
+  // A created row enters the list index as the claim's would have; if_not_exists: written once.
+  const listed = listedAttributes(input);
   try {
     const out = await table.client.send(
       new UpdateCommand({
@@ -73,6 +79,7 @@ export async function startProcessing(
           // The claim's hash stays; a row the verifier released (its send's answer was lost) gets the message's.
           (withHash ? '#bodySha256 = if_not_exists(#bodySha256, :bodySha256), ' : '') +
           (bodyName !== undefined ? '#body = if_not_exists(#body, :body), ' : '') +
+          listed.update +
           '#expiresAt = if_not_exists(#expiresAt, :expiresAt)',
         ConditionExpression:
           'attribute_not_exists(#pk) OR (#status <> :processed AND (#status <> :processing OR #processingExpiresAt < :nowMs))',
@@ -87,6 +94,7 @@ export async function startProcessing(
           '#expiresAt': 'expiresAt',
           ...(withHash ? { '#bodySha256': 'bodySha256' } : {}),
           ...(bodyName !== undefined ? { '#body': bodyName } : {}),
+          ...listed.names,
         },
         ExpressionAttributeValues: {
           ':processing': EVENT_STATUS.processing,
@@ -101,6 +109,7 @@ export async function startProcessing(
           ':expiresAt': expiresAt(table, input.nowMs),
           ...(withHash ? { ':bodySha256': input.bodySha256 } : {}),
           ...(bodyName !== undefined ? { ':body': bodyValue } : {}),
+          ...listed.values,
         },
         ReturnValues: 'ALL_OLD',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -120,6 +129,31 @@ export async function startProcessing(
     if (status === undefined) status = (await getEvent(table, input.eventId))?.status;
     return status === EVENT_STATUS.processed ? { kind: 'already_processed' } : { kind: 'in_progress' };
   }
+}
+
+/** The `SET` clauses that put a created row in the list index, writing nothing a row already has. */
+function listedAttributes(input: StartProcessingInput): {
+  update: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  if (input.receivedAt === undefined) return { update: '', names: {}, values: {} };
+  const withContact = input.contactId !== undefined;
+  return {
+    update:
+      '#receivedAt = if_not_exists(#receivedAt, :receivedAt), #listDay = if_not_exists(#listDay, :listDay), ' +
+      (withContact ? '#contactId = if_not_exists(#contactId, :contactId), ' : ''),
+    names: {
+      '#receivedAt': 'receivedAt',
+      '#listDay': 'listDay',
+      ...(withContact ? { '#contactId': 'contactId' } : {}),
+    },
+    values: {
+      ':receivedAt': input.receivedAt,
+      ':listDay': listDayOf(input.receivedAt),
+      ...(withContact ? { ':contactId': input.contactId } : {}),
+    },
+  };
 }
 
 /**
