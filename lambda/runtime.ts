@@ -18,7 +18,13 @@ export {
   type TransactionalEffects,
   type UpdateEffectProps,
 } from './handlers/effects';
-export type { DefaultHandler, EventHandler, EventHandlers, HandlerContext } from './handlers/types';
+export type {
+  DefaultHandler,
+  EventHandler,
+  EventHandlers,
+  HandlerContext,
+  ReplayInfo,
+} from './handlers/types';
 export {
   CATALOG_EVENT_TYPES,
   type CatalogEnvelope,

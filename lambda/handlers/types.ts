@@ -13,6 +13,16 @@ export type {
   UpdateEffectProps,
 } from './effects';
 
+/** An explicit replay (`fpt-webhooks events replay`), as recorded in the ledger when it was requested. */
+export interface ReplayInfo {
+  /** Which replay of the event this is: 1 for the first one requested, then 2, 3... */
+  readonly count: number;
+  /** The operator's reason, when the ledger still holds this replay's request (no newer one was made). */
+  readonly reason?: string;
+  /** When the replay was requested, ISO-8601 UTC; present under the same condition as `reason`. */
+  readonly requestedAt?: string;
+}
+
 /** What the processor tells a handler about the delivery it is running for. */
 export interface HandlerContext {
   /** The FPT subscription (URL path name) the event arrived on. */
@@ -49,8 +59,15 @@ export interface HandlerContext {
    * Stable for the event: the same on every attempt, redelivery and DLQ redrive of it (its eventId,
    * lowercase). Pass it to APIs outside DynamoDB that deduplicate requests, e.g. as an `Idempotency-Key`
    * header, so the one window in which a handler can run twice does not repeat their effect.
+   * On replay n it is `<eventId>:replay:<n>`, stable across that replay's redeliveries, so a downstream
+   * API does not swallow the replay as a repeat of the first run.
    */
   readonly idempotencyKey: string;
+  /**
+   * Present only when this run is an explicit replay of the event, requested by an operator after it was
+   * PROCESSED or DEAD_LETTERED. Each replay runs the handler to success at most once. See docs/handlers.md.
+   */
+  readonly replay?: ReplayInfo;
   /**
    * DynamoDB writes to commit exactly once: declared here, written after the handler returns, in one
    * transaction with the event's PROCESSED record (see docs/handlers.md, "Exactly-once DynamoDB writes").

@@ -2,7 +2,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import { EffectCollector } from '../handlers/effects';
-import type { DefaultHandler, EventHandler, EventHandlers, HandlerContext } from '../handlers/types';
+import type {
+  DefaultHandler,
+  EventHandler,
+  EventHandlers,
+  HandlerContext,
+  ReplayInfo,
+} from '../handlers/types';
 import { MAX_SIGNATURE_TOLERANCE_SECONDS } from '../shared/defaults';
 import {
   EffectsRejectedError,
@@ -10,6 +16,7 @@ import {
   HandlerFailedError,
   ProcessingInProgressError,
   ProcessingLeaseLostError,
+  ReplayRefusedError,
 } from '../shared/errors';
 import { eventTimestampProblem } from '../shared/event-time';
 import {
@@ -18,7 +25,7 @@ import {
   type FptEnvelope,
   isCatalogEventType,
 } from '../shared/fpt-events';
-import type { EventLedger } from '../shared/ledger';
+import type { EventLedger, ReplayRequest } from '../shared/ledger';
 import { contactIdOf, EVENT_STATUS } from '../shared/ledger-schema';
 import { METRIC } from '../shared/observability';
 import type { ProcessorMetrics } from './metrics';
@@ -61,6 +68,8 @@ interface OrderingGuard {
  *
  * @throws EnvelopeValidationError when the record is a poison message (bad attributes or body)
  * @throws ProcessingInProgressError when another invocation holds the lease for this event
+ * @throws ReplayRefusedError when a replay message names a replay the ledger does not hold (its row is
+ *   gone, or the replay was never requested); nothing is written and the handler does not run
  * @throws HandlerFailedError when the handler (or the checks just before it) failed, or its declared
  *   effects could not be committed (the cause is an EffectsRejectedError; nothing was written)
  * @throws ProcessingLeaseLostError when another invocation took the event over before the handler's
@@ -83,9 +92,14 @@ export async function processRecord(
     throw error;
   }
   const { eventId, subscription, eventType, envelope } = parsed;
-  const { isTest } = parsed;
+  const { isTest, replay } = parsed;
   const logger = deps.logger.createChild({
-    persistentKeys: { eventId, subscription, ...(isTest ? { isTest } : {}) },
+    persistentKeys: {
+      eventId,
+      subscription,
+      ...(isTest ? { isTest } : {}),
+      ...(replay !== undefined ? { replay } : {}),
+    },
   });
 
   const started = await ledger.startProcessing({
@@ -96,17 +110,32 @@ export async function processRecord(
     rawBody: Buffer.from(parsed.text, 'utf8'),
     receivedAt: parsed.receivedAt,
     ...(contactIdOf(envelope.data) !== undefined ? { contactId: contactIdOf(envelope.data) } : {}),
+    ...(replay !== undefined ? { replay } : {}),
     nowMs: now(),
   });
   if (started.kind === 'already_processed') {
-    // A duplicate delivery (SQS is at-least-once, or FPT re-sent after our 2xx was lost) is a success.
+    // A duplicate delivery (SQS is at-least-once, or FPT re-sent after our 2xx was lost) is a success,
+    // and so is another copy of a replay that has run (a redelivery, or a resumed run's re-send).
     metrics.emit(METRIC.duplicate, MetricUnit.Count, 1, { stage: 'processor' });
-    logger.info('duplicate: event already processed, skipping handler');
+    logger.info(
+      replay === undefined
+        ? 'duplicate: event already processed, skipping handler'
+        : 'duplicate: this replay already ran, skipping handler',
+    );
     return 'duplicate';
   }
   if (started.kind === 'in_progress') {
     logger.info('event is being processed by another invocation; will retry');
     throw new ProcessingInProgressError(eventId);
+  }
+  if (started.kind === 'replay_refused') {
+    // Never acknowledged: the message may be the last copy of an authentic event whose row expired, so it
+    // is retried and then kept in the DLQ. Never run either: a handler runs only on what the ledger holds.
+    logger.error('replay not held by the ledger: handler not run; will retry and then move to the DLQ', {
+      messageId: record.messageId,
+      reason: started.reason,
+    });
+    throw new ReplayRefusedError(eventId, replay ?? 0, started.reason);
   }
 
   let guard: OrderingGuard | undefined;
@@ -134,8 +163,9 @@ export async function processRecord(
         ? { highWaterMark: new Date(guard.highWaterMarkMs).toISOString() }
         : {}),
       logger,
-      idempotencyKey: eventId,
+      idempotencyKey: replay === undefined ? eventId : `${eventId}:replay:${replay}`,
       effects,
+      ...(replay !== undefined ? { replay: replayInfo(replay, started.replayRequest) } : {}),
     };
     const handlerStart = now();
     try {
@@ -156,6 +186,7 @@ export async function processRecord(
     const kept = await ledger.finishProcessing(eventId, started.token, {
       status: EVENT_STATUS.processed,
       nowMs: finishedAt,
+      ...(started.replayCount !== undefined ? { replayDone: started.replayCount } : {}),
     });
     if (!kept) {
       logger.warn('processing lease lost before success was recorded; another invocation owns the event');
@@ -163,7 +194,13 @@ export async function processRecord(
   } else {
     let outcome: Awaited<ReturnType<ProcessorLedger['commitProcessed']>>;
     try {
-      outcome = await ledger.commitProcessed(eventId, started.token, finishedAt, effects.declared);
+      outcome = await ledger.commitProcessed(
+        eventId,
+        started.token,
+        finishedAt,
+        effects.declared,
+        started.replayCount,
+      );
     } catch (error) {
       if (error instanceof EffectsRejectedError) {
         logger.error('declared effects rejected; nothing was written', { problems: error.problems });
@@ -183,6 +220,16 @@ export async function processRecord(
   });
   metrics.emit(METRIC.endToEndLatency, MetricUnit.Milliseconds, finishedAt - parsed.eventTimestampMs);
   return 'processed';
+}
+
+function replayInfo(count: number, request: ReplayRequest | undefined): ReplayInfo {
+  return {
+    count,
+    ...(request?.reason !== undefined ? { reason: request.reason } : {}),
+    ...(request?.requestedAt !== undefined && Number.isFinite(request.requestedAt)
+      ? { requestedAt: new Date(request.requestedAt).toISOString() }
+      : {}),
+  };
 }
 
 /**

@@ -123,6 +123,23 @@ export class ProcessingInProgressError extends ReceiverError {
 }
 
 /**
+ * A replay message names a replay the ledger does not hold: the event's row is gone (past its retention)
+ * or no such replay was requested on it. The handler does not run and nothing is written; the record is
+ * retried and then kept in the DLQ, with its body, for the operator.
+ */
+export class ReplayRefusedError extends ReceiverError {
+  constructor(
+    readonly eventId: string,
+    readonly replay: number,
+    /** `row_missing` or `not_requested`. */
+    readonly reason: string,
+  ) {
+    super(`replay ${replay} of event ${eventId} refused: ${reason}`);
+    this.name = 'ReplayRefusedError';
+  }
+}
+
+/**
  * A handler's declared effects cannot be committed: too many, two on one item, one on the ledger, or
  * DynamoDB cancelled the transaction for a reason other than the lease. Nothing was written. Problems
  * name effects by index and DynamoDB's reason codes, never values.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EventLedger } from '../../lambda/shared/ledger';
 import { localClientConfig } from '../../local/aws';
 import { loadReceiverConfig, provisionLocalStack } from '../../local/provision';
@@ -45,4 +45,32 @@ describeLedgerContract(
       return out.Item?.count as number | undefined;
     },
   }),
+  // The request's successful write, as replay.ts makes it; its conditions are tested with replay.ts.
+  () => async (eventId, request) => {
+    const out = await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: eventId },
+        UpdateExpression:
+          'SET #count = if_not_exists(#count, :zero) + :one, #at = :at, #run = :run' +
+          (request.reason !== undefined ? ', #reason = :reason' : ''),
+        ExpressionAttributeNames: {
+          '#count': 'replayCount',
+          '#at': 'lastReplayAt',
+          '#run': 'lastReplayRun',
+          ...(request.reason !== undefined ? { '#reason': 'lastReplayReason' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':zero': 0,
+          ':one': 1,
+          ':at': request.nowMs,
+          ':run': request.run,
+          ...(request.reason !== undefined ? { ':reason': request.reason } : {}),
+        },
+        ConditionExpression: 'attribute_exists(pk)',
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return out.Attributes?.replayCount as number;
+  },
 );

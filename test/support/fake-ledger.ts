@@ -48,6 +48,12 @@ export interface FakeRow {
   processedAt?: number;
   failedAt?: number;
   lastError?: string;
+  /** As EventRow's replay attributes (lambda/shared/ledger-schema.ts). */
+  replayCount?: number;
+  replayDone?: number;
+  lastReplayAt?: number;
+  lastReplayReason?: string;
+  lastReplayRun?: string;
 }
 
 export interface FakeLedgerOptions {
@@ -79,7 +85,7 @@ function listedOnStart(row: FakeRow | undefined, input: StartProcessingInput): P
 /**
  * The one in-memory ledger of the tests, with EventLedger's semantics for the verifier (conditional claim
  * with a lease that only the same body may take over, token-guarded release, parking by body hash) and the processor (PROCESSED
- * is final, a live lease blocks others, finishing needs the lease token, the high-water mark never goes
+ * is final except to a requested replay, which runs once and never on a row it did not find, a live lease blocks others, finishing needs the lease token, the high-water mark never goes
  * down, and is judged and raised in one step). Each call is atomic, as a single DynamoDB write is, and yields once, as a network call would.
  *
  * test/support/ledger-contract.ts runs the same cases against this fake and against EventLedger on the
@@ -193,14 +199,39 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
     return row === undefined ? undefined : { ...row };
   }
 
+  /**
+   * As requestReplay's UpdateItem (CONTRACT: lambda/shared/ledger/replay.ts) when it succeeds: the next
+   * replay number, recorded with its time, reason and run. Returns n.
+   */
+  requestReplay(eventId: string, request: { nowMs: number; reason?: string; run: string }): number {
+    const row = this.rows.get(eventId);
+    if (row === undefined) throw new Error(`no row for ${eventId}`);
+    const replayCount = (row.replayCount ?? 0) + 1;
+    this.rows.set(eventId, {
+      ...row,
+      replayCount,
+      lastReplayAt: request.nowMs,
+      lastReplayRun: request.run,
+      ...(request.reason !== undefined ? { lastReplayReason: request.reason } : {}),
+    });
+    return replayCount;
+  }
+
   async startProcessing(input: StartProcessingInput): Promise<StartProcessingResult> {
     await Promise.resolve();
     const row = this.rows.get(input.eventId);
-    if (row?.status === EVENT_STATUS.processed) return { kind: 'already_processed' };
     // As DynamoDB compares a missing attribute: a PROCESSING row without a lease end is never taken over.
     const leaseLive =
       row?.status === EVENT_STATUS.processing &&
       !(row.processingExpiresAt !== undefined && row.processingExpiresAt < input.nowMs);
+    if (input.replay !== undefined) {
+      // A replay takes only a row that holds its request and has not run it; it never creates one.
+      if (row === undefined) return { kind: 'replay_refused', reason: 'row_missing' };
+      if ((row.replayDone ?? 0) >= input.replay) return { kind: 'already_processed' };
+      if ((row.replayCount ?? 0) < input.replay) return { kind: 'replay_refused', reason: 'not_requested' };
+    } else if (row?.status === EVENT_STATUS.processed) {
+      return { kind: 'already_processed' };
+    }
     if (leaseLive) return { kind: 'in_progress' };
     const processingToken = randomUUID();
     const attempts = (row?.attempts ?? 0) + 1;
@@ -233,6 +264,15 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
       token: processingToken,
       attempts,
       ...(row ? { previousStatus: row.status } : {}),
+      ...(row?.replayCount !== undefined ? { replayCount: row.replayCount } : {}),
+      ...(input.replay !== undefined && row?.replayCount === input.replay
+        ? {
+            replayRequest: {
+              ...(row.lastReplayAt !== undefined ? { requestedAt: row.lastReplayAt } : {}),
+              ...(row.lastReplayReason !== undefined ? { reason: row.lastReplayReason } : {}),
+            },
+          }
+        : {}),
     };
   }
 
@@ -250,10 +290,16 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
       return false;
     }
     const { processingExpiresAt: _lease, lastError: _previousError, ...rest } = row;
+    const replayDone = outcome.status === EVENT_STATUS.processed ? outcome.replayDone : undefined;
     this.rows.set(
       eventId,
       error === undefined
-        ? { ...rest, status: outcome.status, processedAt: outcome.nowMs }
+        ? {
+            ...rest,
+            status: outcome.status,
+            processedAt: outcome.nowMs,
+            ...(replayDone !== undefined ? { replayDone } : {}),
+          }
         : { ...rest, status: outcome.status, failedAt: outcome.nowMs, lastError: error },
     );
     return true;
@@ -264,13 +310,14 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
     token: string,
     nowMs: number,
     effects: readonly DynamoDbEffect[],
+    replayDone?: number,
   ): Promise<CommitOutcome> {
     const problems = effectProblems(effects, this.tableName);
     if (problems.length > 0) throw new EffectsRejectedError(problems);
     await Promise.resolve();
     this.maybeFail('commitProcessed');
     // DynamoDB's ClientRequestToken: the same request again within 10 minutes succeeds and writes nothing.
-    const request = JSON.stringify([eventId, nowMs, effects]);
+    const request = JSON.stringify([eventId, nowMs, effects, replayDone]);
     const seen = this.commitTokens.get(token);
     if (seen !== undefined) {
       if (seen === request) return 'committed';
@@ -283,7 +330,12 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
       return 'lease_lost';
     }
     const { processingExpiresAt: _lease, lastError: _previousError, ...rest } = row;
-    this.rows.set(eventId, { ...rest, status: EVENT_STATUS.processed, processedAt: nowMs });
+    this.rows.set(eventId, {
+      ...rest,
+      status: EVENT_STATUS.processed,
+      processedAt: nowMs,
+      ...(replayDone !== undefined ? { replayDone } : {}),
+    });
     this.committedEffects.push({ eventId, effects: [...effects] });
     this.commitTokens.set(token, request);
     return 'committed';

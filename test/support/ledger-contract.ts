@@ -24,10 +24,26 @@ export interface ContractLedger extends LedgerPort, ProcessorLedger {
         readonly receivedAt?: number;
         readonly listDay?: string;
         readonly contactId?: number;
+        readonly replayCount?: number;
+        readonly replayDone?: number;
+        readonly processedAt?: number;
       }
     | undefined
   >;
 }
+
+/** A replay's request as the contract makes it (CONTRACT.md: requestReplay's UpdateItem). */
+export interface ContractReplayRequest {
+  readonly nowMs: number;
+  readonly reason?: string;
+  readonly run: string;
+}
+
+/**
+ * How the contract requests a replay on the default ledger's table: the request's write (replayCount + 1
+ * and lastReplay*), whose conditions are replay.ts's own concern. Resolves to the replay number n.
+ */
+export type ContractReplays = (eventId: string, request: ContractReplayRequest) => Promise<number>;
 
 /** How a case asks for a ledger other than the default one. */
 export interface ContractLedgerOptions {
@@ -100,13 +116,16 @@ export function describeLedgerContract(
   name: string,
   ledgerFor: (options?: ContractLedgerOptions) => ContractLedger,
   effectsFor: () => ContractEffects,
+  replaysFor: () => ContractReplays,
 ): void {
   describe(`ledger contract: ${name}`, () => {
     let ledger: ContractLedger;
     let effects: ContractEffects;
+    let requestReplay: ContractReplays;
     beforeEach(() => {
       ledger = ledgerFor();
       effects = effectsFor();
+      requestReplay = replaysFor();
     });
 
     describe('commit with declared effects', () => {
@@ -605,6 +624,196 @@ export function describeLedgerContract(
 
         expect(await ledger.park(input)).toBe(true);
         expect(await ledger.park({ ...input, nowMs: T0 + 1 })).toBe(false);
+      });
+    });
+
+    describe('replay', () => {
+      /** An event that ran to the given outcome under its first lease. */
+      const settled = async (
+        eventId: string,
+        status: typeof EVENT_STATUS.processed | typeof EVENT_STATUS.deadLettered,
+      ) => {
+        await ledger.claim(claimInput(eventId, HASH_A, T0));
+        const lease = await ledger.startProcessing(startInput(eventId, T0 + 1));
+        if (lease.kind !== 'started') throw new Error('lease not granted');
+        await ledger.finishProcessing(
+          eventId,
+          lease.token,
+          status === EVENT_STATUS.processed
+            ? { status, nowMs: T0 + 2 }
+            : { status, nowMs: T0 + 2, error: 'TypeError' },
+        );
+      };
+      const replayInput = (eventId: string, replay: number, nowMs: number) => ({
+        ...startInput(eventId, nowMs),
+        replay,
+      });
+      const runReplay = async (eventId: string, replay: number, nowMs: number) => {
+        const lease = await ledger.startProcessing(replayInput(eventId, replay, nowMs));
+        if (lease.kind !== 'started') throw new Error(`replay lease not granted: ${lease.kind}`);
+        const finished = await ledger.finishProcessing(eventId, lease.token, {
+          status: EVENT_STATUS.processed,
+          nowMs: nowMs + 1,
+          ...(lease.replayCount !== undefined ? { replayDone: lease.replayCount } : {}),
+        });
+        return { lease, finished };
+      };
+      const T1 = T0 + DAY_MS;
+
+      it('takes a PROCESSED event for a requested replay once; another copy of that replay is already processed', async () => {
+        const eventId = newEventId();
+        await settled(eventId, EVENT_STATUS.processed);
+        const n = await requestReplay(eventId, { nowMs: T1, reason: 'handler fix 1.2.3', run: 'run-1' });
+
+        const { lease, finished } = await runReplay(eventId, n, T1 + 10);
+        const copy = await ledger.startProcessing(replayInput(eventId, n, T1 + 20));
+        const firstDelivery = await ledger.startProcessing(startInput(eventId, T1 + 30));
+
+        expect(n).toBe(1);
+        expect(lease).toMatchObject({
+          kind: 'started',
+          attempts: 2,
+          previousStatus: EVENT_STATUS.processed,
+          replayCount: 1,
+          replayRequest: { requestedAt: T1, reason: 'handler fix 1.2.3' },
+        });
+        expect(finished).toBe(true);
+        expect(await ledger.getEvent(eventId)).toMatchObject({
+          status: EVENT_STATUS.processed,
+          replayCount: 1,
+          replayDone: 1,
+          processedAt: T1 + 11,
+        });
+        expect(copy).toEqual({ kind: 'already_processed' });
+        expect(firstDelivery).toEqual({ kind: 'already_processed' });
+      });
+
+      it('takes a DEAD_LETTERED event for a requested replay, and a failed replay attempt again on its retry', async () => {
+        const eventId = newEventId();
+        await settled(eventId, EVENT_STATUS.deadLettered);
+        const n = await requestReplay(eventId, { nowMs: T1, run: 'run-1' });
+
+        const first = await ledger.startProcessing(replayInput(eventId, n, T1 + 10));
+        if (first.kind !== 'started') throw new Error('replay lease not granted');
+        await ledger.finishProcessing(eventId, first.token, {
+          status: EVENT_STATUS.failed,
+          nowMs: T1 + 11,
+          error: 'TypeError',
+        });
+        const failedRow = await ledger.getEvent(eventId);
+        const { lease } = await runReplay(eventId, n, T1 + 20);
+
+        expect(first).toMatchObject({ kind: 'started', previousStatus: EVENT_STATUS.deadLettered });
+        expect(failedRow).toMatchObject({ status: EVENT_STATUS.failed, replayCount: 1 });
+        expect(failedRow?.replayDone).toBeUndefined();
+        expect(lease).toMatchObject({ kind: 'started', previousStatus: EVENT_STATUS.failed, attempts: 3 });
+        expect(await ledger.getEvent(eventId)).toMatchObject({
+          status: EVENT_STATUS.processed,
+          replayDone: 1,
+        });
+      });
+
+      it('refuses a replay of an event the ledger does not hold, and creates no row', async () => {
+        const eventId = newEventId();
+
+        const refused = await ledger.startProcessing(replayInput(eventId, 1, T1));
+
+        expect(refused).toEqual({ kind: 'replay_refused', reason: 'row_missing' });
+        expect(await ledger.getEvent(eventId)).toBeUndefined();
+      });
+
+      it('refuses a replay number nobody requested, and leaves the row as it was', async () => {
+        const eventId = newEventId();
+        await settled(eventId, EVENT_STATUS.processed);
+        await requestReplay(eventId, { nowMs: T1, run: 'run-1' });
+
+        const refused = await ledger.startProcessing(replayInput(eventId, 2, T1 + 10));
+        const neverRequested = newEventId();
+        await settled(neverRequested, EVENT_STATUS.processed);
+        const refusedToo = await ledger.startProcessing(replayInput(neverRequested, 1, T1 + 10));
+
+        expect(refused).toEqual({ kind: 'replay_refused', reason: 'not_requested' });
+        expect(refusedToo).toEqual({ kind: 'replay_refused', reason: 'not_requested' });
+        expect(await ledger.getEvent(eventId)).toMatchObject({
+          status: EVENT_STATUS.processed,
+          attempts: 1,
+          replayCount: 1,
+        });
+      });
+
+      it('answers a replay copy in progress while another holds its lease, and grants it once that lease ran out', async () => {
+        const eventId = newEventId();
+        await settled(eventId, EVENT_STATUS.processed);
+        const n = await requestReplay(eventId, { nowMs: T1, run: 'run-1' });
+        await ledger.startProcessing(replayInput(eventId, n, T1 + 10));
+
+        const during = await ledger.startProcessing(replayInput(eventId, n, T1 + 1_000));
+        const after = await ledger.startProcessing(
+          replayInput(eventId, n, T1 + 10 + CONTRACT_OPTIONS.processingLeaseMs + 1),
+        );
+
+        expect(during).toEqual({ kind: 'in_progress' });
+        expect(after).toMatchObject({ kind: 'started', previousStatus: EVENT_STATUS.processing });
+      });
+
+      it('lets one success run every replay requested before its lease: the later replay copy is already processed', async () => {
+        const eventId = newEventId();
+        await settled(eventId, EVENT_STATUS.processed);
+        const first = await requestReplay(eventId, { nowMs: T1, reason: 'first', run: 'run-1' });
+        const second = await requestReplay(eventId, { nowMs: T1 + 5, reason: 'second', run: 'run-2' });
+
+        const { lease } = await runReplay(eventId, first, T1 + 10);
+        const laterCopy = await ledger.startProcessing(replayInput(eventId, second, T1 + 20));
+
+        // The row's lastReplay* are the second request's, so the first replay runs without them.
+        expect(lease).toMatchObject({ kind: 'started', replayCount: 2 });
+        expect(lease).not.toHaveProperty('replayRequest');
+        expect(await ledger.getEvent(eventId)).toMatchObject({ replayCount: 2, replayDone: 2 });
+        expect(laterCopy).toEqual({ kind: 'already_processed' });
+      });
+
+      it('lets a first delivery redriven from the DLQ satisfy the replay requested before it was leased', async () => {
+        const eventId = newEventId();
+        await settled(eventId, EVENT_STATUS.deadLettered);
+        const n = await requestReplay(eventId, { nowMs: T1, run: 'run-1' });
+
+        const redriven = await ledger.startProcessing(startInput(eventId, T1 + 10));
+        if (redriven.kind !== 'started') throw new Error('lease not granted');
+        await ledger.finishProcessing(eventId, redriven.token, {
+          status: EVENT_STATUS.processed,
+          nowMs: T1 + 11,
+          ...(redriven.replayCount !== undefined ? { replayDone: redriven.replayCount } : {}),
+        });
+        const replayCopy = await ledger.startProcessing(replayInput(eventId, n, T1 + 20));
+
+        expect(redriven.replayCount).toBe(1);
+        expect(replayCopy).toEqual({ kind: 'already_processed' });
+      });
+
+      it('records the replay done in the same transaction as the declared effects', async () => {
+        const eventId = newEventId();
+        await settled(eventId, EVENT_STATUS.processed);
+        const n = await requestReplay(eventId, { nowMs: T1, run: 'run-1' });
+        const lease = await ledger.startProcessing(replayInput(eventId, n, T1 + 10));
+        if (lease.kind !== 'started') throw new Error('replay lease not granted');
+
+        const outcome = await ledger.commitProcessed(
+          eventId,
+          lease.token,
+          T1 + 11,
+          [countingEffect(effects.tableName, eventId)],
+          lease.replayCount,
+        );
+
+        expect(outcome).toBe('committed');
+        expect(await effects.count(eventId)).toBe(1);
+        expect(await ledger.getEvent(eventId)).toMatchObject({
+          status: EVENT_STATUS.processed,
+          replayDone: 1,
+        });
+        expect(await ledger.startProcessing(replayInput(eventId, n, T1 + 20))).toEqual({
+          kind: 'already_processed',
+        });
       });
     });
 

@@ -174,7 +174,8 @@ const isTransactionCanceled = (
  * invocation took the event over, and then nothing was written: `lease_lost`. The token doubles as the
  * ClientRequestToken, so the SDK's retry of a commit whose answer was lost is answered from DynamoDB's
  * 10-minute idempotency window instead of being applied twice; after the window the status condition
- * refuses it.
+ * refuses it. Like finishProcessing's success, the transition records `replayDone` (the lease's
+ * `replayCount`), so the replays requested before the lease are done exactly when PROCESSED is written.
  * @throws EffectsRejectedError when the effects break a transaction limit (nothing is sent) or DynamoDB
  *   cancels the transaction for an effect's reason (nothing is written)
  */
@@ -184,6 +185,7 @@ export async function commitProcessedWithEffects(
   token: string,
   nowMs: number,
   effects: readonly DynamoDbEffect[],
+  replayDone?: number,
 ): Promise<CommitOutcome> {
   const problems = effectProblems(effects, table.tableName);
   if (problems.length > 0) throw new EffectsRejectedError(problems);
@@ -196,8 +198,9 @@ export async function commitProcessedWithEffects(
             Update: {
               TableName: table.tableName,
               Key: { pk: eventId },
-              UpdateExpression:
-                'SET #status = :processed, #processedAt = :now REMOVE #processingExpiresAt, #lastError',
+              UpdateExpression: `SET #status = :processed, #processedAt = :now${
+                replayDone !== undefined ? ', #replayDone = :replayDone' : ''
+              } REMOVE #processingExpiresAt, #lastError`,
               ConditionExpression: '#processingToken = :token AND #status = :processing',
               ExpressionAttributeNames: {
                 '#status': 'status',
@@ -205,12 +208,14 @@ export async function commitProcessedWithEffects(
                 '#processingExpiresAt': 'processingExpiresAt',
                 '#lastError': 'lastError',
                 '#processingToken': 'processingToken',
+                ...(replayDone !== undefined ? { '#replayDone': 'replayDone' } : {}),
               },
               ExpressionAttributeValues: {
                 ':processed': EVENT_STATUS.processed,
                 ':processing': EVENT_STATUS.processing,
                 ':now': nowMs,
                 ':token': token,
+                ...(replayDone !== undefined ? { ':replayDone': replayDone } : {}),
               },
             },
           },

@@ -108,8 +108,9 @@ export class EventLedger {
     token: string,
     nowMs: number,
     effects: readonly DynamoDbEffect[],
+    replayDone?: number,
   ): Promise<CommitOutcome> {
-    return commitProcessedWithEffects(this.table, eventId, token, nowMs, effects);
+    return commitProcessedWithEffects(this.table, eventId, token, nowMs, effects, replayDone);
   }
 
   /** See {@link getHighWaterMark}. */

@@ -11,7 +11,13 @@ export {
 } from './effects-commit';
 export { EventLedger, type LedgerOptions } from './event-ledger';
 export type { OrderingVerdict } from './ordering';
-export type { ProcessingOutcome, StartProcessingInput, StartProcessingResult } from './processing-lease';
+export type {
+  ProcessingOutcome,
+  ReplayRefusal,
+  ReplayRequest,
+  StartProcessingInput,
+  StartProcessingResult,
+} from './processing-lease';
 export {
   REPLAY_REASON_MAX_CHARS,
   type ReplayRequestInput,

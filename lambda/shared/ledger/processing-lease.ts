@@ -25,8 +25,26 @@ export interface StartProcessingInput {
   readonly receivedAt?: number;
   /** FPT's `data.contactId`, kept on a created row for `events list --contact`. */
   readonly contactId?: number;
+  /**
+   * The replay number n of a replay message (`fpt-replay`); absent on a delivery from the verifier. A
+   * replay takes only an existing row on which replay n was requested and has not yet run to success.
+   */
+  readonly replay?: number;
   readonly nowMs: number;
 }
+
+/** The request of the replay being run, from the row's `lastReplay*`, when they belong to it. */
+export interface ReplayRequest {
+  /** Epoch ms. */
+  readonly requestedAt?: number;
+  readonly reason?: string;
+}
+
+/**
+ * Why a replay message was refused without a lease: its event has no row (it expired away), or the row
+ * holds no request for this replay (`replayCount` below n). Nothing is written either way.
+ */
+export type ReplayRefusal = 'row_missing' | 'not_requested';
 
 export type StartProcessingResult =
   | {
@@ -34,13 +52,26 @@ export type StartProcessingResult =
       readonly token: string;
       readonly attempts: number;
       readonly previousStatus?: EventStatus;
+      /**
+       * The row's `replayCount` when the lease was taken: a success under this lease has run every replay
+       * requested so far, and records it as `replayDone`. Absent when none was ever requested.
+       */
+      readonly replayCount?: number;
+      /** On a replay: its request, when the row's `lastReplay*` are replay n's (no newer one was requested). */
+      readonly replayRequest?: ReplayRequest;
     }
   | { readonly kind: 'already_processed' }
-  | { readonly kind: 'in_progress' };
+  | { readonly kind: 'in_progress' }
+  | { readonly kind: 'replay_refused'; readonly reason: ReplayRefusal };
 
 /** How a processing attempt ended; a failure carries its error for the row's `lastError`. */
 export type ProcessingOutcome =
-  | { readonly status: typeof EVENT_STATUS.processed; readonly nowMs: number }
+  | {
+      readonly status: typeof EVENT_STATUS.processed;
+      readonly nowMs: number;
+      /** The lease's `replayCount` (StartProcessingResult): every replay up to it has now run. */
+      readonly replayDone?: number;
+    }
   | {
       readonly status: typeof EVENT_STATUS.failed | typeof EVENT_STATUS.deadLettered;
       readonly nowMs: number;
@@ -52,6 +83,11 @@ export type ProcessingOutcome =
  * holds a live lease. Creates the row if there is none: it expired away (a message redriven from the DLQ
  * late), or the verifier released its claim because SendMessage's answer was lost although the message
  * was queued. Such a row carries the message's body hash, so FPT's retry of those bytes is a duplicate.
+ *
+ * A replay n (`input.replay`) instead takes the row only when it exists, holds the request
+ * (`replayCount >= n`) and replay n has not run to success (`replayDone < n`), whatever its status
+ * (PROCESSED or DEAD_LETTERED when requested, FAILED after a failed replay attempt), unless a live lease
+ * holds it. It never creates a row: a handler runs only on what the ledger holds.
  */
 export async function startProcessing(
   table: LedgerTable,
@@ -59,6 +95,7 @@ export async function startProcessing(
   input: StartProcessingInput,
 ): Promise<StartProcessingResult> {
   const token = randomUUID();
+  const isReplay = input.replay !== undefined;
   const withHash = input.bodySha256 !== undefined;
   // Only a body: a row whose body is not kept (retention off, too large) is left saying what the claim said.
   const body =
@@ -81,10 +118,14 @@ export async function startProcessing(
           (bodyName !== undefined ? '#body = if_not_exists(#body, :body), ' : '') +
           listed.update +
           '#expiresAt = if_not_exists(#expiresAt, :expiresAt)',
-        ConditionExpression:
-          'attribute_not_exists(#pk) OR (#status <> :processed AND (#status <> :processing OR #processingExpiresAt < :nowMs))',
+        ConditionExpression: isReplay
+          ? 'attribute_exists(#pk) AND #replayCount >= :replay AND ' +
+            '(attribute_not_exists(#replayDone) OR #replayDone < :replay) AND ' +
+            '(#status <> :processing OR #processingExpiresAt < :nowMs)'
+          : 'attribute_not_exists(#pk) OR (#status <> :processed AND (#status <> :processing OR #processingExpiresAt < :nowMs))',
         ExpressionAttributeNames: {
           '#pk': 'pk',
+          ...(isReplay ? { '#replayCount': 'replayCount', '#replayDone': 'replayDone' } : {}),
           '#status': 'status',
           '#processingToken': 'processingToken',
           '#processingExpiresAt': 'processingExpiresAt',
@@ -98,7 +139,7 @@ export async function startProcessing(
         },
         ExpressionAttributeValues: {
           ':processing': EVENT_STATUS.processing,
-          ':processed': EVENT_STATUS.processed,
+          ...(isReplay ? { ':replay': input.replay } : { ':processed': EVENT_STATUS.processed }),
           ':token': token,
           ':leaseEnd': input.nowMs + processingLeaseMs,
           ':nowMs': input.nowMs,
@@ -121,13 +162,17 @@ export async function startProcessing(
       token,
       attempts: (old?.attempts ?? 0) + 1,
       ...(old?.status !== undefined ? { previousStatus: old.status } : {}),
+      ...(old?.replayCount !== undefined ? { replayCount: old.replayCount } : {}),
+      ...(input.replay !== undefined && old?.replayCount === input.replay
+        ? { replayRequest: replayRequestOf(old) }
+        : {}),
     };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
-    const old = error.Item as Record<string, { S?: string }> | undefined;
-    let status = old?.status?.S;
-    if (status === undefined) status = (await getEvent(table, input.eventId))?.status;
-    return status === EVENT_STATUS.processed ? { kind: 'already_processed' } : { kind: 'in_progress' };
+    // The old row comes back with the failure; a missing row does not, and neither does one from an
+    // emulator that leaves it out, so read it then.
+    const old = error.Item !== undefined ? refusalFields(error.Item) : await getEvent(table, input.eventId);
+    return input.replay === undefined ? refusalOf(old) : replayRefusalOf(old, input.replay);
   }
 }
 
@@ -156,8 +201,41 @@ function listedAttributes(input: StartProcessingInput): {
   };
 }
 
+/** The attributes a refusal is decided by, from the old item in DynamoDB's wire format. */
+function refusalFields(item: Record<string, { S?: string; N?: string }>): Partial<EventRow> {
+  const numberOf = (name: string) => (item[name]?.N !== undefined ? Number(item[name]?.N) : undefined);
+  const status = item.status?.S as EventStatus | undefined;
+  const replayCount = numberOf('replayCount');
+  const replayDone = numberOf('replayDone');
+  return {
+    ...(status !== undefined ? { status } : {}),
+    ...(replayCount !== undefined ? { replayCount } : {}),
+    ...(replayDone !== undefined ? { replayDone } : {}),
+  };
+}
+
+function replayRequestOf(row: Partial<EventRow>): ReplayRequest {
+  return {
+    ...(row.lastReplayAt !== undefined ? { requestedAt: row.lastReplayAt } : {}),
+    ...(row.lastReplayReason !== undefined ? { reason: row.lastReplayReason } : {}),
+  };
+}
+
+function refusalOf(row: Partial<EventRow> | undefined): StartProcessingResult {
+  return row?.status === EVENT_STATUS.processed ? { kind: 'already_processed' } : { kind: 'in_progress' };
+}
+
+/** Why replay n was not started, from the row as it stood: done, not ours to run, or leased. */
+function replayRefusalOf(row: Partial<EventRow> | undefined, replay: number): StartProcessingResult {
+  if (row === undefined) return { kind: 'replay_refused', reason: 'row_missing' };
+  if ((row.replayDone ?? 0) >= replay) return { kind: 'already_processed' };
+  if ((row.replayCount ?? 0) < replay) return { kind: 'replay_refused', reason: 'not_requested' };
+  return { kind: 'in_progress' };
+}
+
 /**
- * Marks success. Conditional on our lease token, so a stale invocation cannot overwrite a newer one.
+ * Records the outcome. Conditional on our lease token, so a stale invocation cannot overwrite a newer
+ * one. A success also records `replayDone`: the replays requested before the lease have run.
  * @returns false when the lease was lost (another invocation took over)
  */
 export async function finishProcessing(
@@ -167,13 +245,14 @@ export async function finishProcessing(
   outcome: ProcessingOutcome,
 ): Promise<boolean> {
   const isSuccess = outcome.status === EVENT_STATUS.processed;
+  const replayDone = outcome.status === EVENT_STATUS.processed ? outcome.replayDone : undefined;
   try {
     await table.client.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: { pk: eventId },
         UpdateExpression: isSuccess
-          ? 'SET #status = :status, #processedAt = :now REMOVE #processingExpiresAt, #lastError'
+          ? `SET #status = :status, #processedAt = :now${replayDone !== undefined ? ', #replayDone = :replayDone' : ''} REMOVE #processingExpiresAt, #lastError`
           : 'SET #status = :status, #failedAt = :now, #lastError = :error REMOVE #processingExpiresAt',
         // Still PROCESSING too: once PROCESSED (by a commit whose answer was lost), no outcome replaces it.
         ConditionExpression: '#processingToken = :token AND #status = :processing',
@@ -183,6 +262,7 @@ export async function finishProcessing(
           '#processingExpiresAt': 'processingExpiresAt',
           '#lastError': 'lastError',
           ...(isSuccess ? { '#processedAt': 'processedAt' } : { '#failedAt': 'failedAt' }),
+          ...(replayDone !== undefined ? { '#replayDone': 'replayDone' } : {}),
         },
         ExpressionAttributeValues: {
           ':status': outcome.status,
@@ -190,6 +270,7 @@ export async function finishProcessing(
           ':token': token,
           ':now': outcome.nowMs,
           ...('error' in outcome ? { ':error': outcome.error } : {}),
+          ...(replayDone !== undefined ? { ':replayDone': replayDone } : {}),
         },
       }),
     );

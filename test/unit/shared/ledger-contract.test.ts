@@ -24,4 +24,5 @@ describeLedgerContract(
       return added.length === 0 ? undefined : added.length;
     },
   }),
+  () => async (eventId, request) => ledger.requestReplay(eventId, request),
 );
