@@ -151,7 +151,8 @@ export async function processRecord(
       isTest || !mayMoveTheGuard(parsed, logger)
         ? undefined
         : await readOrderingGuard(envelope, parsed.eventTimestampMs, ledger, now());
-    if (guard?.isStale) metrics.emit(METRIC.staleEvent, MetricUnit.Count, 1);
+    // StaleEvent and EndToEndLatency describe FPT's deliveries; a replay of an old event is stale by design.
+    if (guard?.isStale && replay === undefined) metrics.emit(METRIC.staleEvent, MetricUnit.Count, 1);
 
     const ctx: HandlerContext = {
       subscription,
@@ -218,7 +219,9 @@ export async function processRecord(
   metrics.emit(METRIC.processed, MetricUnit.Count, 1, {
     eventType: isCatalogEventType(eventType) ? eventType : OTHER_EVENT_TYPE,
   });
-  metrics.emit(METRIC.endToEndLatency, MetricUnit.Milliseconds, finishedAt - parsed.eventTimestampMs);
+  if (replay === undefined) {
+    metrics.emit(METRIC.endToEndLatency, MetricUnit.Milliseconds, finishedAt - parsed.eventTimestampMs);
+  }
   return 'processed';
 }
 

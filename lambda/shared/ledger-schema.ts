@@ -39,6 +39,11 @@ export function contactIdOf(data: unknown): number | undefined {
  *                                                                                          \-> FAILED -> PROCESSING ...
  *                                                                                          \-> DEAD_LETTERED
  * ENQUEUED is written by no current code: rows of earlier versions may hold it, and it reads as queued.
+ *
+ * Replay (docs/architecture.md, "Replay"): a request on a PROCESSED or DEAD_LETTERED row raises
+ * `replayCount` to n, then sends a message carrying `fpt-replay: n`. That message takes the row, even
+ * PROCESSED, back to PROCESSING while `replayDone < n <= replayCount`; the attempt ends as any does, and
+ * every success sets `replayDone` to the `replayCount` its lease saw. A replay never creates a row.
  */
 export const EVENT_STATUS = {
   received: 'RECEIVED',

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { EventLedger } from '../../lambda/shared/ledger';
+import { requestReplay } from '../../lambda/shared/ledger/replay';
 import { localClientConfig } from '../../local/aws';
 import { loadReceiverConfig, provisionLocalStack } from '../../local/provision';
 import { CONTRACT_OPTIONS, describeLedgerContract } from '../support/ledger-contract';
@@ -45,32 +46,13 @@ describeLedgerContract(
       return out.Item?.count as number | undefined;
     },
   }),
-  // The request's successful write, as replay.ts makes it; its conditions are tested with replay.ts.
+  // The request as `fpt-webhooks events replay` makes it.
   () => async (eventId, request) => {
-    const out = await client.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { pk: eventId },
-        UpdateExpression:
-          'SET #count = if_not_exists(#count, :zero) + :one, #at = :at, #run = :run' +
-          (request.reason !== undefined ? ', #reason = :reason' : ''),
-        ExpressionAttributeNames: {
-          '#count': 'replayCount',
-          '#at': 'lastReplayAt',
-          '#run': 'lastReplayRun',
-          ...(request.reason !== undefined ? { '#reason': 'lastReplayReason' } : {}),
-        },
-        ExpressionAttributeValues: {
-          ':zero': 0,
-          ':one': 1,
-          ':at': request.nowMs,
-          ':run': request.run,
-          ...(request.reason !== undefined ? { ':reason': request.reason } : {}),
-        },
-        ConditionExpression: 'attribute_exists(pk)',
-        ReturnValues: 'ALL_NEW',
-      }),
+    const out = await requestReplay(
+      { client, tableName },
+      { eventId, reason: request.reason, runId: request.run, nowMs: request.nowMs },
     );
-    return out.Attributes?.replayCount as number;
+    if (out.kind !== 'requested') throw new Error(`replay not requested: ${out.kind}`);
+    return out.count;
   },
 );

@@ -200,7 +200,7 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
   }
 
   /**
-   * As requestReplay's UpdateItem (CONTRACT: lambda/shared/ledger/replay.ts) when it succeeds: the next
+   * As requestReplay's UpdateItem (lambda/shared/ledger/replay.ts) when its conditions hold: the next
    * replay number, recorded with its time, reason and run. Returns n.
    */
   requestReplay(eventId: string, request: { nowMs: number; reason?: string; run: string }): number {

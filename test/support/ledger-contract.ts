@@ -35,13 +35,14 @@ export interface ContractLedger extends LedgerPort, ProcessorLedger {
 /** A replay's request as the contract makes it (CONTRACT.md: requestReplay's UpdateItem). */
 export interface ContractReplayRequest {
   readonly nowMs: number;
-  readonly reason?: string;
+  readonly reason: string;
   readonly run: string;
 }
 
 /**
- * How the contract requests a replay on the default ledger's table: the request's write (replayCount + 1
- * and lastReplay*), whose conditions are replay.ts's own concern. Resolves to the replay number n.
+ * How the contract requests a replay of a settled event (one that holds its body) on the default
+ * ledger's table: replayCount + 1 and lastReplay*, as requestReplay (lambda/shared/ledger/replay.ts)
+ * writes them. Resolves to the replay number n.
  */
 export type ContractReplays = (eventId: string, request: ContractReplayRequest) => Promise<number>;
 
@@ -633,7 +634,7 @@ export function describeLedgerContract(
         eventId: string,
         status: typeof EVENT_STATUS.processed | typeof EVENT_STATUS.deadLettered,
       ) => {
-        await ledger.claim(claimInput(eventId, HASH_A, T0));
+        await ledger.claim({ ...claimInput(eventId, HASH_A, T0), rawBody: Buffer.from('{"a":1}') });
         const lease = await ledger.startProcessing(startInput(eventId, T0 + 1));
         if (lease.kind !== 'started') throw new Error('lease not granted');
         await ledger.finishProcessing(
@@ -691,7 +692,7 @@ export function describeLedgerContract(
       it('takes a DEAD_LETTERED event for a requested replay, and a failed replay attempt again on its retry', async () => {
         const eventId = newEventId();
         await settled(eventId, EVENT_STATUS.deadLettered);
-        const n = await requestReplay(eventId, { nowMs: T1, run: 'run-1' });
+        const n = await requestReplay(eventId, { nowMs: T1, reason: 'contract', run: 'run-1' });
 
         const first = await ledger.startProcessing(replayInput(eventId, n, T1 + 10));
         if (first.kind !== 'started') throw new Error('replay lease not granted');
@@ -725,7 +726,7 @@ export function describeLedgerContract(
       it('refuses a replay number nobody requested, and leaves the row as it was', async () => {
         const eventId = newEventId();
         await settled(eventId, EVENT_STATUS.processed);
-        await requestReplay(eventId, { nowMs: T1, run: 'run-1' });
+        await requestReplay(eventId, { nowMs: T1, reason: 'contract', run: 'run-1' });
 
         const refused = await ledger.startProcessing(replayInput(eventId, 2, T1 + 10));
         const neverRequested = newEventId();
@@ -744,7 +745,7 @@ export function describeLedgerContract(
       it('answers a replay copy in progress while another holds its lease, and grants it once that lease ran out', async () => {
         const eventId = newEventId();
         await settled(eventId, EVENT_STATUS.processed);
-        const n = await requestReplay(eventId, { nowMs: T1, run: 'run-1' });
+        const n = await requestReplay(eventId, { nowMs: T1, reason: 'contract', run: 'run-1' });
         await ledger.startProcessing(replayInput(eventId, n, T1 + 10));
 
         const during = await ledger.startProcessing(replayInput(eventId, n, T1 + 1_000));
@@ -775,7 +776,7 @@ export function describeLedgerContract(
       it('lets a first delivery redriven from the DLQ satisfy the replay requested before it was leased', async () => {
         const eventId = newEventId();
         await settled(eventId, EVENT_STATUS.deadLettered);
-        const n = await requestReplay(eventId, { nowMs: T1, run: 'run-1' });
+        const n = await requestReplay(eventId, { nowMs: T1, reason: 'contract', run: 'run-1' });
 
         const redriven = await ledger.startProcessing(startInput(eventId, T1 + 10));
         if (redriven.kind !== 'started') throw new Error('lease not granted');
@@ -793,7 +794,7 @@ export function describeLedgerContract(
       it('records the replay done in the same transaction as the declared effects', async () => {
         const eventId = newEventId();
         await settled(eventId, EVENT_STATUS.processed);
-        const n = await requestReplay(eventId, { nowMs: T1, run: 'run-1' });
+        const n = await requestReplay(eventId, { nowMs: T1, reason: 'contract', run: 'run-1' });
         const lease = await ledger.startProcessing(replayInput(eventId, n, T1 + 10));
         if (lease.kind !== 'started') throw new Error('replay lease not granted');
 

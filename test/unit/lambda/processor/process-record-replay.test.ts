@@ -84,6 +84,17 @@ describe('processRecord: replays', () => {
     });
   });
 
+  it('counts a replay as Processed but leaves it out of EndToEndLatency, which it would only skew', async () => {
+    const { deps, ledger, metrics } = setup();
+    settled(ledger, EVENT_STATUS.processed);
+    const n = ledger.requestReplay(EVENT_ID, { nowMs: T_REPLAY, run: 'run-a' });
+
+    await processRecord(replayMessage(n), deps);
+
+    expect(metrics.named(METRIC.processed)).toHaveLength(1);
+    expect(metrics.named(METRIC.endToEndLatency)).toHaveLength(0);
+  });
+
   it('skips the handler for a redelivered copy of a replay that has run, and counts a duplicate', async () => {
     const { deps, ledger, handler, metrics } = setup();
     settled(ledger, EVENT_STATUS.processed);
@@ -253,7 +264,7 @@ describe('processRecord: replays', () => {
     });
 
     it('tells a replay of an older event that it is stale when a newer one for the contact was taken since, runs it, and keeps the mark', async () => {
-      const { deps, ledger, handler, ctxOf } = setup();
+      const { deps, ledger, handler, ctxOf, metrics } = setup();
       await processRecord(makeRecord(older), deps);
       await processRecord(makeRecord(newer), deps);
       const n = ledger.requestReplay(EVENT_ID, { nowMs: T_REPLAY, run: 'run-a' });
@@ -267,6 +278,8 @@ describe('processRecord: replays', () => {
         replay: { count: 1 },
       });
       expect(ledger.highWaterMarks.get(HWM_KEY)).toBe(T0 + 60_000);
+      // StaleEvent counts FPT's out-of-order deliveries; a replay of an old event is stale by design.
+      expect(metrics.named(METRIC.staleEvent)).toHaveLength(0);
     });
 
     it('tells a replay of the contact’s newest event that it is not stale', async () => {
