@@ -67,6 +67,45 @@ describe('fpt-webhooks events replay on the local stack', () => {
     expiresAt: 4_000_000_000,
   });
 
+  /** Puts `count` PROCESSED rows with their bodies, as the ledger holds handled events. */
+  async function seedProcessed(count: number): Promise<string[]> {
+    const ids = Array.from({ length: count }, () => newEventId());
+    for (const pk of ids) {
+      await documents.send(
+        new PutCommand({
+          TableName: harness.running.stack.tableName,
+          Item: { ...settledRow(pk), rawBody: fptBody('contact.updated', { eventId: pk }) },
+        }),
+      );
+    }
+    return ids;
+  }
+
+  /** Runs the CLI in a real pseudo-terminal (test/support/pty-run.py), answering its prompt with `typed`. */
+  function atTerminal(args: readonly string[], typed: string): Promise<{ exitCode: number; output: string }> {
+    return new Promise((resolve, reject) => {
+      const driver = spawn('python3', [path.join(ROOT, 'test', 'support', 'pty-run.py')], {
+        cwd: ROOT,
+        env: { ...process.env, ...cliEnvironment(harness), [STATE_DIR_ENV]: stateDir, NO_COLOR: '1' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      driver.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      driver.on('error', reject);
+      driver.on('close', () => resolve(JSON.parse(stdout)));
+      driver.stdin.end(
+        JSON.stringify({
+          command: [process.execPath, path.join(ROOT, 'cli', 'bin.cjs'), ...args],
+          waitFor: '[y/N] ',
+          chunks: [typed],
+          timeoutSeconds: 60,
+        }),
+      );
+    });
+  }
+
   /** Delivers a fresh event and waits until it is processed; returns its id and body. */
   async function processedEvent(type = 'contact.updated'): Promise<{ eventId: string; body: string }> {
     const body = fptBody(type);
@@ -159,21 +198,34 @@ describe('fpt-webhooks events replay on the local stack', () => {
   });
 
   it('refuses more than 10 events on a pipe without --yes, and replays nothing', async () => {
-    const ids = Array.from({ length: 11 }, () => newEventId());
-    for (const pk of ids) {
-      await documents.send(
-        new PutCommand({
-          TableName: harness.running.stack.tableName,
-          Item: { ...settledRow(pk), rawBody: fptBody('contact.updated', { eventId: pk }) },
-        }),
-      );
-    }
+    const ids = await seedProcessed(11);
 
     const result = await runCli(['events', 'replay', ...ids, '--local', '--reason', 'x']);
 
     expect(result.code).toBe(2);
     expect(result.err).toContain('11 events selected, more than 10: confirm at a terminal, or add --yes');
     for (const pk of ids) expect((await harness.readRow(pk))?.replayCount).toBeUndefined();
+  });
+
+  it('asks at a terminal before replaying more than 10 events, and shows a progress bar', async () => {
+    const declined = await seedProcessed(11);
+    const accepted = await seedProcessed(11);
+
+    const no = await atTerminal(['events', 'replay', ...declined, '--local', '--reason', 'tty'], 'n\r');
+    const yes = await atTerminal(
+      ['events', 'replay', ...accepted, '--local', '--reason', 'tty', '--rate', '50'],
+      'y\r',
+    );
+
+    expect(no.exitCode).toBe(1);
+    expect(no.output).toContain('nothing replayed');
+    for (const pk of declined) expect((await harness.readRow(pk))?.replayCount).toBeUndefined();
+    expect(yes.exitCode).toBe(0);
+    expect(yes.output).toContain('replay 11 events (reason: tty)? [y/N]');
+    // The bar is redrawn in place (carriage return, erase line) and ends full.
+    expect(yes.output).toContain('\r\u001b[2K[########################] 11/11');
+    expect(yes.output).toMatch(/11 +replayed/);
+    for (const pk of accepted) expect((await harness.readRow(pk))?.replayCount).toBe(1);
   });
 
   it('says why it cannot replay events whose bodies were not kept (keepEventBodies: false)', async () => {
