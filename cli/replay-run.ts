@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { replayMessage, requestReplay } from '../lambda/shared/ledger';
 import { BODY_NOT_KEPT } from '../lambda/shared/ledger/stored-body';
 import { EVENT_STATUS } from '../lambda/shared/ledger-schema';
@@ -141,61 +141,6 @@ export interface PreviewRow {
   readonly bodyNotKept?: string;
   readonly replayCount?: number;
   readonly lastReplayAt?: number;
-}
-
-const PREVIEW_PROJECTION = [
-  'pk',
-  'status',
-  'eventType',
-  'subscription',
-  'receivedAt',
-  'bodyNotKept',
-  'replayCount',
-  'lastReplayAt',
-] as const;
-
-/** BatchGetItem takes at most 100 keys per request. */
-const BATCH_GET_MAX_KEYS = 100;
-
-/**
- * Reads the preview fields of each event (BatchGetItem, 100 keys a request, unprocessed keys retried
- * with backoff); an event with no row is absent from the map.
- */
-export async function previewRows(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  eventIds: readonly string[],
-): Promise<Map<string, PreviewRow>> {
-  const rows = new Map<string, PreviewRow>();
-  const names = Object.fromEntries(PREVIEW_PROJECTION.map((n, i) => [`#p${i}`, n]));
-  const projection = PREVIEW_PROJECTION.map((_, i) => `#p${i}`).join(', ');
-  for (let start = 0; start < eventIds.length; start += BATCH_GET_MAX_KEYS) {
-    let keys: Array<Record<string, unknown>> = eventIds
-      .slice(start, start + BATCH_GET_MAX_KEYS)
-      .map((pk) => ({ pk }));
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt > 8) throw new CliError(`DynamoDB left ${keys.length} keys unprocessed after 8 retries`);
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2000)));
-      const out = await client.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [tableName]: {
-              Keys: keys,
-              ProjectionExpression: projection,
-              ExpressionAttributeNames: names,
-              ConsistentRead: true,
-            },
-          },
-        }),
-      );
-      for (const item of out.Responses?.[tableName] ?? []) {
-        const { pk, ...rest } = item as { pk: string } & Omit<PreviewRow, 'eventId'>;
-        rows.set(pk, { eventId: pk, ...rest });
-      }
-      keys = (out.UnprocessedKeys?.[tableName]?.Keys ?? []) as Array<Record<string, unknown>>;
-    }
-  }
-  return rows;
 }
 
 /** What a replay would do to an event, judged from its preview row (a row older than body retention shows as replayable). */

@@ -2,7 +2,16 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { REPLAY_REASON_MAX_CHARS, replayReasonProblem } from '../../lambda/shared/ledger';
+import { PARKED_STATUS } from '../../lambda/shared/ledger-schema';
 import { CliError, UsageError } from '../errors';
+import {
+  EVENT_FILTER_HELP,
+  EVENT_FILTER_OPTIONS,
+  type EventFilter,
+  eventFilterFrom,
+  readRows,
+  selectEvents,
+} from '../event-selection';
 import { confirm, type Io } from '../io';
 import { displayStatus, missingBodyReason } from '../ledger';
 import {
@@ -13,7 +22,6 @@ import {
   type OutcomeCounts,
   type PreviewRow,
   previewOutcome,
-  previewRows,
   type ReplayRunState,
   type RunEnd,
   replayStateDir,
@@ -35,8 +43,11 @@ export const DEFAULT_REPLAY_RATE = 10;
 const MAX_RATE = 500;
 /** Events shown by a dry run and before the confirmation. */
 const SAMPLE_SIZE = 10;
+/** The most events one run takes: its ids are kept in the run's state file. */
+export const MAX_SELECTION = 100_000;
 
 export const EVENTS_REPLAY_HELP = `Usage: fpt-webhooks events replay <eventId>... (--local | --stack NAME) --reason TEXT [options]
+       fpt-webhooks events replay --since TIME [filters] (--local | --stack NAME) --reason TEXT [options]
        fpt-webhooks events replay --resume RUN_ID (--local | --stack NAME) [--rate N]
 
 Runs the handler again for events the ledger holds, after a handler bug is fixed and deployed: each
@@ -46,7 +57,8 @@ handler sees ctx.replay. PROCESSED and DEAD_LETTERED events can be replayed; an 
 (received, processing, failed) is skipped, since its pending delivery runs the deployed handler anyway.
 An event whose row holds no body (config keepEventBodies: false when it arrived) cannot be replayed.
 
-Start with --dry-run. More than ${CONFIRM_ABOVE} events ask for confirmation (at a terminal) or need --yes.
+Events are chosen by id, or by the filters below (the same as events list), oldest first. Start with
+--dry-run. More than ${CONFIRM_ABOVE} events ask for confirmation (at a terminal) or need --yes.
 Ctrl-C stops after the current event and prints the command that resumes the run; a resumed run never
 replays an event twice (the ledger records which run requested each replay).
 
@@ -60,6 +72,8 @@ Options:
   --json          print the summary as JSON on stdout (progress stays on stderr)
   --help          show this help
 
+${EVENT_FILTER_HELP}
+
 ${TARGET_HELP}
 
 Exit codes: 0 every selected event was replayed (or is in flight), 1 some could not be (not found, no
@@ -67,6 +81,7 @@ body kept) or the run failed, 2 bad command line, 130 stopped by Ctrl-C (resumab
 
 const OPTIONS = {
   ...TARGET_OPTIONS,
+  ...EVENT_FILTER_OPTIONS,
   reason: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
   yes: { type: 'boolean', default: false },
@@ -307,6 +322,71 @@ async function resume(values: { resume: string; rate?: string; json: boolean }, 
   return execute(io, target, state, parseRate(values.rate), values.json);
 }
 
+/** The filter flags; any of them selects by filter instead of by id. */
+const FILTER_FLAGS = Object.keys(EVENT_FILTER_OPTIONS) as Array<keyof typeof EVENT_FILTER_OPTIONS>;
+
+/** A filter in words, with its times resolved: a run replays what it selected when it started. */
+function describeFilter(filter: EventFilter): string {
+  const time = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+  return [
+    ...(filter.since !== undefined ? [`--since ${time(filter.since)}`] : []),
+    ...(filter.until !== undefined ? [`--until ${time(filter.until)}`] : []),
+    ...(filter.types !== undefined ? [`--type ${filter.types.join(',')}`] : []),
+    ...(filter.statuses !== undefined ? [`--status ${filter.statuses.map(displayStatus).join(',')}`] : []),
+    ...(filter.subscriptions !== undefined ? [`--subscription ${filter.subscriptions.join(',')}`] : []),
+    ...(filter.contactId !== undefined ? [`--contact ${filter.contactId}`] : []),
+  ].join(' ');
+}
+
+const previewRow = (eventId: string, row: Record<string, unknown>): PreviewRow => ({
+  eventId,
+  ...(typeof row.status === 'string' ? { status: row.status } : {}),
+  ...(typeof row.eventType === 'string' ? { eventType: row.eventType } : {}),
+  ...(typeof row.subscription === 'string' ? { subscription: row.subscription } : {}),
+  ...(typeof row.receivedAt === 'number' ? { receivedAt: row.receivedAt } : {}),
+  ...(typeof row.bodyNotKept === 'string' ? { bodyNotKept: row.bodyNotKept } : {}),
+  ...(typeof row.replayCount === 'number' ? { replayCount: row.replayCount } : {}),
+});
+
+/** The rows of events given by id (BatchGetItem); an id with no row is absent from the map. */
+async function previewByIds(
+  table: { client: DynamoDBDocumentClient; tableName: string },
+  ids: readonly string[],
+): Promise<Map<string, PreviewRow>> {
+  const rows = await readRows(table, ids);
+  return new Map([...rows].map(([id, row]) => [id, previewRow(id, row)]));
+}
+
+/** The events a filter selects through the list index, oldest first, with progress on stderr. */
+async function selectByFilter(
+  io: Io,
+  table: { client: DynamoDBDocumentClient; tableName: string },
+  filter: EventFilter,
+): Promise<{ eventIds: string[]; rows: Map<string, PreviewRow> }> {
+  const rows = new Map<string, PreviewRow>();
+  let lastLine = Date.now();
+  for await (const event of selectEvents(table, filter, {
+    order: 'oldest',
+    onProgress: ({ daysQueried, daysTotal, matched }) => {
+      const text = `selecting: ${daysQueried} of ${daysTotal} days read, ${events(matched)} so far`;
+      if (io.status !== undefined) io.status(text);
+      else if (Date.now() - lastLine >= 5000) {
+        lastLine = Date.now();
+        io.err(text);
+      }
+    },
+  })) {
+    rows.set(event.eventId, previewRow(event.eventId, event as unknown as Record<string, unknown>));
+    if (rows.size > MAX_SELECTION) {
+      throw new UsageError(
+        `the filters select more than ${MAX_SELECTION} events, more than one run takes: narrow them (--since/--until, --type), and replay in several runs`,
+      );
+    }
+  }
+  io.status?.(undefined);
+  return { eventIds: [...rows.keys()], rows };
+}
+
 export async function eventsReplay(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS, 'events replay');
   if (values.help) {
@@ -316,6 +396,7 @@ export async function eventsReplay(argv: readonly string[], io: Io): Promise<num
   if (values.resume !== undefined) {
     const extra = [
       ...(positionals.length > 0 ? ['event ids'] : []),
+      ...FILTER_FLAGS.filter((flag) => values[flag] !== undefined).map((flag) => `--${flag}`),
       ...(values.reason !== undefined ? ['--reason'] : []),
       ...(values['dry-run'] ? ['--dry-run'] : []),
     ];
@@ -336,28 +417,54 @@ export async function eventsReplay(argv: readonly string[], io: Io): Promise<num
     );
   }
 
-  const eventIds = eventIdArguments(positionals);
-  if (eventIds.length === 0) {
-    throw new UsageError('give the eventIds to replay (see fpt-webhooks events replay --help)');
+  const filtered = FILTER_FLAGS.filter((flag) => values[flag] !== undefined);
+  if (positionals.length > 0 && filtered.length > 0) {
+    throw new UsageError(
+      `give eventIds or filters (--${filtered.join(', --')}), not both (see fpt-webhooks events replay --help)`,
+    );
+  }
+  const ids = eventIdArguments(positionals);
+  const nowMs = Date.now();
+  const filter = filtered.length > 0 ? eventFilterFrom(values, nowMs) : undefined;
+  if (ids.length === 0 && filter === undefined) {
+    throw new UsageError(
+      'give the eventIds to replay, or filters such as --since 24h --type contact.updated (see fpt-webhooks events replay --help)',
+    );
+  }
+  if (filter?.statuses?.includes(PARKED_STATUS)) {
+    throw new UsageError(
+      '--status invalid_envelope selects parked deliveries, which were never processed and cannot be replayed',
+    );
   }
   const dryRun = values['dry-run'];
   const reason = dryRun && values.reason === undefined ? '' : parseReason(values.reason);
   const rate = parseRate(values.rate);
   const target = await resolveTarget(targetOptionsFrom(values));
-  const selection = events(eventIds.length);
 
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient(target.clientConfig));
+  let eventIds: string[];
   let rows: Map<string, PreviewRow>;
   try {
-    rows = await previewRows(documents, target.tableName, eventIds);
+    ({ eventIds, rows } =
+      filter !== undefined
+        ? await selectByFilter(io, { client: documents, tableName: target.tableName }, filter)
+        : {
+            eventIds: ids,
+            rows: await previewByIds({ client: documents, tableName: target.tableName }, ids),
+          });
   } catch (error) {
-    if (error instanceof CliError) throw error;
+    if (error instanceof CliError || error instanceof UsageError) throw error;
     throw new CliError(
       `could not read ledger table ${target.tableName}: ${(error as Error).message ?? String(error)}`,
       { cause: error },
     );
   } finally {
     documents.destroy();
+  }
+  const selection = filter !== undefined ? describeFilter(filter) : events(ids.length);
+  if (eventIds.length === 0) {
+    io.out(`no events match ${selection} on ${target.description}: nothing to replay`);
+    return 0;
   }
   const preview = zeroCounts();
   for (const id of eventIds) preview[previewOutcome(rows.get(id))] += 1;
@@ -375,7 +482,9 @@ export async function eventsReplay(argv: readonly string[], io: Io): Promise<num
       );
       return 0;
     }
-    io.out(`dry run on ${target.description}: ${selection} selected, ${replayable} would be replayed`);
+    io.out(
+      `dry run on ${target.description}: ${events(eventIds.length)} selected (${selection}), ${replayable} would be replayed`,
+    );
     for (const line of countLines({ ...preview, replayed: 0 })) io.out(line);
     for (const line of sampleLines(eventIds, rows)) io.out(line);
     io.out('nothing was replayed. Without --dry-run (and with --reason TEXT) it replays them.');
@@ -383,7 +492,7 @@ export async function eventsReplay(argv: readonly string[], io: Io): Promise<num
   }
 
   if (replayable === 0) {
-    io.err(`nothing to replay: none of the ${selection} selected can be replayed`);
+    io.err(`nothing to replay: none of the ${events(eventIds.length)} selected can be replayed`);
     for (const line of countLines(preview)) io.err(line);
     if (preview.noBodyDisabled > 0) {
       io.err(
@@ -396,10 +505,10 @@ export async function eventsReplay(argv: readonly string[], io: Io): Promise<num
   if (eventIds.length > CONFIRM_ABOVE && !values.yes) {
     if (io.input?.isTTY !== true) {
       throw new UsageError(
-        `${selection} selected, more than ${CONFIRM_ABOVE}: confirm at a terminal, or add --yes (try --dry-run first)`,
+        `${events(eventIds.length)} selected, more than ${CONFIRM_ABOVE}: confirm at a terminal, or add --yes (try --dry-run first)`,
       );
     }
-    io.out(`${selection} selected on ${target.description}, ${replayable} can be replayed:`);
+    io.out(`${events(eventIds.length)} selected on ${target.description}, ${replayable} can be replayed:`);
     for (const line of sampleLines(eventIds, rows)) io.out(line);
     if (!(await confirm(io, `replay ${events(replayable)} (reason: ${reason})?`))) {
       io.out('nothing replayed');
@@ -407,7 +516,6 @@ export async function eventsReplay(argv: readonly string[], io: Io): Promise<num
     }
   }
 
-  const nowMs = Date.now();
   const state: ReplayRunState = {
     version: 1,
     runId: newRunId(nowMs),

@@ -152,6 +152,38 @@ describe('fpt-webhooks events replay on the local stack', () => {
     expect(shown.out).toMatch(/^lastReplayAt\s+\d{4}-\d{2}-\d{2}T/m);
   });
 
+  it('replays by filter: the events of one contact and type received in a time range, oldest first', async () => {
+    const contactId = 900_000 + Math.floor(Math.random() * 99_999);
+    const bodyFor = (type: string) => {
+      const envelope = JSON.parse(fptBody(type));
+      envelope.data.contactId = contactId;
+      return JSON.stringify(envelope);
+    };
+    const chosen: string[] = [];
+    for (const body of [bodyFor('contact.updated'), bodyFor('contact.updated'), bodyFor('contact.created')]) {
+      const { eventId } = JSON.parse(body) as { eventId: string };
+      expect((await harness.deliver(body)).status).toBe(202);
+      await harness.waitForStatus(eventId, EVENT_STATUS.processed);
+      chosen.push(eventId);
+    }
+    const other = chosen.pop() as string; // contact.created: not selected by --type
+    const filter = ['--since', '10m', '--contact', String(contactId), '--type', 'contact.updated'];
+
+    const dry = await runCli(['events', 'replay', ...filter, '--local', '--dry-run']);
+    const result = await runCli(['events', 'replay', ...filter, '--local', '--reason', 'by filter']);
+    await Promise.all(chosen.map((id) => replayDone(id, 1)));
+
+    expect(dry.code).toBe(0);
+    expect(dry.out).toMatch(
+      /2 events selected \(--since \S+ --type contact\.updated --contact \d+\), 2 would be replayed/,
+    );
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/^ +2 +replayed$/m);
+    for (const id of chosen) expect(harness.calls.get(id)).toBe(2);
+    expect((await harness.readRow(other))?.replayCount).toBeUndefined();
+    expect(harness.calls.get(other)).toBe(1);
+  });
+
   it('replays a DEAD_LETTERED event once its handler is fixed', async () => {
     const body = fptBody('contact.deleted');
     const { eventId } = JSON.parse(body) as { eventId: string };

@@ -60,6 +60,10 @@ describe('fpt-webhooks command line', () => {
     [['events', 'replay', 'a'.repeat(32), '--local', '--reason', 'x', '--rate', '501'], '--rate must be'],
     [['events', 'replay', 'a'.repeat(32), '--reason', 'x'], 'choose a target'],
     [['events', 'replay', '--resume', 'last', '--local'], '--resume takes a run id'],
+    [['events', 'replay', 'a'.repeat(32), '--since', '1d', '--local', '--reason', 'x'], 'not both'],
+    [['events', 'replay', '--since', 'yesterday', '--local', '--reason', 'x'], '--since must be an ISO-8601'],
+    [['events', 'replay', '--status', 'invalid_envelope', '--local', '--reason', 'x'], 'cannot be replayed'],
+    [['events', 'replay', '--resume', '20260101T120000Z-0a1b2c', '--type', 'a.b', '--local'], 'drop --type'],
     [
       ['events', 'replay', 'a'.repeat(32), '--resume', '20260101T120000Z-0a1b2c', '--local'],
       'drop event ids',
