@@ -461,7 +461,7 @@ export async function eventsReplay(argv: readonly string[], io: Io): Promise<num
   } finally {
     documents.destroy();
   }
-  const selection = filter !== undefined ? describeFilter(filter) : events(ids.length);
+  const selection = filter !== undefined ? `by filter: ${describeFilter(filter)}` : 'by id';
   if (eventIds.length === 0) {
     io.out(`no events match ${selection} on ${target.description}: nothing to replay`);
     return 0;

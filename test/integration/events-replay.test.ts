@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { STATE_DIR_ENV } from '../../cli/replay-run';
+import { newRunId, STATE_DIR_ENV, saveState, zeroCounts } from '../../cli/replay-run';
 import type { HandlerContext } from '../../lambda/handlers/types';
 import type { FptEnvelope } from '../../lambda/shared/fpt-events';
-import { replayMessage } from '../../lambda/shared/ledger';
+import { replayMessage, requestReplay } from '../../lambda/shared/ledger';
 import { EVENT_STATUS, type EventRow } from '../../lambda/shared/ledger-schema';
 import { localClientConfig } from '../../local/aws';
 import { pollUntil } from '../../local/testkit/wait';
@@ -175,7 +175,7 @@ describe('fpt-webhooks events replay on the local stack', () => {
 
     expect(dry.code).toBe(0);
     expect(dry.out).toMatch(
-      /2 events selected \(--since \S+ --type contact\.updated --contact \d+\), 2 would be replayed/,
+      /2 events selected \(by filter: --since \S+ --type contact\.updated --contact \d+\), 2 would be replayed/,
     );
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/^ +2 +replayed$/m);
@@ -214,7 +214,7 @@ describe('fpt-webhooks events replay on the local stack', () => {
     const result = await runCli(['events', 'replay', eventId, missing, '--local', '--dry-run']);
 
     expect(result.code).toBe(0);
-    expect(result.out).toContain('2 events selected, 1 would be replayed');
+    expect(result.out).toContain('2 events selected (by id), 1 would be replayed');
     expect(result.out).toMatch(/1 +skipped, not in the ledger/);
     expect(result.out).toContain(eventId);
     expect((await harness.readRow(eventId))?.replayCount).toBeUndefined();
@@ -327,6 +327,41 @@ describe('fpt-webhooks events replay on the local stack', () => {
     expect(runs.get(envelope.eventId)?.map((r) => r.event)).toEqual([JSON.parse(body), JSON.parse(body)]);
   });
 
+  it('re-sends a replay a crashed run requested but never sent, once', async () => {
+    const { eventId } = await processedEvent();
+    // The crash: the run recorded its request on the row, then died before SendMessage.
+    const runId = newRunId(Date.now());
+    await requestReplay(
+      { client: documents, tableName: harness.running.stack.tableName },
+      { eventId, runId, reason: 'crashed run', nowMs: Date.now() },
+    );
+    saveState(stateDir, {
+      version: 1,
+      runId,
+      createdAt: new Date().toISOString(),
+      reason: 'crashed run',
+      tableName: harness.running.stack.tableName,
+      targetFlags: '--local',
+      selection: 'by id',
+      eventIds: [eventId],
+      next: 0,
+      counts: zeroCounts(),
+      examples: {},
+      refusals: [],
+    });
+
+    const resumed = await runCli(['events', 'replay', '--resume', runId, '--local', '--json']);
+    await replayDone(eventId, 1);
+    const again = await runCli(['events', 'replay', '--resume', runId, '--local']);
+
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.out).counts).toMatchObject({ replayed: 0, resent: 1 });
+    expect(harness.calls.get(eventId)).toBe(2);
+    expect((await harness.readRow(eventId))?.replayCount).toBe(1);
+    expect(again.code).toBe(0);
+    expect(again.err).toContain(`run ${runId} already finished`);
+  });
+
   it('stops on Ctrl-C after the current event and a resume replays every event exactly once', async () => {
     const events = await Promise.all(Array.from({ length: 8 }, () => processedEvent('contact.created')));
     const ids = events.map((e) => e.eventId);
@@ -378,8 +413,10 @@ describe('fpt-webhooks events replay on the local stack', () => {
     expect(stdout).toContain('stopped by Ctrl-C');
     expect(atStop).toBeLessThan(ids.length);
     expect(resumed.code).toBe(0);
-    // The stopped run finished the event at hand and saved: the resume takes up exactly the rest.
-    expect(summary.counts).toMatchObject({ replayed: ids.length - atStop, resent: 0, alreadyDone: 0 });
+    expect(atStop).toBeGreaterThanOrEqual(3);
+    // The stopped run finished the event at hand and saved: the resume took up exactly the rest, and
+    // the summary counts the whole run.
+    expect(summary.counts).toMatchObject({ replayed: ids.length, resent: 0, alreadyDone: 0 });
     for (const id of ids) {
       expect(harness.calls.get(id)).toBe(2);
       expect((await harness.readRow(id))?.replayCount).toBe(1);
