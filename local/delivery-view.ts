@@ -252,11 +252,21 @@ export class DeliveryView {
     }
     const row = await this.options.readRow(eventId).catch(() => undefined);
     const attempt = row?.attempts ?? receiveCount;
+    // A replay (fpt-webhooks events replay) is sent by the CLI, not the verifier: it has no request line.
+    const replay = record.messageAttributes?.[MESSAGE_ATTRIBUTES.replay]?.stringValue;
     let outcome: string;
     let at: number | undefined;
     if (!result.failedMessageIds.has(record.messageId)) {
       if (row?.status === EVENT_STATUS.processed && (row.processedAt ?? 0) < result.startedAt) {
-        outcome = this.paint('yellow', 'duplicate (already processed)');
+        outcome = this.paint(
+          'yellow',
+          replay !== undefined
+            ? `replay ${replay}: duplicate (already run)`
+            : 'duplicate (already processed)',
+        );
+      } else if (replay !== undefined) {
+        outcome = this.paint('green', `replay ${replay} processed`);
+        at = row?.processedAt;
       } else {
         outcome = this.paint('green', attempt > 1 ? `processed (attempt ${attempt})` : 'processed');
         at = row?.processedAt;
@@ -270,6 +280,9 @@ export class DeliveryView {
       outcome = this.paint('yellow', 'retry (another invocation holds the event)');
     } else {
       outcome = this.paint('red', `failed (attempt ${attempt})`);
+    }
+    if (replay !== undefined && result.failedMessageIds.has(record.messageId)) {
+      outcome = `${this.paint('red', `replay ${replay}:`)} ${outcome}`;
     }
 
     if (entry !== undefined && this.pending.get(eventId) === entry) {

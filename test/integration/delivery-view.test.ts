@@ -4,7 +4,24 @@ import { DeliveryView } from '../../local/delivery-view';
 
 const EVENT_ID = 'ab12cd34ef56ab12cd34ef56ab12cd34';
 
-function record(receiveCount: number): SQSRecord {
+function record(receiveCount: number, replay?: number): SQSRecord {
+  const base = recordOf(receiveCount);
+  if (replay === undefined) return base;
+  return {
+    ...base,
+    messageAttributes: {
+      ...base.messageAttributes,
+      'fpt-replay': {
+        stringValue: String(replay),
+        dataType: 'String',
+        stringListValues: [],
+        binaryListValues: [],
+      },
+    },
+  };
+}
+
+function recordOf(receiveCount: number): SQSRecord {
   return {
     messageId: `m-${receiveCount}`,
     receiptHandle: 'r',
@@ -128,6 +145,33 @@ describe('DeliveryView (the npm start terminal)', () => {
     expect(lines[0]).toMatch(/failed \(attempt 2\)$/);
     expect(lines[1]).toMatch(/dead-lettered \(attempt 5\)$/);
     expect(lines.join('\n')).not.toContain('secret-looking');
+  });
+
+  it('prints a replay (events replay) as its own line, and a copy of it as a duplicate', async () => {
+    rows[EVENT_ID] = { status: 'PROCESSED', eventType: 'contact.updated', attempts: 2, processedAt: t0 + 5 };
+    await view.batchDone({
+      records: [record(1, 1)],
+      failedMessageIds: new Set(),
+      startedAt: t0,
+      endedAt: t0 + 6,
+    });
+    await view.batchDone({
+      records: [record(2, 1)],
+      failedMessageIds: new Set(),
+      startedAt: t0 + 10,
+      endedAt: t0 + 11,
+    });
+    rows[EVENT_ID] = { status: 'FAILED', eventType: 'contact.updated', attempts: 3 };
+    await view.batchDone({
+      records: [record(1, 2)],
+      failedMessageIds: new Set(['m-1']),
+      startedAt: t0 + 20,
+      endedAt: t0 + 21,
+    });
+
+    expect(lines[0]).toMatch(/contact\.updated.*replay 1 processed$/);
+    expect(lines[1]).toMatch(/replay 1: duplicate \(already run\)$/);
+    expect(lines[2]).toMatch(/replay 2: failed \(attempt 3\)$/);
   });
 
   it('prints a held line without the processor stage when the processor is slow', async () => {
