@@ -18,7 +18,7 @@ Commands:
   secret status     per subscription: configured, when set, previous secret's grace, rotation due
   send-test-event   send one signed test event (optionally wait until it is processed)
   events get <id>   show an event's ledger row
-  events list       the most recent events, newest first (--status, --limit)
+  events list       events newest first, by time, type, status, subscription or contact (paged)
   events export     write an event's exact stored body (to stdout or --out FILE)
   events replay     run the handler again for events after a fix (by id; --dry-run, --resume)
   dlq redrive       move dead-lettered messages back to the work queue

@@ -44,6 +44,12 @@ export interface Target {
    */
   readonly previousSecretGraceHours: number;
   /**
+   * Days an event row is kept (config `ledgerRetentionDays`): the stack's `LedgerRetentionDays` output,
+   * or the local config; undefined for a stack that predates the output. `events list` and `events replay`
+   * look back this far without `--since`.
+   */
+  readonly ledgerRetentionDays?: number;
+  /**
    * Days after which a secret is due for rotation, from the local config. Undefined for a deployed
    * stack: each secret's rotation schedule says it.
    */
@@ -186,6 +192,7 @@ async function resolveLocal(env: NodeJS.ProcessEnv): Promise<Target> {
       return names.secretName(subscription);
     },
     previousSecretGraceHours: config.previousSecretGraceHours,
+    ledgerRetentionDays: config.ledgerRetentionDays,
     secretMaxAgeDays: config.secretMaxAgeDays,
     ...(config.verifierReservedConcurrency !== undefined
       ? { verifierReservedConcurrency: config.verifierReservedConcurrency }
@@ -249,7 +256,7 @@ function pickReceiver(
 /**
  * Reads one receiver out of a deployed stack's outputs (see `addOutputs` in lib/fpt-webhook-receiver.ts):
  * per subscription `WebhookUrl<Name>` and `SigningSecretName<Name>`, and `LedgerTableName`, `QueueUrl`,
- * `DeadLetterQueueUrl`; optionally `PreviousSecretGraceHours` (default 24) and `AlarmTopicArn`; every key
+ * `DeadLetterQueueUrl`; optionally `PreviousSecretGraceHours` (default 24), `LedgerRetentionDays` and `AlarmTopicArn`; every key
  * prefixed by the receiver's output prefix. The stack may hold several receivers: `receiver` names one,
  * and must when there are several.
  * The subscription name is taken from the URL's last path segment, so no name mangling is reversed.
@@ -302,6 +309,7 @@ export function targetFromOutputs(
   const subscriptions = [...urls.keys()];
   const graceOutput = byKey.get('PreviousSecretGraceHours');
   const grace = graceOutput === undefined ? Number.NaN : Number(graceOutput);
+  const retention = Number(byKey.get('LedgerRetentionDays') ?? Number.NaN);
   const alarmTopicArn = byKey.get('AlarmTopicArn');
   const firstSecretName = [...secretNames.values()][0];
   const flags = [
@@ -337,6 +345,7 @@ export function targetFromOutputs(
     },
     previousSecretGraceHours:
       Number.isInteger(grace) && grace >= 0 ? grace : DEFAULT_CONFIG.previousSecretGraceHours,
+    ...(Number.isInteger(retention) && retention > 0 ? { ledgerRetentionDays: retention } : {}),
     ...(alarmTopicArn !== undefined && alarmTopicArn !== '' ? { alarmTopicArn } : {}),
     ...(firstSecretName !== undefined
       ? { secretNamePrefix: firstSecretName.slice(0, firstSecretName.lastIndexOf('/') + 1) }

@@ -266,7 +266,7 @@ export class FptWebhookReceiver extends Construct {
   /**
    * The outputs an operator needs to wire FPT up, and the CLI finds the receiver by: per subscription
    * `WebhookUrl<Name>`, `SigningSecretArn<Name>`, `SigningSecretName<Name>`, `SubscriptionScope<Name>`; once `LedgerTableName`,
-   * `QueueUrl`, `DeadLetterQueueUrl`, `ApiEndpoint`, `PreviousSecretGraceHours`, `AlarmTopicArn` and
+   * `QueueUrl`, `DeadLetterQueueUrl`, `ApiEndpoint`, `PreviousSecretGraceHours`, `LedgerRetentionDays`, `AlarmTopicArn` and
    * `ReceiverId`; every key prefixed with {@link outputPrefix}.
    */
   private addOutputs(): void {
@@ -331,6 +331,11 @@ export class FptWebhookReceiver extends Construct {
       'PreviousSecretGraceHours',
       String(this.config.previousSecretGraceHours),
       'Hours the previous signing secret is still accepted after a new one is set (read by fpt-webhooks secret set/status)',
+    );
+    output(
+      'LedgerRetentionDays',
+      String(this.config.ledgerRetentionDays),
+      'Days an event stays in the ledger (read by fpt-webhooks events list and events replay, which look back this far by default)',
     );
     output(
       'AlarmTopicArn',

@@ -112,6 +112,11 @@ describe('FptWebhookReceiverStack', () => {
       });
     });
 
+    test('emits the ledger retention the CLI lists events back to', () => {
+      build().template.hasOutput('LedgerRetentionDays', { Value: '30' });
+      build({ fpt: { ledgerRetentionDays: 90 } }).template.hasOutput('LedgerRetentionDays', { Value: '90' });
+    });
+
     test('creates N secrets and N sets of outputs for N subscriptions', () => {
       const names = ['a', 'b', 'c', 'd'];
       const { template } = build({ fpt: { subscriptions: names } });

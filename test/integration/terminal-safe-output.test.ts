@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { EVENT_STATUS } from '../../lambda/shared/ledger-schema';
+import { EVENT_STATUS, listDayOf } from '../../lambda/shared/ledger-schema';
 import { localClientConfig } from '../../local/aws';
 import { runBin } from '../support/cli';
 import { cliEnvironment } from './support/cli-env';
@@ -39,6 +39,7 @@ describe('CLI output of stored text on a terminal', () => {
 
     // A row with hostile names and values anywhere, as anyone who can write the table could leave it.
     const client = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(harness.emulatorUrl)));
+    const plantedAt = Date.now() + 60_000;
     await client.send(
       new PutCommand({
         TableName: harness.running.stack.tableName,
@@ -47,7 +48,9 @@ describe('CLI output of stored text on a terminal', () => {
           status: EVENT_STATUS.failed,
           eventType: `contact.${HOSTILE}`,
           subscription: `default\nstatus          processed`,
-          receivedAt: Date.now() + 60_000,
+          receivedAt: plantedAt,
+          // In the list index, as every row the receiver writes.
+          listDay: listDayOf(plantedAt),
           attempts: 1,
           [`note${OSC52}`]: HOSTILE,
         },
@@ -99,13 +102,16 @@ describe('CLI output of stored text on a terminal', () => {
     ['events list', () => ['events', 'list', '--local', '--status', 'failed', '--json'], {}],
   ])(
     'keeps %s --json exact: it parses to the stored strings, with no active character on the terminal',
-    async (_, args, extra) => {
+    async (command, args, extra) => {
       const result = await runBin(args(), '', env);
 
       expect(result.code).toBe(0);
       expect(result.stdout).not.toMatch(ACTIVE);
-      const parsed = JSON.parse(result.stdout) as Record<string, unknown> | Record<string, unknown>[];
-      const row = Array.isArray(parsed) ? parsed.find((r) => r.eventId === planted) : parsed;
+      // events get prints one object; events list one object per line.
+      const parsed = (command === 'events list' ? result.stdout.trim().split('\n') : [result.stdout]).map(
+        (text) => JSON.parse(text) as Record<string, unknown>,
+      );
+      const row = parsed.find((r) => r.eventId === planted);
       expect(row).toMatchObject({
         eventId: planted,
         eventType: `contact.${HOSTILE}`,

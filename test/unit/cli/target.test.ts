@@ -32,6 +32,14 @@ describe('targetFromOutputs', () => {
     expect(target.secretId('crm-sync')).toBe('fpt-webhooks/S/crm-sync');
   });
 
+  it('reads the ledger retention from LedgerRetentionDays, and leaves it unknown for a stack without it', () => {
+    expect(targetFromOutputs('S', outputs({ LedgerRetentionDays: '90' }), {}).ledgerRetentionDays).toBe(90);
+    expect(targetFromOutputs('S', outputs(), {}).ledgerRetentionDays).toBeUndefined();
+    expect(
+      targetFromOutputs('S', outputs({ LedgerRetentionDays: 'x' }), {}).ledgerRetentionDays,
+    ).toBeUndefined();
+  });
+
   it('assumes the default grace window of 24 h and no alarm topic for a stack without those outputs', () => {
     const target = targetFromOutputs('S', outputs(), {});
 
