@@ -218,4 +218,73 @@ describe('processRecord with the real EventLedger', () => {
     });
     expect(JSON.stringify(updates())).not.toContain('invalid');
   });
+
+  describe('a replay message', () => {
+    const replayRecord = (n: number) =>
+      makeRecord(makeEnvelope('contact.created', SAMPLE_DATA['contact.created']), {
+        attributes: { replay: String(n) },
+      });
+    const refusedWith = (item: Record<string, { S?: string; N?: string }>) =>
+      new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: item,
+      });
+
+    it('takes the lease only on an existing row holding the request and not done, and records replayDone from ALL_OLD', async () => {
+      const { deps } = setup();
+      ddb
+        .on(UpdateCommand)
+        .resolves({ Attributes: { status: EVENT_STATUS.processed, replayCount: 3, attempts: 1 } });
+
+      await processRecord(replayRecord(2), deps);
+
+      const start = updates().find(isStart);
+      expect(start).toMatchObject({
+        ConditionExpression:
+          'attribute_exists(#pk) AND #replayCount >= :replay AND ' +
+          '(attribute_not_exists(#replayDone) OR #replayDone < :replay) AND ' +
+          '(#status <> :processing OR #processingExpiresAt < :nowMs)',
+        ExpressionAttributeValues: expect.objectContaining({ ':replay': 2 }),
+        ReturnValues: 'ALL_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
+      expect(updates().find(isFinish)?.UpdateExpression).toContain('#replayDone = :replayDone');
+      expect(updates().find(isFinish)?.ExpressionAttributeValues).toMatchObject({ ':replayDone': 3 });
+    });
+
+    it('answers a done replay and an unrequested one from the old row the failed condition returns, with no read', async () => {
+      const { deps, handlers } = setup();
+      ddb
+        .on(UpdateCommand)
+        .rejectsOnce(
+          refusedWith({
+            status: { S: EVENT_STATUS.processed },
+            replayCount: { N: '2' },
+            replayDone: { N: '2' },
+          }),
+        )
+        .rejectsOnce(refusedWith({ status: { S: EVENT_STATUS.processed }, replayCount: { N: '1' } }));
+
+      const done = await processRecord(replayRecord(2), deps);
+      const unrequested = processRecord(replayRecord(2), deps);
+
+      expect(done).toBe('duplicate');
+      await expect(unrequested).rejects.toMatchObject({
+        name: 'ReplayRefusedError',
+        reason: 'not_requested',
+      });
+      expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+      expect(handlers['contact.created']).not.toHaveBeenCalled();
+    });
+
+    it('reads the row when the failed condition returns none, and refuses a replay whose row is gone', async () => {
+      const { deps } = setup();
+      ddb.on(UpdateCommand).rejects(refusedWith(undefined as never));
+      ddb.on(GetCommand).resolves({});
+
+      await expect(processRecord(replayRecord(1), deps)).rejects.toMatchObject({ reason: 'row_missing' });
+      expect(ddb.commandCalls(GetCommand)).toHaveLength(1);
+    });
+  });
 });
