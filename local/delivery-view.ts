@@ -253,7 +253,10 @@ export class DeliveryView {
     const row = await this.options.readRow(eventId).catch(() => undefined);
     const attempt = row?.attempts ?? receiveCount;
     // A replay (fpt-webhooks events replay) is sent by the CLI, not the verifier: it has no request line.
-    const replay = record.messageAttributes?.[MESSAGE_ATTRIBUTES.replay]?.stringValue;
+    // Printed only as the number the processor accepts: an attribute is not trusted terminal text.
+    const replayRaw = record.messageAttributes?.[MESSAGE_ATTRIBUTES.replay]?.stringValue;
+    const replay =
+      replayRaw === undefined ? undefined : /^[1-9][0-9]{0,15}$/.test(replayRaw) ? replayRaw : '?';
     let outcome: string;
     let at: number | undefined;
     if (!result.failedMessageIds.has(record.messageId)) {
@@ -271,6 +274,9 @@ export class DeliveryView {
         outcome = this.paint('green', attempt > 1 ? `processed (attempt ${attempt})` : 'processed');
         at = row?.processedAt;
       }
+    } else if (replay !== undefined && (row === undefined || (row.replayCount ?? 0) < Number(replay))) {
+      // The processor refuses it (docs/architecture.md, "Replay"); the queue moves it to the DLQ.
+      outcome = this.paint('red', 'refused (not in the ledger)');
     } else if (result.invocationError !== undefined) {
       const name = result.invocationError instanceof Error ? result.invocationError.name : 'error';
       outcome = this.paint('red', `failed (attempt ${attempt}, invocation ${escapeControls(name)})`);

@@ -29,7 +29,7 @@ export interface HandlerContext {
   readonly subscription: string;
   /**
    * 1-based count of processing attempts for this eventId, from the ledger: 1 the first time, more after
-   * a handler failure or a redrive from the DLQ.
+   * a handler failure or a redrive from the DLQ. A replay counts on from the event's earlier attempts.
    */
   readonly attempt: number;
   /** When the verifier accepted the delivery, epoch milliseconds. */

@@ -161,7 +161,7 @@ describe('DeliveryView (the npm start terminal)', () => {
       startedAt: t0 + 10,
       endedAt: t0 + 11,
     });
-    rows[EVENT_ID] = { status: 'FAILED', eventType: 'contact.updated', attempts: 3 };
+    rows[EVENT_ID] = { status: 'FAILED', eventType: 'contact.updated', attempts: 3, replayCount: 2 };
     await view.batchDone({
       records: [record(1, 2)],
       failedMessageIds: new Set(['m-1']),
@@ -172,6 +172,30 @@ describe('DeliveryView (the npm start terminal)', () => {
     expect(lines[0]).toMatch(/contact\.updated.*replay 1 processed$/);
     expect(lines[1]).toMatch(/replay 1: duplicate \(already run\)$/);
     expect(lines[2]).toMatch(/replay 2: failed \(attempt 3\)$/);
+  });
+
+  it('prints a replay the ledger does not hold as refused, and an unreadable replay number as ? (a poison message)', async () => {
+    rows[EVENT_ID] = { status: 'PROCESSED', eventType: 'contact.updated', attempts: 1, replayCount: 1 };
+    const malformed = record(1, 1);
+    malformed.messageAttributes['fpt-replay'] = {
+      stringValue: '1\u001b[2J',
+      dataType: 'String',
+      stringListValues: [],
+      binaryListValues: [],
+    };
+    await view.batchDone({
+      records: [
+        { ...record(1, 3), messageId: 'refused' },
+        { ...malformed, messageId: 'bad' },
+      ],
+      failedMessageIds: new Set(['refused', 'bad']),
+      startedAt: t0,
+      endedAt: t0,
+    });
+
+    expect(lines[0]).toMatch(/replay 3: refused \(not in the ledger\)$/);
+    expect(lines[1]).toMatch(/replay \?: failed \(attempt 1\)$/);
+    expect(lines.join('\n')).not.toContain('\u001b');
   });
 
   it('prints a held line without the processor stage when the processor is slow', async () => {

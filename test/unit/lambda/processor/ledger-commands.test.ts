@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -224,11 +228,11 @@ describe('processRecord with the real EventLedger', () => {
       makeRecord(makeEnvelope('contact.created', SAMPLE_DATA['contact.created']), {
         attributes: { replay: String(n) },
       });
-    const refusedWith = (item: Record<string, { S?: string; N?: string }>) =>
+    const refusedWith = (item: Record<string, AttributeValue> | undefined) =>
       new ConditionalCheckFailedException({
         message: 'The conditional request failed',
         $metadata: {},
-        Item: item,
+        ...(item !== undefined ? { Item: item } : {}),
       });
 
     it('takes the lease only on an existing row holding the request and not done, and records replayDone from ALL_OLD', async () => {
@@ -280,7 +284,7 @@ describe('processRecord with the real EventLedger', () => {
 
     it('reads the row when the failed condition returns none, and refuses a replay whose row is gone', async () => {
       const { deps } = setup();
-      ddb.on(UpdateCommand).rejects(refusedWith(undefined as never));
+      ddb.on(UpdateCommand).rejects(refusedWith(undefined));
       ddb.on(GetCommand).resolves({});
 
       await expect(processRecord(replayRecord(1), deps)).rejects.toMatchObject({ reason: 'row_missing' });
