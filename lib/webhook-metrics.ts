@@ -56,7 +56,7 @@ export const LEDGER_OPERATIONS: readonly dynamodb.Operation[] = [
 
 /** The resources a {@link WebhookMetrics} reads metrics of. */
 export interface WebhookMetricsProps {
-  /** The verifier function (Lambda `Errors`, `Throttles`). */
+  /** The verifier function (Lambda `Invocations`, `Errors`, `Throttles`). */
   readonly verifier: lambda.IFunction;
   /** The processor function (Lambda `Errors`, `Throttles`). */
   readonly processor: lambda.IFunction;
@@ -96,9 +96,18 @@ export class WebhookMetrics {
 
   // ---- custom metrics: verifier -----------------------------------------------------------------------
 
-  /** Every delivery the verifier saw, whatever the outcome (dimensions: service). */
+  /**
+   * Every delivery that reached the verifier, whatever the outcome: Lambda's own `Invocations` of the
+   * verifier, which runs once per delivery (a request API Gateway or Lambda throttled never reached it).
+   * An AWS metric, so no custom series and no log bytes per event are billed for it (docs/cost.md).
+   */
   public received(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.custom(METRIC.received, 'verifier', 'Sum', options);
+    return this.props.verifier.metricInvocations({
+      period: this.period,
+      statistic: 'Sum',
+      label: 'Received (verifier invocations)',
+      ...options,
+    });
   }
 
   /** Deliveries rejected with one reason (dimensions: service, reason). */

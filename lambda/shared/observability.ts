@@ -1,4 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { LogFormatter, Logger, LogItem } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ENV } from './env';
 
@@ -8,7 +9,6 @@ export const SERVICE_NAME = 'fpt-webhook-receiver';
 
 /** Metric names, shared by the functions (which emit) and the alarms and dashboard (which read). */
 export const METRIC = {
-  received: 'Received',
   rejected: 'Rejected',
   duplicate: 'Duplicate',
   enqueued: 'Enqueued',
@@ -29,8 +29,36 @@ export const METRIC = {
   rotationFailed: 'RotationFailed',
 } as const;
 
+/**
+ * Powertools' standard keys without the ones that are the same on every line of a log group
+ * (`function_name`, `function_arn`, `function_memory_size`) or that repeat configuration
+ * (`sampling_rate`): each function has its own log group, and log bytes are billed per event
+ * (docs/cost.md). The request id and cold start stay; the trace id only when the request is traced
+ * (`Sampled=1`): Lambda sets a trace header even with tracing off, and it then points at no trace.
+ */
+export class ReceiverLogFormatter extends LogFormatter {
+  public override formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
+    return new LogItem({
+      attributes: {
+        level: attributes.logLevel,
+        message: attributes.message,
+        timestamp: this.formatTimestamp(attributes.timestamp),
+        service: attributes.serviceName,
+        cold_start: attributes.lambdaContext?.coldStart,
+        function_request_id: attributes.lambdaContext?.awsRequestId,
+        xray_trace_id: process.env._X_AMZN_TRACE_ID?.includes('Sampled=1')
+          ? attributes.xRayTraceId
+          : undefined,
+      },
+    }).addAttributes(additional);
+  }
+}
+
 export function createLogger(serviceSuffix: string): Logger {
-  return new Logger({ serviceName: `${SERVICE_NAME}-${serviceSuffix}` });
+  return new Logger({
+    serviceName: `${SERVICE_NAME}-${serviceSuffix}`,
+    logFormatter: new ReceiverLogFormatter(),
+  });
 }
 
 /**

@@ -48,7 +48,8 @@ export function createVerifierHandler(deps: VerifierDeps): VerifierHandler {
         isBase64Encoded: event.isBase64Encoded === true,
       });
     } finally {
-      deps.metrics.publishStoredMetrics();
+      // A new event stores no metric unless the dashboard is on: nothing to publish, and no warning line.
+      if (deps.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
     }
   };
 }

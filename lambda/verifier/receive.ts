@@ -120,7 +120,6 @@ export function createVerifierCore(
 /** One delivery through the verifier; see {@link createVerifierCore}. Never throws: errors become responses. */
 export async function verifyDelivery(deps: VerifierDeps, delivery: IncomingDelivery): Promise<HttpResponse> {
   const started = deps.now();
-  deps.metrics.addMetric(METRIC.received, MetricUnit.Count, 1);
   try {
     return await authenticateThenAccept(deps, delivery);
   } catch (error) {

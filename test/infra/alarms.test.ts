@@ -215,7 +215,14 @@ describe('WebhookAlarms', () => {
         period: 300,
       });
       expect(metrics).toEqual({
-        received: custom('Received'),
+        // Deliveries that reached the verifier: Lambda's own Invocations, no custom series.
+        received: {
+          namespace: 'AWS/Lambda',
+          metricName: 'Invocations',
+          dimensions: { FunctionName: ref(stack, receiver.verifier) },
+          statistic: 'Sum',
+          period: 300,
+        },
         badSignature: custom('Rejected', { reason: 'bad_signature' }),
         staleTimestamp: custom('Rejected', { reason: 'stale_timestamp' }),
         futureTimestamp: custom('Rejected', { reason: 'future_timestamp' }),
@@ -431,13 +438,13 @@ describe('WebhookAlarms', () => {
     });
 
     test('alarms when nothing was received for ingestStoppedHours, treating silence as breaching', () => {
-      const { template, receiver } = build({ alarms: { ingestStoppedHours: 12 } });
+      const { stack, template, receiver } = build({ alarms: { ingestStoppedHours: 12 } });
 
       const a = alarm(template, 'verifier-ingest-stopped');
       expect(singleMetric(a)).toEqual({
-        namespace: METRICS_NAMESPACE,
-        metricName: 'Received',
-        dimensions: { service: VERIFIER },
+        namespace: 'AWS/Lambda',
+        metricName: 'Invocations',
+        dimensions: { FunctionName: ref(stack, receiver.verifier) },
         statistic: 'Sum',
         period: 3600,
       });

@@ -106,11 +106,11 @@ describe('WebhookDashboard', () => {
     expect(status?.properties.alarms).toHaveLength(stack.receiver.alarms.all.length);
   });
 
-  test('plots throughput: received, enqueued and processed (summed over event types)', () => {
+  test('plots throughput: received (verifier invocations), enqueued and processed (summed over event types)', () => {
     const names = metricNames(widget(body, 'Throughput: received, enqueued, processed'));
 
     expect(names).toEqual(
-      expect.arrayContaining(['Received', 'Enqueued', 'expr:SUM([p0, p1, p2, p3, p4, p5])']),
+      expect.arrayContaining(['Invocations', 'Enqueued', 'expr:SUM([p0, p1, p2, p3, p4, p5])']),
     );
   });
 
