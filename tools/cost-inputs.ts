@@ -10,6 +10,7 @@ import {
   type CallCounts,
   type CostInputs,
   DASHBOARD_HAPPY_PATH_SERIES,
+  LIST_INDEX_WRITES_PER_NEW_EVENT,
   type LogFigures,
   readCostBlock,
 } from './cost-model';
@@ -34,5 +35,6 @@ export function defaultCostInputs(projectRoot: string): CostInputs {
     dashboard: config.dashboard,
     dashboardSeries: DASHBOARD_HAPPY_PATH_SERIES,
     subscriptions: config.subscriptions.length,
+    listIndexWritesPerEvent: LIST_INDEX_WRITES_PER_NEW_EVENT,
   };
 }

@@ -53,12 +53,29 @@ export const ESTIMATES = {
   memoryGb: 0.25,
   /** About 0.6 KB of metadata plus the ~0.25 KB FPT body kept for the retention (config keepEventBodies). */
   ledgerRowKb: 0.85,
+  /**
+   * One item of the list index: its keys (`listDay`, `receivedAt`), the projected `eventType`,
+   * `subscription`, `contactId`, `locationId`, the table key, and the 100 bytes DynamoDB adds per index
+   * item (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.StorageConsiderations).
+   */
+  listIndexItemKb: 0.25,
   /** Event source pollers long-polling an idle queue (2 to 5), 3 polls a minute each. */
   idlePollRequestsPerMonth: 5 * 3 * 60 * 24 * 30,
   /** One warm verifier container refreshing its cached secret once a minute. */
   secretCallsPerMonth: 60 * 24 * 30,
   secondsPerMonth: 30 * 24 * 3600,
 } as const;
+
+/**
+ * Writes on the ledger's list index (`byReceivedDay`, `LEDGER.listIndex` in lambda/shared/ledger-schema.ts)
+ * per new event. DynamoDB bills a table write that puts an item into a global secondary index as a write
+ * on the index too (1 WRU for a projected item up to 1 KB), and an update that changes no indexed key or
+ * projected attribute as none
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Writes). The claim's
+ * PutItem writes the index's keys and projected attributes; the processor's updates never change them
+ * (a row the processor creates sets them with `if_not_exists`), and `status` is not projected. So: one.
+ */
+export const LIST_INDEX_WRITES_PER_NEW_EVENT = 1;
 
 /** What the call-count test measures per event, as docs/cost.md's `log-bytes` block holds it. */
 export interface LogFigures {
@@ -80,7 +97,11 @@ export interface CostInputs {
   /** Series published only with the dashboard, added to the happy-path ones when it is on. */
   readonly dashboardSeries: number;
   readonly subscriptions: number;
+  /** Writes on the ledger's list index per new event ({@link LIST_INDEX_WRITES_PER_NEW_EVENT}). */
+  readonly listIndexWritesPerEvent: number;
 }
+
+const total = (lines: Record<string, number>) => Object.values(lines).reduce((a, b) => a + b, 0);
 
 const sum = (counts: Record<string, number> | undefined) =>
   Object.values(counts ?? {}).reduce((a, b) => a + b, 0);
@@ -121,6 +142,7 @@ export function variableLines(inputs: CostInputs, perBatch: number): Record<stri
       gbSeconds(ESTIMATES.processorBaseMsPerInvocation / perBatch + ESTIMATES.msPerAwsCall * processorCalls),
     'DynamoDB writes and reads':
       wru * PRICES.dynamoWriteUnitPerMillion + rru * PRICES.dynamoReadUnitPerMillion,
+    'DynamoDB list index (byReceivedDay)': listIndexPerMillion(inputs.listIndexWritesPerEvent),
     'SQS (send, receive, delete)': PRICES.sqsRequestPerMillion * (sends + 2 / perBatch),
     'CloudWatch Logs': logGb * (PRICES.logsIngestPerGb + PRICES.logsStoragePerGbMonth),
     'DynamoDB storage and PITR':
@@ -128,18 +150,106 @@ export function variableLines(inputs: CostInputs, perBatch: number): Record<stri
   };
 }
 
-/** The floor of this design (issue #13): the request, the verifier, claim and finish, the send, batched processing, minimal logs. */
-export function floorPerMillion(): number {
-  const batched = (2 * PRICES.sqsRequestPerMillion + PRICES.lambdaRequestPerMillion) / 10;
-  const minimalLogs = ((ESTIMATES.accessLogBytesPerRequest + 140) * 1e6 * PRICES.logsIngestPerGb) / 1e9;
+/**
+ * The list index per million new events: its writes, and the storage of its items for the retention
+ * (an index item is billed as storage like a table item; PITR is priced on the table, not on its global
+ * secondary indexes).
+ */
+function listIndexPerMillion(writesPerEvent: number): number {
+  if (writesPerEvent === 0) return 0;
   return (
-    PRICES.apiHttpPerMillion +
-    PRICES.lambdaRequestPerMillion +
-    2 * PRICES.dynamoWriteUnitPerMillion +
-    PRICES.sqsRequestPerMillion +
-    batched +
-    minimalLogs
+    writesPerEvent * PRICES.dynamoWriteUnitPerMillion +
+    ESTIMATES.listIndexItemKb * PRICES.dynamoStorageGbMonth
   );
+}
+
+/**
+ * The floor of this design as issue #13 states it, line by line: the request, the verifier, claim and
+ * finish, the send, batched processing (ten records a batch), minimal logs. Kept as the issue defines it.
+ */
+export function floorLines(): Record<string, number> {
+  return {
+    'API Gateway HTTP API': PRICES.apiHttpPerMillion,
+    'Verifier request': PRICES.lambdaRequestPerMillion,
+    'Claim and finish writes (2 WRU)': 2 * PRICES.dynamoWriteUnitPerMillion,
+    SendMessage: PRICES.sqsRequestPerMillion,
+    'Receive, delete and processor request, 10 records a batch':
+      (2 * PRICES.sqsRequestPerMillion + PRICES.lambdaRequestPerMillion) / 10,
+    'Minimal logs (the access line and 140 bytes)':
+      ((ESTIMATES.accessLogBytesPerRequest + 140) * 1e6 * PRICES.logsIngestPerGb) / 1e9,
+  };
+}
+
+export function floorPerMillion(): number {
+  return total(floorLines());
+}
+
+const logPricePerMillion = (bytesPerEvent: number) =>
+  ((bytesPerEvent * 1e6) / 1e9) * (PRICES.logsIngestPerGb + PRICES.logsStoragePerGbMonth);
+
+/**
+ * The best variable cost per million events reachable at one record per batch with every invariant and
+ * what the runbooks read kept, line by line: today's lines, with the logs cut to what the runbooks need
+ * (the access line, Lambda's START/END/REPORT lines, the verifier's one `event queued` line). The
+ * processor's own code writes no line on success; the handler's line is the partner's choice.
+ */
+export function bestReachableLines(inputs: CostInputs): Record<string, number> {
+  const logBytes =
+    inputs.logs.verifierLogBytesPerEvent +
+    ESTIMATES.accessLogBytesPerRequest +
+    2 * ESTIMATES.platformLogBytesPerInvocation;
+  return { ...variableLines(inputs, 1), 'CloudWatch Logs': logPricePerMillion(logBytes) };
+}
+
+/** The target of issue #13 on variable ÷ floor. */
+export const VARIABLE_TO_FLOOR_TARGET = 1.5;
+
+/**
+ * Why variable ÷ floor cannot reach its target at one record per batch: what the request, the two Lambda
+ * requests, the write units every invariant needs and the three SQS requests cost per million events,
+ * before any log, duration or storage, against the target's bound (1.5 × the floor).
+ */
+export function targetArithmetic(inputs: CostInputs) {
+  const wru =
+    writeUnits(inputs.calls.verifierNewEvent) +
+    writeUnits(inputs.calls.processorPerEvent) +
+    inputs.listIndexWritesPerEvent;
+  const lines: Record<string, number> = {
+    'API Gateway request': PRICES.apiHttpPerMillion,
+    'Lambda requests (verifier; processor at one record a batch)': 2 * PRICES.lambdaRequestPerMillion,
+    [`DynamoDB writes (${wru} WRU)`]: wru * PRICES.dynamoWriteUnitPerMillion,
+    'SQS send, receive and delete': 3 * PRICES.sqsRequestPerMillion,
+  };
+  const floor = floorPerMillion();
+  return {
+    writeUnits: wru,
+    lines,
+    required: total(lines),
+    bound: VARIABLE_TO_FLOOR_TARGET * floor,
+    best: total(bestReachableLines(inputs)),
+    floor,
+  };
+}
+
+/**
+ * Records per processor batch with a batching window of `windowSeconds` at a steady rate (estimate):
+ * the first record opens the window and the others arriving in it join, up to the batch size.
+ */
+export function recordsPerBatch(eventsPerMonth: number, windowSeconds: number, batchSize = 10): number {
+  return Math.min(batchSize, 1 + (eventsPerMonth / ESTIMATES.secondsPerMonth) * windowSeconds);
+}
+
+/** Levers weighed for the defaults (docs/cost.md): what each would save per month, priced by the model. */
+export function leverSavings(inputs: CostInputs, eventsPerMonth: number): Record<string, number> {
+  const perMillion = eventsPerMonth / 1e6;
+  const variableAt = (perBatch: number) => total(variableLines(inputs, perBatch));
+  return {
+    'Lambda system logs at WARN (START/END/REPORT dropped)':
+      logPricePerMillion(2 * ESTIMATES.platformLogBytesPerInvocation) * perMillion,
+    'Ordering guard off': PRICES.dynamoWriteUnitPerMillion * perMillion,
+    'Batching window 1 s': (variableAt(1) - variableAt(recordsPerBatch(eventsPerMonth, 1))) * perMillion,
+    'Batching window 5 s': (variableAt(1) - variableAt(recordsPerBatch(eventsPerMonth, 5))) * perMillion,
+  };
 }
 
 /** Traces X-Ray records in a month for one function invoked `invocations` times (1 per second, then 5%). */
@@ -168,8 +278,6 @@ export function fixedLines(inputs: CostInputs): Record<string, number> {
       (ESTIMATES.secretCallsPerMonth / 1e4) * PRICES.secretsCallsPer10k,
   };
 }
-
-const total = (lines: Record<string, number>) => Object.values(lines).reduce((a, b) => a + b, 0);
 
 /** Records per batch with the default batching window of 0 s: one, at these rates. */
 export const RECORDS_PER_BATCH_AT_DEFAULTS = 1;
@@ -227,6 +335,7 @@ export const BEFORE_ISSUE_13: CostInputs = {
   dashboard: true,
   dashboardSeries: 0,
   subscriptions: 1,
+  listIndexWritesPerEvent: 0,
 };
 
 /**
@@ -261,6 +370,23 @@ export function costRecordFigures(after: CostInputs): Record<string, number> {
       figures[`${which}_variable_line:${line}`] = round(value);
     for (const [line, value] of Object.entries(fixedLines(inputs)))
       figures[`${which}_fixed_line:${line}`] = round(value);
+  }
+  for (const [line, value] of Object.entries(floorLines())) figures[`floor_line:${line}`] = round(value);
+  for (const [line, value] of Object.entries(bestReachableLines(after)))
+    figures[`best_line:${line}`] = round(value);
+  const arithmetic = targetArithmetic(after);
+  figures.target_bound_variable_per_million = round(arithmetic.bound);
+  figures.target_required_per_million = round(arithmetic.required);
+  figures.target_write_units = arithmetic.writeUnits;
+  figures.best_variable_per_million = round(arithmetic.best);
+  for (const [line, value] of Object.entries(arithmetic.lines))
+    figures[`required_line:${line}`] = round(value);
+  for (const volume of VOLUMES) {
+    const v = volumeLabel(volume);
+    for (const [lever, value] of Object.entries(leverSavings(after, volume)))
+      figures[`lever_${v}:${lever}`] = round(value);
+    figures[`records_per_batch_${v}:1 s`] = Math.round(recordsPerBatch(volume, 1) * 100) / 100;
+    figures[`records_per_batch_${v}:5 s`] = Math.round(recordsPerBatch(volume, 5) * 100) / 100;
   }
   for (const volume of VOLUMES) {
     const v = volumeLabel(volume);
@@ -309,6 +435,40 @@ export function renderCostBlock(records: readonly RunRecord<Record<string, numbe
   lines.push(
     `| **Total** (floor ${get('cost_floor_per_million_usd')}) | | **${get('cost_variable_per_million_usd')}** |`,
   );
+  const keysWith = (prefix: string) =>
+    Object.keys(f)
+      .filter((k) => k.startsWith(prefix))
+      .map((k) => k.slice(prefix.length));
+  lines.push(
+    '',
+    `**The floor, as issue #13 defines it** (ten records a batch, two writes), **and the best variable reachable at one record per batch** with every invariant and what the runbooks read kept (logs cut to the access line, Lambda's START/END/REPORT lines and the verifier's one line):`,
+    '',
+    '| Floor line | Floor |',
+    '| --- | ---: |',
+    ...keysWith('floor_line:').map((line) => `| ${line} | ${get(`floor_line:${line}`)} |`),
+    `| **Floor** | **${get('cost_floor_per_million_usd')}** |`,
+    '',
+    '| Line | Best reachable | Today |',
+    '| --- | ---: | ---: |',
+    ...keysWith('best_line:').map(
+      (line) => `| ${line} | ${get(`best_line:${line}`)} | ${get(`after_variable_line:${line}`)} |`,
+    ),
+    `| **Total** | **${get('best_variable_per_million')}** | **${get('cost_variable_per_million_usd')}** |`,
+  );
+  const bound = f.target_bound_variable_per_million ?? Number.NaN;
+  const required = f.target_required_per_million ?? Number.NaN;
+  const floor = f.cost_floor_per_million_usd ?? Number.NaN;
+  const ratio = (n: number) => `${(n / floor).toFixed(2)}×`;
+  lines.push(
+    '',
+    `**Why the variable ÷ floor target (≤ ${VARIABLE_TO_FLOOR_TARGET}) misses.** ${VARIABLE_TO_FLOOR_TARGET} × the floor is ${usd(bound)} per million events. At one record per batch, ${keysWith(
+      'required_line:',
+    )
+      .map((line) => `${line.charAt(0).toLowerCase()}${line.slice(1)} ${get(`required_line:${line}`)}`)
+      .join(
+        ', ',
+      )} already come to **${usd(required)}**, ${required > bound ? `${usd(required - bound)} over the bound` : `${usd(bound - required)} under the bound`} before any log, Lambda duration or storage. The ${f.target_write_units ?? Number.NaN} write units are the claim (dedupe), the processing lease (no handler runs to success twice), the ordering guard (\`ctx.isStale\`, promised by docs/handlers.md), the finish (the redelivery guard) and the list index (\`events list\`). The floor counts the per-batch calls at ten records a batch and two writes, so at one record per batch the best reachable is ${get('best_variable_per_million')} (${ratio(f.best_variable_per_million ?? Number.NaN)} the floor) and today's is ${get('cost_variable_per_million_usd')} (${ratio(f.cost_variable_per_million_usd ?? Number.NaN)}): the target is reported as missed.`,
+  );
   lines.push(
     '',
     '**Fixed cost per month, line by line:**',
@@ -341,5 +501,25 @@ export function renderCostBlock(records: readonly RunRecord<Record<string, numbe
       `| ${label} | ${VOLUMES.map((volume) => get(`option_${volumeLabel(volume)}_${key}`)).join(' | ')} |`,
     );
   }
+  lines.push(
+    '',
+    '**Levers weighed, saving per month** (decisions in [Levers](#levers-what-the-defaults-are-and-why)):',
+    '',
+    '| Lever | 100k | 1M | 10M |',
+    '| --- | ---: | ---: | ---: |',
+  );
+  for (const lever of keysWith('lever_1M:'))
+    lines.push(
+      `| ${lever} | ${VOLUMES.map((volume) => get(`lever_${volumeLabel(volume)}:${lever}`)).join(' | ')} |`,
+    );
+  lines.push(
+    '',
+    `A batching window of W seconds holds about 1 + rate × W records a batch (estimate): ${VOLUMES.map(
+      (volume) => {
+        const v = volumeLabel(volume);
+        return `${f[`records_per_batch_${v}:1 s`]} at 1 s and ${f[`records_per_batch_${v}:5 s`]} at 5 s for ${v}`;
+      },
+    ).join('; ')}; every event waits up to W seconds longer before its handler runs.`,
+  );
   return lines.join('\n');
 }

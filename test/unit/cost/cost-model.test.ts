@@ -1,15 +1,23 @@
 import * as path from 'node:path';
 import {
   BEFORE_ISSUE_13,
+  bestReachableLines,
   billableCallsPerEvent,
   type CallCounts,
   type CostInputs,
   costFigures,
   fixedLines,
+  floorLines,
   floorPerMillion,
+  LIST_INDEX_WRITES_PER_NEW_EVENT,
   type LogFigures,
+  leverSavings,
   monthlyCost,
+  PRICES,
   readCostBlock,
+  recordsPerBatch,
+  targetArithmetic,
+  variableLines,
   verifierRoundTrips,
 } from '../../../tools/cost-model';
 
@@ -24,6 +32,7 @@ const today = (overrides: Partial<CostInputs> = {}): CostInputs => ({
   dashboard: false,
   dashboardSeries: 10,
   subscriptions: 1,
+  listIndexWritesPerEvent: LIST_INDEX_WRITES_PER_NEW_EVENT,
   ...overrides,
 });
 
@@ -54,7 +63,9 @@ describe('the cost model', () => {
     expect(off.xray).toBe(0);
     expect(traced.xray).toBeGreaterThan(5);
     expect(withDashboard['CloudWatch dashboard']).toBe(3);
-    expect(withDashboard['Custom metric series (happy path)']).toBeCloseTo(0.3 * 11, 5);
+    // No series on a healthy stack without it (deliveries are Lambda's Invocations), ten with it.
+    expect(fixedLines(today())['Custom metric series (happy path)']).toBe(0);
+    expect(withDashboard['Custom metric series (happy path)']).toBeCloseTo(0.3 * 10, 5);
   });
 
   it('writes every key the issue names, and a fewer-calls configuration costs less per event', () => {
@@ -73,5 +84,53 @@ describe('the cost model', () => {
     expect(moreCalls.cost_variable_per_million_usd).toBeGreaterThan(
       figures.cost_variable_per_million_usd as number,
     );
+  });
+
+  it('prices the list index as its own line: one write unit per new event plus its items storage', () => {
+    const withIndex = variableLines(today(), 1);
+    const without = variableLines(today({ listIndexWritesPerEvent: 0 }), 1);
+
+    expect(without['DynamoDB list index (byReceivedDay)']).toBe(0);
+    expect(withIndex['DynamoDB list index (byReceivedDay)']).toBeGreaterThan(
+      PRICES.dynamoWriteUnitPerMillion,
+    );
+    expect(withIndex['DynamoDB list index (byReceivedDay)']).toBeLessThan(
+      PRICES.dynamoWriteUnitPerMillion + 0.1,
+    );
+    expect(withIndex['DynamoDB writes and reads']).toBe(without['DynamoDB writes and reads']);
+  });
+
+  it('states the floor line by line, and the lines add up to the floor', () => {
+    const lines = floorLines();
+
+    expect(Object.keys(lines)).toHaveLength(6);
+    expect(Object.values(lines).reduce((a, b) => a + b, 0)).toBeCloseTo(floorPerMillion(), 10);
+  });
+
+  it('shows the 1.5x target unreachable at one record per batch: the invariants calls alone exceed 1.5x the floor', () => {
+    const arithmetic = targetArithmetic(today());
+
+    // Claim, lease, ordering guard, finish, list index.
+    expect(arithmetic.writeUnits).toBe(5);
+    expect(arithmetic.required).toBeCloseTo(1 + 0.4 + 5 * 0.625 + 1.2, 10);
+    expect(arithmetic.required).toBeGreaterThan(arithmetic.bound);
+    expect(arithmetic.best).toBeGreaterThan(arithmetic.required);
+  });
+
+  it('cuts only the logs for the best reachable, keeping every write and call', () => {
+    const best = bestReachableLines(today());
+    const now = variableLines(today(), 1);
+
+    expect(best['CloudWatch Logs']).toBeLessThan(now['CloudWatch Logs'] as number);
+    expect({ ...best, 'CloudWatch Logs': 0 }).toEqual({ ...now, 'CloudWatch Logs': 0 });
+  });
+
+  it('fills batches by rate × window, up to the batch size, and a window saves only what is paid per batch', () => {
+    expect(recordsPerBatch(1e6, 0)).toBe(1);
+    expect(recordsPerBatch(2.592e6, 1)).toBeCloseTo(2, 10);
+    expect(recordsPerBatch(1e9, 5)).toBe(10);
+    const levers = leverSavings(today(), 1e6);
+    expect(levers['Batching window 5 s']).toBeGreaterThan(levers['Batching window 1 s'] as number);
+    expect(levers['Ordering guard off']).toBeCloseTo(0.625, 10);
   });
 });
