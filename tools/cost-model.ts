@@ -215,10 +215,11 @@ export function targetArithmetic(inputs: CostInputs) {
     writeUnits(inputs.calls.processorPerEvent) +
     inputs.listIndexWritesPerEvent;
   const lines: Record<string, number> = {
-    'API Gateway request': PRICES.apiHttpPerMillion,
-    'Lambda requests (verifier; processor at one record a batch)': 2 * PRICES.lambdaRequestPerMillion,
-    [`DynamoDB writes (${wru} WRU)`]: wru * PRICES.dynamoWriteUnitPerMillion,
-    'SQS send, receive and delete': 3 * PRICES.sqsRequestPerMillion,
+    'the API Gateway request': PRICES.apiHttpPerMillion,
+    'two Lambda requests (the verifier; the processor at one record a batch)':
+      2 * PRICES.lambdaRequestPerMillion,
+    [`${wru} DynamoDB write units`]: wru * PRICES.dynamoWriteUnitPerMillion,
+    'three SQS requests (send, receive, delete)': 3 * PRICES.sqsRequestPerMillion,
   };
   const floor = floorPerMillion();
   return {
@@ -459,15 +460,14 @@ export function renderCostBlock(records: readonly RunRecord<Record<string, numbe
   const required = f.target_required_per_million ?? Number.NaN;
   const floor = f.cost_floor_per_million_usd ?? Number.NaN;
   const ratio = (n: number) => `${(n / floor).toFixed(2)}×`;
+  const requiredText = keysWith('required_line:')
+    .map((line) => `${line} ${get(`required_line:${line}`)}`)
+    .join(', ');
+  const overOrUnder =
+    required > bound ? `${usd(required - bound)} over the bound` : `${usd(bound - required)} under the bound`;
   lines.push(
     '',
-    `**Why the variable ÷ floor target (≤ ${VARIABLE_TO_FLOOR_TARGET}) misses.** ${VARIABLE_TO_FLOOR_TARGET} × the floor is ${usd(bound)} per million events. At one record per batch, ${keysWith(
-      'required_line:',
-    )
-      .map((line) => `${line.charAt(0).toLowerCase()}${line.slice(1)} ${get(`required_line:${line}`)}`)
-      .join(
-        ', ',
-      )} already come to **${usd(required)}**, ${required > bound ? `${usd(required - bound)} over the bound` : `${usd(bound - required)} under the bound`} before any log, Lambda duration or storage. The ${f.target_write_units ?? Number.NaN} write units are the claim (dedupe), the processing lease (no handler runs to success twice), the ordering guard (\`ctx.isStale\`, promised by docs/handlers.md), the finish (the redelivery guard) and the list index (\`events list\`). The floor counts the per-batch calls at ten records a batch and two writes, so at one record per batch the best reachable is ${get('best_variable_per_million')} (${ratio(f.best_variable_per_million ?? Number.NaN)} the floor) and today's is ${get('cost_variable_per_million_usd')} (${ratio(f.cost_variable_per_million_usd ?? Number.NaN)}): the target is reported as missed.`,
+    `**Why the variable ÷ floor target (≤ ${VARIABLE_TO_FLOOR_TARGET}) misses.** ${VARIABLE_TO_FLOOR_TARGET} × the floor is ${usd(bound)} per million events. At one record per batch, ${requiredText} already come to **${usd(required)}**, ${overOrUnder} before any log, Lambda duration or storage. The ${f.target_write_units ?? Number.NaN} write units are the claim (dedupe), the processing lease (no handler runs to success twice), the ordering guard (\`ctx.isStale\`, promised by docs/handlers.md), the finish (the redelivery guard) and the list index (\`events list\`). The floor counts the per-batch calls at ten records a batch and two writes, so at one record per batch the best reachable is ${get('best_variable_per_million')} (${ratio(f.best_variable_per_million ?? Number.NaN)} the floor) and today's is ${get('cost_variable_per_million_usd')} (${ratio(f.cost_variable_per_million_usd ?? Number.NaN)}): the target is reported as missed.`,
   );
   lines.push(
     '',
