@@ -10,8 +10,8 @@ import {
   type CallCounts,
   type CostInputs,
   DASHBOARD_HAPPY_PATH_SERIES,
-  LIST_INDEX_WRITES_PER_NEW_EVENT,
   type LogFigures,
+  listIndexWritesPerNewEvent,
   readCostBlock,
 } from './cost-model';
 
@@ -27,14 +27,15 @@ export function alarmMetricsOfDefaultStack(): number {
 
 export function defaultCostInputs(projectRoot: string): CostInputs {
   const config = resolveConfig({});
+  const calls = readCostBlock<CallCounts>(projectRoot, 'call-counts');
   return {
-    calls: readCostBlock<CallCounts>(projectRoot, 'call-counts'),
+    calls,
     logs: readCostBlock<LogFigures>(projectRoot, 'log-bytes'),
     alarmMetrics: alarmMetricsOfDefaultStack(),
     xrayTracing: config.xrayTracing,
     dashboard: config.dashboard,
     dashboardSeries: DASHBOARD_HAPPY_PATH_SERIES,
     subscriptions: config.subscriptions.length,
-    listIndexWritesPerEvent: LIST_INDEX_WRITES_PER_NEW_EVENT,
+    listIndexWritesPerEvent: listIndexWritesPerNewEvent(calls),
   };
 }

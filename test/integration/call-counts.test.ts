@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getDocumentClient, getSecretsClient, getSqsClient } from '../../lambda/shared/clients';
-import { EVENT_STATUS } from '../../lambda/shared/ledger-schema';
+import { EVENT_STATUS, type EventRow, LEDGER } from '../../lambda/shared/ledger-schema';
 import type { LogFigures } from '../../tools/cost-model';
 import { readDocBlock } from '../../tools/doc-blocks';
 import { fptBody, type Harness, startHarness } from './support/harness';
@@ -37,6 +37,51 @@ function countCalls(counts: Record<'verifier' | 'processor', Counts>): void {
       { step: 'initialize', name: `countCalls${service}` },
     );
   }
+}
+
+/** What the list index holds of a row: its keys and projected attributes, or undefined when not listed. */
+function indexEntry(row: EventRow | undefined): string | undefined {
+  const index = LEDGER.listIndex;
+  const fields = row as Record<string, unknown> | undefined;
+  if (fields?.[index.partitionKey] === undefined || fields[index.sortKey] === undefined) return undefined;
+  return JSON.stringify([index.partitionKey, index.sortKey, ...index.projected].map((name) => fields[name]));
+}
+
+/** Writes a table write makes on the list index, by DynamoDB's rule for global secondary indexes. */
+function indexWrites(before: EventRow | undefined, after: EventRow | undefined): number {
+  const [was, is] = [indexEntry(before), indexEntry(after)];
+  if (was === is) return 0;
+  if (was === undefined || is === undefined) return 1;
+  const keys = (entry: string) => (JSON.parse(entry) as unknown[]).slice(0, 2).join('|');
+  // A changed index key is a delete and a put; a changed projected attribute alone is one write.
+  return keys(was) === keys(is) ? 1 : 2;
+}
+
+/**
+ * Counts the list index writes of every ledger write the Lambda code makes, by reading the row before
+ * and after it (with the harness's own client, which the call counter does not see).
+ */
+function countIndexWrites(harness: Harness, tally: { writes: number }): void {
+  const client = getDocumentClient() as unknown as { middlewareStack: MiddlewareStack };
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+      async (args: unknown) => {
+        const input = (args as { input?: { Key?: { pk?: unknown }; Item?: { pk?: unknown } } }).input;
+        // The key as the document client holds it, or marshalled ({ S: ... }) once it is.
+        const raw = input?.Key?.pk ?? input?.Item?.pk;
+        const pk = typeof raw === 'object' && raw !== null ? (raw as { S?: unknown }).S : raw;
+        if (!/^(Put|Update|Delete)(Item)?Command$/.test(context.commandName ?? '') || typeof pk !== 'string')
+          return next(args);
+        const before = await harness.readRow(pk);
+        try {
+          return await next(args);
+        } finally {
+          const after = await harness.readRow(pk);
+          tally.writes += indexWrites(before, after);
+        }
+      },
+    { step: 'initialize', name: 'countIndexWrites' },
+  );
 }
 
 function perEvent(counts: Counts, events: number): Counts {
@@ -89,6 +134,7 @@ describe('billable AWS calls per event (the figures docs/cost.md prices)', () =>
   const EVENTS = 6;
   let harness: Harness;
   const counts: Record<'verifier' | 'processor', Counts> = { verifier: {}, processor: {} };
+  const index = { writes: 0 };
   const measured: Record<string, Counts> = {};
   let bodies: string[] = [];
 
@@ -97,6 +143,7 @@ describe('billable AWS calls per event (the figures docs/cost.md prices)', () =>
     // SQS redeliver a message still being processed, and its lease check would add calls to the count.
     harness = await startHarness({ name: 'calls', visibilityTimeoutSeconds: 60 });
     countCalls(counts);
+    countIndexWrites(harness, index);
     // Warm the secret cache, as a warm container would be.
     const warm = fptBody('contact.updated');
     await harness.deliver(warm);
@@ -109,6 +156,7 @@ describe('billable AWS calls per event (the figures docs/cost.md prices)', () =>
   const reset = () => {
     counts.verifier = {};
     counts.processor = {};
+    index.writes = 0;
   };
   const settle = async (eventIds: string[]) => {
     for (const id of eventIds) await harness.waitForStatus(id, EVENT_STATUS.processed);
@@ -127,6 +175,7 @@ describe('billable AWS calls per event (the figures docs/cost.md prices)', () =>
     await settle(bodies.map((body) => JSON.parse(body).eventId));
     measured.verifierNewEvent = perEvent(counts.verifier, EVENTS);
     measured.processorPerEvent = perEvent(counts.processor, EVENTS);
+    measured.listIndexWritesPerNewEvent = { [LEDGER.listIndex.name]: index.writes / EVENTS };
     const logsAfter = harness.logRecords();
     const verifierLogs = logsAfter.verifier.slice(logsBefore.verifier.length);
     const processorLogs = logsAfter.processor.slice(logsBefore.processor.length);
@@ -138,6 +187,8 @@ describe('billable AWS calls per event (the figures docs/cost.md prices)', () =>
 
     expect(measured.verifierNewEvent).toEqual({ 'DynamoDB.PutItem': 1, 'SQS.SendMessage': 1 });
     expect(measured.processorPerEvent).toEqual({ 'DynamoDB.UpdateItem': 3 });
+    // The claim lists the event; the processor's updates change no indexed or projected value.
+    expect(measured.listIndexWritesPerNewEvent).toEqual({ byReceivedDay: 1 });
   });
 
   it('keeps each event body on its row and the row under 1 KB, so each of its writes is 1 WRU', async () => {
@@ -166,6 +217,8 @@ describe('billable AWS calls per event (the figures docs/cost.md prices)', () =>
     measured.verifierDuplicate = perEvent(counts.verifier, EVENTS);
     expect(perEvent(counts.processor, EVENTS)).toEqual({});
     expect(measured.verifierDuplicate).toEqual({ 'DynamoDB.PutItem': 1 });
+    // Its PutItem fails its condition: nothing is written, to the table or the index.
+    expect(index.writes).toBe(0);
   });
 
   it('matches the call counts documented in docs/cost.md', () => {

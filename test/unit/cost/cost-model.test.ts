@@ -9,9 +9,9 @@ import {
   fixedLines,
   floorLines,
   floorPerMillion,
-  LIST_INDEX_WRITES_PER_NEW_EVENT,
   type LogFigures,
   leverSavings,
+  listIndexWritesPerNewEvent,
   monthlyCost,
   PRICES,
   readCostBlock,
@@ -24,24 +24,24 @@ import {
 const ROOT = path.join(__dirname, '..', '..', '..');
 
 /** Today's measured blocks, with the default stack's features off and a fixed alarm count. */
+const calls = readCostBlock<CallCounts>(ROOT, 'call-counts');
 const today = (overrides: Partial<CostInputs> = {}): CostInputs => ({
-  calls: readCostBlock<CallCounts>(ROOT, 'call-counts'),
+  calls,
   logs: readCostBlock<LogFigures>(ROOT, 'log-bytes'),
   alarmMetrics: 22,
   xrayTracing: false,
   dashboard: false,
   dashboardSeries: 10,
   subscriptions: 1,
-  listIndexWritesPerEvent: LIST_INDEX_WRITES_PER_NEW_EVENT,
+  listIndexWritesPerEvent: listIndexWritesPerNewEvent(calls),
   ...overrides,
 });
 
 describe('the cost model', () => {
-  it('reads 5 billable calls and 2 verifier round trips off the call-count block the integration test pins', () => {
-    const { calls } = today();
-
+  it('reads 5 billable calls, 2 verifier round trips and 1 list index write off the call-count block the integration test pins', () => {
     expect(billableCallsPerEvent(calls)).toBe(5);
     expect(verifierRoundTrips(calls)).toBe(2);
+    expect(listIndexWritesPerNewEvent(calls)).toBe(1);
   });
 
   it('prices the configuration before issue #13 within 1% of the $26.71 docs/cost.md gave for it', () => {
