@@ -119,6 +119,14 @@ export interface PureOptions {
   readonly log?: (line: string) => void;
 }
 
+/** The targets' pairs: verify against each, run back to back in every round (see runPure). */
+export const PAIRED_WITH_VERIFY = ['raw', 'stripe'] as const;
+/** Run first in each round, in an order that rotates from round to round; the others follow. */
+const HEADLINE: readonly ImplName[] = ['verify', 'raw', 'stripe'];
+const OTHERS: readonly ImplName[] = IMPLS.filter((impl) => !HEADLINE.includes(impl));
+const rotated = <T>(list: readonly T[], by: number): T[] =>
+  list.map((_, i) => list[(i + by) % list.length] as T);
+
 export interface PureResult {
   /** Payload name -> its size in bytes. */
   readonly payloadBytes: Record<PayloadName, number>;
@@ -128,6 +136,12 @@ export interface PureResult {
   readonly medians: Record<string, number>;
   /** `${impl}.${payload}` -> median ops per CPU second. */
   readonly cpuMedians: Record<string, number>;
+  /**
+   * `verify/${other}.${payload}` -> verify's rate over the other's, per round. The two run back to back
+   * in a round, so a change in the machine's load between rounds moves both; the median of these is
+   * steadier than the ratio of the two medians.
+   */
+  readonly pairedRatios: Record<string, number[]>;
 }
 
 let globalSink = 0;
@@ -214,8 +228,9 @@ export function runPure(options: PureOptions): PureResult {
     for (const name of PAYLOAD_NAMES) {
       // Signed afresh each round, so `t` stays well inside the tolerance however long the run takes.
       const ring = signedRing(name);
-      // Rotate the order each round so no implementation always runs first, or always after the same one.
-      const order = IMPLS.map((_, i) => IMPLS[(i + round) % IMPLS.length] as ImplName);
+      // Rotate the order each round so no implementation always runs first, or always after the same one;
+      // the three the targets compare run first and next to each other.
+      const order = [...rotated(HEADLINE, round), ...rotated(OTHERS, round)];
       for (const impl of order) {
         const key = `${impl}.${name}`;
         const rate = timeBox(runners[impl], ring, options.seconds, batches[key] as number);
@@ -232,5 +247,12 @@ export function runPure(options: PureOptions): PureResult {
   if (globalSink === -1) log('(unreachable: keeps the checksum alive)');
   const medians = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
   const cpuMedians = Object.fromEntries(Object.entries(cpuSamples).map(([k, v]) => [k, median(v)]));
-  return { payloadBytes, samples, medians, cpuMedians };
+  const pairedRatios: Record<string, number[]> = {};
+  for (const name of PAYLOAD_NAMES)
+    for (const other of PAIRED_WITH_VERIFY) {
+      const verify = samples[`verify.${name}`] ?? [];
+      const theirs = samples[`${other}.${name}`] ?? [];
+      pairedRatios[`verify/${other}.${name}`] = verify.map((rate, round) => rate / (theirs[round] as number));
+    }
+  return { payloadBytes, samples, medians, cpuMedians, pairedRatios };
 }

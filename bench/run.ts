@@ -13,7 +13,7 @@
  *
  * Knobs (environment): BENCH_SECONDS (0.5 s per measurement slice), BENCH_ROUNDS (11),
  * BENCH_IMPORT_RUNS (15), BENCH_E2E_EVENTS (1000), BENCH_RAW_OPS (2000), BENCH_CONCURRENCY (8),
- * BENCH_POLLERS (5).
+ * BENCH_POLLERS (5), BENCH_WINDOW (70).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -37,6 +37,7 @@ import { runE2e } from './e2e';
 import { compareImports } from './import-time';
 import { PAYLOAD_NAMES, runPure } from './pure';
 import { benchEnd, e2eResultOrThrow, runStage, type StageFailure } from './stages';
+import { median } from './stats';
 
 const OUT_DIR = path.join(PROJECT_ROOT, 'bench', 'out');
 /** A full run's figures; `--quick` and `--only` runs go to partial.json so they never replace them. */
@@ -89,7 +90,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const notes: string[] = [];
   const put = (name: string, value: number, unit: string) => {
-    results[name] = Number.isInteger(value) ? value : Math.round(value * 100) / 100;
+    // Ratios keep every digit: rounded to two places, 0.846 would print and judge as 0.85.
+    results[name] = Number.isInteger(value) || unit === 'ratio' ? value : Math.round(value * 100) / 100;
     rows.push({ name, value, unit });
   };
 
@@ -133,6 +135,18 @@ async function main(): Promise<void> {
           put(`stripe_${name}_cpu_ops_per_s`, pure.cpuMedians[`stripe.${name}`] ?? 0, 'ops/cpu-s');
           put(`raw_limit_${name}_cpu_ops_per_s`, pure.cpuMedians[`raw.${name}`] ?? 0, 'ops/cpu-s');
         }
+        // verify against raw and stripe-node round by round (they run back to back): the targets' values.
+        for (const name of PAYLOAD_NAMES)
+          for (const [other, key] of [
+            ['raw', 'raw_limit'],
+            ['stripe', 'stripe'],
+          ] as const) {
+            const ratios = pure.pairedRatios[`verify/${other}.${name}`] ?? [];
+            if (ratios.length === 0) continue;
+            put(`verify_vs_${key}_${name}_round_median`, median(ratios), 'ratio');
+            put(`verify_vs_${key}_${name}_round_low`, Math.min(...ratios), 'ratio');
+            put(`verify_vs_${key}_${name}_round_high`, Math.max(...ratios), 'ratio');
+          }
         // The headline figures are the small payload's: every documented v1.1 event is about that size.
         put('verify_ops_per_s', results.verify_small_ops_per_s ?? 0, 'ops/s');
         put('stripe_ops_per_s', results.stripe_small_ops_per_s ?? 0, 'ops/s');
@@ -244,7 +258,7 @@ async function main(): Promise<void> {
           rawOps,
           callOps: quick ? 100 : 300,
           concurrency,
-          window: 100,
+          window: Math.round(envNumber('BENCH_WINDOW', 70)),
           pollers,
           timeoutMs: 15 * 60_000,
         });
@@ -259,7 +273,42 @@ async function main(): Promise<void> {
           put('emulator_updateitem_ops_per_s', r.emulator_updateitem_ops_per_s, 'ops/s');
           put('emulator_getitem_ops_per_s', r.emulator_getitem_ops_per_s, 'ops/s');
           put('emulator_sendmessage_ops_per_s', r.emulator_sendmessage_ops_per_s, 'ops/s');
+          put('emulator_claim_ops_per_s', r.emulator_claim_ops_per_s, 'ops/s');
+          put('emulator_enqueue_ops_per_s', r.emulator_enqueue_ops_per_s, 'ops/s');
+          put('emulator_lease_ops_per_s', r.emulator_lease_ops_per_s, 'ops/s');
+          put('emulator_guard_ops_per_s', r.emulator_guard_ops_per_s, 'ops/s');
+          put('emulator_finish_ops_per_s', r.emulator_finish_ops_per_s, 'ops/s');
           put('e2e_modelled_ceiling_events_per_s', r.e2e_modelled_ceiling_events_per_s, 'events/s');
+          put(
+            'e2e_modelled_ceiling_before_events_per_s',
+            r.e2e_modelled_ceiling_before_events_per_s,
+            'events/s',
+          );
+          put(
+            'e2e_modelled_ceiling_after_events_per_s',
+            r.e2e_modelled_ceiling_after_events_per_s,
+            'events/s',
+          );
+          put(
+            'e2e_modelled_ceiling_simple_calls_events_per_s',
+            r.e2e_modelled_ceiling_simple_calls_events_per_s,
+            'events/s',
+          );
+          put('e2e_handler_calls_per_event', r.e2e_handler_calls_per_event, 'calls');
+          put('e2e_events_per_batch', r.e2e_events_per_batch, 'events');
+          put('e2e_node_cpu_ms_per_event', r.e2e_node_cpu_ms_per_event, 'ms');
+          if (r.e2e_emulator_cpu_ms_per_event !== undefined)
+            put('e2e_emulator_cpu_ms_per_event', r.e2e_emulator_cpu_ms_per_event, 'ms');
+          if (r.emulator_receive_delete_messages_per_s !== undefined)
+            put('emulator_receive_delete_messages_per_s', r.emulator_receive_delete_messages_per_s, 'msgs/s');
+          if (r.emulator_receive_delete_cpu_ms_per_message !== undefined)
+            put(
+              'emulator_receive_delete_cpu_ms_per_message',
+              r.emulator_receive_delete_cpu_ms_per_message,
+              'ms',
+            );
+          if (r.modelled_emulator_cpu_ms_per_event !== undefined)
+            put('modelled_emulator_cpu_ms_per_event', r.modelled_emulator_cpu_ms_per_event, 'ms');
         }
       },
       failures,

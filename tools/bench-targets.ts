@@ -49,6 +49,16 @@ export function ratioOf(a: string, b: string): (figures: Figures) => number | un
 
 const ratio = (value: number) => `${value.toFixed(3)}×`;
 
+/**
+ * verify against another implementation: the median over rounds of the two rates' ratio, each round
+ * running both back to back (bench/pure.ts), when the run recorded it; otherwise (records before it
+ * did) the ratio of the two medians.
+ */
+function verifyAgainst(key: 'raw_limit' | 'stripe', payload: 'small' | '64k') {
+  const ofMedians = ratioOf(`verify_${payload}_ops_per_s`, `${key}_${payload}_ops_per_s`);
+  return (figures: Figures) => figures[`verify_vs_${key}_${payload}_round_median`] ?? ofMedians(figures);
+}
+
 export function judgeTarget(target: BenchTarget, figures: Figures): JudgedTarget {
   const value = target.value(figures);
   if (value === undefined || !Number.isFinite(value))
@@ -106,28 +116,28 @@ export const BENCH_TARGETS: readonly BenchTarget[] = [
   {
     label: 'verify ≥ 1.0× stripe-node, small payload (headline)',
     key: 'ratio_verify_vs_stripe',
-    value: ratioOf('verify_small_ops_per_s', 'stripe_small_ops_per_s'),
+    value: verifyAgainst('stripe', 'small'),
     op: '>=',
     bound: 1,
   },
   {
     label: 'verify ≥ 1.0× stripe-node, 64 KiB',
     key: 'ratio_verify_vs_stripe_64k',
-    value: ratioOf('verify_64k_ops_per_s', 'stripe_64k_ops_per_s'),
+    value: verifyAgainst('stripe', '64k'),
     op: '>=',
     bound: 1,
   },
   {
     label: 'verify ≥ 0.85× raw limit, small payload (headline)',
     key: 'ratio_verify_vs_raw_limit',
-    value: ratioOf('verify_small_ops_per_s', 'raw_limit_small_ops_per_s'),
+    value: verifyAgainst('raw_limit', 'small'),
     op: '>=',
     bound: 0.85,
   },
   {
     label: 'verify ≥ 0.85× raw limit, 64 KiB',
     key: 'ratio_verify_vs_raw_limit_64k',
-    value: ratioOf('verify_64k_ops_per_s', 'raw_limit_64k_ops_per_s'),
+    value: verifyAgainst('raw_limit', '64k'),
     op: '>=',
     bound: 0.85,
   },
@@ -139,8 +149,10 @@ export const BENCH_TARGETS: readonly BenchTarget[] = [
     bound: 0.6,
   },
   {
-    // Issue #13 replaced "e2e ≥ 0.5× emulator raw" (unreachable by design at seven calls an event).
-    label: 'e2e ≥ 0.8× the ceiling modelled from single-call rates',
+    // Issue #13 replaced "e2e ≥ 0.5× emulator raw" (unreachable by design at seven calls an event). The
+    // single calls are the product's own since the ceiling was found to model simpler ones
+    // (docs/performance.md §4); the simplified-call ceiling is an informational row below.
+    label: "e2e ≥ 0.8× the ceiling modelled from the single-call rates of the product's own calls",
     key: 'ratio_e2e_vs_modelled_ceiling',
     value: ratioOf('e2e_events_per_s', 'e2e_modelled_ceiling_events_per_s'),
     op: '>=',
@@ -194,6 +206,13 @@ export const BENCH_TARGETS: readonly BenchTarget[] = [
 
 /** Rows printed beside the targets: the same comparisons per CPU-second, other builds, string bodies. */
 export const BENCH_INFORMATIONAL: readonly BenchTarget[] = [
+  {
+    label: 'e2e / the ceiling from simplified calls (the definition before)',
+    value: ratioOf('e2e_events_per_s', 'e2e_modelled_ceiling_simple_calls_events_per_s'),
+    op: '>=',
+    bound: 0.8,
+    informational: true,
+  },
   {
     label: 'verify / stripe-node, small, CPU time',
     value: ratioOf('verify_small_cpu_ops_per_s', 'stripe_small_cpu_ops_per_s'),
