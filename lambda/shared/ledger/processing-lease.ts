@@ -119,7 +119,7 @@ export async function startProcessing(
           listed.update +
           '#expiresAt = if_not_exists(#expiresAt, :expiresAt)',
         ConditionExpression: isReplay
-          ? 'attribute_exists(#pk) AND #replayCount >= :replay AND ' +
+          ? 'attribute_exists(#pk) AND attribute_exists(#replayCount) AND #replayCount >= :replay AND ' +
             '(attribute_not_exists(#replayDone) OR #replayDone < :replay) AND ' +
             '(#status <> :processing OR #processingExpiresAt < :nowMs)'
           : 'attribute_not_exists(#pk) OR (#status <> :processed AND (#status <> :processing OR #processingExpiresAt < :nowMs))',

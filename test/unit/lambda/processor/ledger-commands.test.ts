@@ -246,7 +246,7 @@ describe('processRecord with the real EventLedger', () => {
       const start = updates().find(isStart);
       expect(start).toMatchObject({
         ConditionExpression:
-          'attribute_exists(#pk) AND #replayCount >= :replay AND ' +
+          'attribute_exists(#pk) AND attribute_exists(#replayCount) AND #replayCount >= :replay AND ' +
           '(attribute_not_exists(#replayDone) OR #replayDone < :replay) AND ' +
           '(#status <> :processing OR #processingExpiresAt < :nowMs)',
         ExpressionAttributeValues: expect.objectContaining({ ':replay': 2 }),
