@@ -5,10 +5,12 @@ import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@a
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { main } from '../../cli/main';
+import { STATE_DIR_ENV } from '../../cli/replay-run';
 import type { FptEnvelope } from '../../lambda/shared/fpt-events';
 import { EVENT_STATUS } from '../../lambda/shared/ledger-schema';
 import { localClientConfig } from '../../local/aws';
 import { findFreePort } from '../../local/emulator';
+import { pollUntil } from '../../local/testkit/wait';
 import { captureIo, runCli } from '../support/cli';
 import { fptBody, type Harness, startHarness } from './support/harness';
 
@@ -304,6 +306,32 @@ describe('fpt-webhooks CLI against the local stack', () => {
 
       expect(sent.code).toBe(0);
       expect(receivedLocally.get(eventId)?.map((r) => r.isTest)).toEqual([true]);
+    });
+
+    it('replays an event of a --stack target, and the handler receives it again', async () => {
+      const body = productionBody();
+      const eventId = JSON.parse(body).eventId;
+      await production.deliver(body);
+      await production.waitForStatus(eventId, EVENT_STATUS.processed);
+      const saved = process.env[STATE_DIR_ENV];
+      process.env[STATE_DIR_ENV] = dir;
+      let replayed: Awaited<ReturnType<typeof cli>>;
+      try {
+        replayed = await cli('events', 'replay', eventId, ...stack, '--reason', 'stack target');
+      } finally {
+        if (saved === undefined) delete process.env[STATE_DIR_ENV];
+        else process.env[STATE_DIR_ENV] = saved;
+      }
+      const { done } = await pollUntil(
+        () => harness.readRow(eventId),
+        (row) => row?.replayDone === 1,
+        { deadline: Date.now() + 20_000 },
+      );
+
+      expect(replayed.code).toBe(0);
+      expect(replayed.err).toContain('on stack ItExportProduction');
+      expect(done).toBe(true);
+      expect(receivedLocally.get(eventId)?.map((r) => r.event)).toEqual([JSON.parse(body), JSON.parse(body)]);
     });
 
     it('exports a body stored as base64 as its exact bytes', async () => {
