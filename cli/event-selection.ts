@@ -222,11 +222,17 @@ export interface SelectOptions {
 export interface SelectionTable {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
-  /** Where the range starts without `since`: this many days before now. @default DEFAULTS.ledgerRetentionDays */
+  /**
+   * The ledger's retention (config `ledgerRetentionDays`). Without `since` the range starts this many days
+   * before now (DEFAULTS.ledgerRetentionDays when unknown); when known, an older `since` is moved up to
+   * it, plus the days DynamoDB may take to delete an expired row: no row older can exist.
+   */
   readonly retentionDays?: number;
 }
 
 const DAY_MS = 86_400_000;
+/** DynamoDB deletes an expired item within a few days, not at once (its TTL documentation). */
+const TTL_DELETION_DAYS = 2;
 /** Rows per Query page: one BatchGetItem (at most 100 keys) reads their status. */
 const PAGE_SIZE = 100;
 /** A clock a little ahead of ours (the verifier's) still lands in the range's last day. */
@@ -358,7 +364,13 @@ export async function* selectEvents(
 ): AsyncGenerator<SelectedEvent> {
   const order = options.order ?? 'newest';
   const nowMs = (options.now ?? Date.now)();
-  const since = filter.since ?? nowMs - (table.retentionDays ?? DEFAULTS.ledgerRetentionDays) * DAY_MS;
+  const retentionStart = nowMs - (table.retentionDays ?? DEFAULTS.ledgerRetentionDays) * DAY_MS;
+  const since =
+    filter.since === undefined
+      ? retentionStart
+      : table.retentionDays !== undefined
+        ? Math.max(filter.since, retentionStart - TTL_DELETION_DAYS * DAY_MS)
+        : filter.since;
   const until = filter.until ?? nowMs + CLOCK_SKEW_MS;
   let days = daysBetween(since, until, order);
   const after = options.after;

@@ -1,6 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DEFAULTS } from '../../lambda/shared/defaults';
 import { LEDGER, PARKED_STATUS } from '../../lambda/shared/ledger-schema';
 import { CliError, UsageError } from '../errors';
 import {
@@ -140,7 +139,7 @@ async function listPage(
       {
         client,
         tableName: target.tableName,
-        retentionDays: target.ledgerRetentionDays ?? DEFAULTS.ledgerRetentionDays,
+        ...(target.ledgerRetentionDays !== undefined ? { retentionDays: target.ledgerRetentionDays } : {}),
       },
       filter,
       {

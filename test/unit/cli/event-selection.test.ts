@@ -169,6 +169,20 @@ describe('selectEvents', () => {
     expect(ddb.commandCalls(ScanCommand)).toHaveLength(0);
   });
 
+  it('starts a range no earlier than the known retention allows, and as asked when it is unknown', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const since = NOW - 100 * DAY;
+
+    await collect(selectEvents(table, { since }, { now: () => NOW }));
+    const known = ddb.commandCalls(QueryCommand).length;
+    ddb.resetHistory();
+    await collect(selectEvents({ client, tableName: 'ledger' }, { since }, { now: () => NOW }));
+
+    // Retention 2 days, plus 2 for DynamoDB's TTL deletion: 2026-11-25 to 2026-11-29.
+    expect(known).toBe(5);
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(101);
+  });
+
   it('filters type, subscription and contact in the query, and status from the rows it reads', async () => {
     ddb
       .on(QueryCommand)
