@@ -10,6 +10,7 @@ import {
   type EventFilter,
   eventFilterFrom,
   readRows,
+  type SelectionTable,
   selectEvents,
 } from '../event-selection';
 import { confirm, type Io } from '../io';
@@ -360,7 +361,7 @@ async function previewByIds(
 /** The events a filter selects through the list index, oldest first, with progress on stderr. */
 async function selectByFilter(
   io: Io,
-  table: { client: DynamoDBDocumentClient; tableName: string },
+  table: SelectionTable,
   filter: EventFilter,
 ): Promise<{ eventIds: string[]; rows: Map<string, PreviewRow> }> {
   const rows = new Map<string, PreviewRow>();
@@ -447,7 +448,17 @@ export async function eventsReplay(argv: readonly string[], io: Io): Promise<num
   try {
     ({ eventIds, rows } =
       filter !== undefined
-        ? await selectByFilter(io, { client: documents, tableName: target.tableName }, filter)
+        ? await selectByFilter(
+            io,
+            {
+              client: documents,
+              tableName: target.tableName,
+              ...(target.ledgerRetentionDays !== undefined
+                ? { retentionDays: target.ledgerRetentionDays }
+                : {}),
+            },
+            filter,
+          )
         : {
             eventIds: ids,
             rows: await previewByIds({ client: documents, tableName: target.tableName }, ids),
