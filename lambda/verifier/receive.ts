@@ -215,14 +215,16 @@ async function accept(deps: VerifierDeps, delivery: AuthenticDelivery): Promise<
   // Authorisation after authentication: a key holder may sign anything, so an event for another
   // organization or location is kept but never handled, and never reaches the ordering guard.
   const outOfScope = scopeProblems(deps.scopes?.get(delivery.subscription), envelope);
-  if (outOfScope.length > 0) return parkDelivery(deps, delivery, outOfScope, PARK_REASON.scopeMismatch);
+  if (outOfScope.length > 0) {
+    return parkDelivery(deps, delivery, outOfScope, PARK_REASON.scopeMismatch, envelope);
+  }
   const timeProblem = eventTimestampProblem(
     Date.parse(envelope.eventTimestamp),
     deps.now(),
     deps.toleranceSeconds,
   );
   if (timeProblem !== undefined) {
-    return parkDelivery(deps, delivery, [timeProblem], PARK_REASON.eventTimeOutOfBounds);
+    return parkDelivery(deps, delivery, [timeProblem], PARK_REASON.eventTimeOutOfBounds, envelope);
   }
   return ingest(deps, delivery, envelope);
 }
@@ -255,6 +257,7 @@ async function parkDelivery(
   delivery: AuthenticDelivery,
   problems: readonly string[],
   reason: VerifierParkReason,
+  envelope?: FptEnvelope,
 ): Promise<HttpResponse> {
   const bodySha256 = sha256Hex(delivery.rawBody);
   await deps.ledger.park({
@@ -262,6 +265,7 @@ async function parkDelivery(
     subscription: delivery.subscription,
     problems,
     reason,
+    ...(envelope !== undefined ? optionalContactId(envelope.data) : {}),
     rawBody: delivery.rawBody,
     nowMs: deps.now(),
   });
@@ -299,7 +303,7 @@ async function ingest(
   if (claim.kind === 'duplicate') {
     deps.metrics.addMetric(METRIC.duplicate, MetricUnit.Count, 1);
     if (!claim.sameBody) {
-      await parkConflictingDuplicate(deps, delivery, bodySha256, receivedAtMs);
+      await parkConflictingDuplicate(deps, delivery, envelope, bodySha256, receivedAtMs);
     } else {
       deps.logger.info('duplicate delivery', { ledgerStatus: claim.status });
     }
@@ -318,6 +322,7 @@ function optionalContactId(data: unknown): { contactId?: number } {
 async function parkConflictingDuplicate(
   deps: VerifierDeps,
   delivery: AuthenticDelivery,
+  envelope: FptEnvelope,
   bodySha256: string,
   nowMs: number,
 ): Promise<void> {
@@ -326,6 +331,7 @@ async function parkConflictingDuplicate(
     subscription: delivery.subscription,
     problems: ['eventId already seen with a different body'],
     reason: PARK_REASON.conflictingDuplicate,
+    ...optionalContactId(envelope.data),
     rawBody: delivery.rawBody,
     nowMs,
   });

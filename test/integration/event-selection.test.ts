@@ -105,6 +105,37 @@ describe('selectEvents on the emulator', () => {
     expect(await select({ statuses: [EVENT_STATUS.processed] })).toEqual([ids[0]]);
   });
 
+  it('finds a parked delivery by status and contact, and leaves it out otherwise', async () => {
+    const table = { client, tableName, retentionDays: 3 };
+    const parkedAt = NOW - 500;
+    await ledger.park({
+      bodySha256: 'd'.repeat(64),
+      subscription: 'default',
+      problems: ["locationId is not one of the subscription's locations"],
+      reason: 'scope_mismatch',
+      contactId: 4242,
+      rawBody: Buffer.from('{"contactId":4242}'),
+      nowMs: parkedAt,
+    });
+    const select = async (filter: Parameters<typeof selectEvents>[1]) =>
+      collect(selectEvents(table, filter, { now: () => NOW }));
+
+    const parked = await select({ statuses: ['INVALID_ENVELOPE'], contactId: 4242 });
+    const events = await select({ contactId: 4242 });
+
+    expect(parked).toEqual([
+      expect.objectContaining({
+        eventId: `parked#${'d'.repeat(64)}`,
+        status: 'INVALID_ENVELOPE',
+        reason: 'scope_mismatch',
+        contactId: 4242,
+        receivedAt: parkedAt,
+      }),
+    ]);
+    expect(parked[0]).not.toHaveProperty('rawBody');
+    expect(events).toEqual([]);
+  });
+
   it('resumes after a cursor within a day and across days', async () => {
     const table = { client, tableName, retentionDays: 3 };
     const all = await collect(selectEvents(table, {}, { now: () => NOW }));

@@ -95,7 +95,7 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
   readonly rows = new Map<string, FakeRow>();
   readonly parked = new Map<
     string,
-    { problems: readonly string[]; reason: string; rawBody: string; bytes: Buffer }
+    { problems: readonly string[]; reason: string; rawBody: string; bytes: Buffer; contactId?: number }
   >();
   /** Keyed `<locationId>#<contactId>`. */
   readonly highWaterMarks = new Map<string, number>();
@@ -187,6 +187,7 @@ export class FakeLedger implements LedgerPort, ProcessorLedger {
     this.parked.set(input.bodySha256, {
       problems: input.problems,
       reason: input.reason ?? 'invalid_envelope',
+      ...(input.contactId !== undefined ? { contactId: input.contactId } : {}),
       rawBody: input.rawBody.toString('utf8'),
       bytes: Buffer.from(input.rawBody),
     });

@@ -52,6 +52,8 @@ export interface ParkInput {
   readonly problems: readonly string[];
   /** @default 'invalid_envelope' */
   readonly reason?: ParkReason;
+  /** FPT's `data.contactId` when the envelope parsed (scope, event time, conflicting duplicate). */
+  readonly contactId?: number;
   readonly rawBody: Buffer;
   readonly nowMs: number;
 }
@@ -178,6 +180,7 @@ export async function parkDelivery(table: LedgerTable, input: ParkInput): Promis
           receivedAt: input.nowMs,
           // In the list index too, so `events list --status invalid_envelope` is a query like the others.
           listDay: listDayOf(input.nowMs),
+          ...(input.contactId !== undefined ? { contactId: input.contactId } : {}),
           expiresAt: expiresAt(table, input.nowMs),
         },
         ConditionExpression: 'attribute_not_exists(#pk)',

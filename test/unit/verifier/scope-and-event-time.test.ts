@@ -86,6 +86,8 @@ describe('subscription scope', () => {
       expect.objectContaining({
         reason: 'scope_mismatch',
         problems: ["locationId is not one of the subscription's locations"],
+        // For `events list --status invalid_envelope --contact N`.
+        contactId: expect.any(Number),
       }),
     ]);
     expect(count(METRIC.scopeMismatch)).toBe(1);
