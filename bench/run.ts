@@ -13,7 +13,7 @@
  *
  * Knobs (environment): BENCH_SECONDS (0.5 s per measurement slice), BENCH_ROUNDS (11),
  * BENCH_IMPORT_RUNS (15), BENCH_E2E_EVENTS (1000), BENCH_RAW_OPS (2000), BENCH_CONCURRENCY (8),
- * BENCH_POLLERS (5), BENCH_WINDOW (70).
+ * BENCH_POLLERS (5), BENCH_WINDOW (40).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -258,7 +258,7 @@ async function main(): Promise<void> {
           rawOps,
           callOps: quick ? 100 : 300,
           concurrency,
-          window: Math.round(envNumber('BENCH_WINDOW', 70)),
+          window: Math.round(envNumber('BENCH_WINDOW', 40)),
           pollers,
           timeoutMs: 15 * 60_000,
         });
