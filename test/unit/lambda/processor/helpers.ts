@@ -1,9 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import type { DefaultHandler, EventHandlers } from '../../../../lambda/handlers/types';
+import type { ProcessRecordDeps } from '../../../../lambda/processor/process-record';
 import type { CatalogEventType, FptEnvelope, FptEventCatalog } from '../../../../lambda/shared/fpt-events';
 import { MESSAGE_ATTRIBUTES } from '../../../../lambda/shared/ledger-schema';
 import { buildEnvelope } from '../../../../local/testkit/envelopes';
+import { FakeLedger } from '../../../support/fake-ledger';
+import { RecordingMetrics } from '../../../support/metrics';
 
 export const EVENT_ID = '9f1c7e2a8c4d4b1b9e3f5a6d7c8b9a0e';
 export const LOCATION_ID = 1234;
@@ -107,4 +110,22 @@ export function steppingClock(startMs: number, stepMs: number): () => number {
     current += stepMs;
     return current;
   };
+}
+
+/** processRecord's dependencies on a FakeLedger, recording metrics and mock handlers, at a fixed time. */
+export function fakeProcessorDeps(nowMs: number, overrides: Partial<ProcessRecordDeps> = {}) {
+  const ledger = new FakeLedger();
+  const metrics = new RecordingMetrics();
+  const { handlers, defaultHandler } = mockHandlers();
+  const deps: ProcessRecordDeps = {
+    ledger,
+    handlers,
+    defaultHandler,
+    now: () => nowMs,
+    maxReceiveCount: 5,
+    metrics,
+    logger: silentLogger(),
+    ...overrides,
+  };
+  return { ledger, metrics, handlers, defaultHandler, deps };
 }

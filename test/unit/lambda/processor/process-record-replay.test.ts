@@ -5,17 +5,15 @@ import { HandlerFailedError, ReplayRefusedError } from '../../../../lambda/share
 import { EVENT_STATUS } from '../../../../lambda/shared/ledger-schema';
 import { METRIC } from '../../../../lambda/shared/observability';
 import { captureOutput, jsonLines } from '../../../support/capture-output';
-import { FakeLedger } from '../../../support/fake-ledger';
-import { RecordingMetrics } from '../../../support/metrics';
+import type { FakeLedger } from '../../../support/fake-ledger';
 import {
   CONTACT_ID,
   EVENT_ID,
+  fakeProcessorDeps,
   LOCATION_ID,
   makeEnvelope,
   makeRecord,
-  mockHandlers,
   SAMPLE_DATA,
-  silentLogger,
   T0,
 } from './helpers';
 
@@ -28,19 +26,7 @@ const replayMessage = (n: number, receiveCount = 1) =>
   makeRecord(envelope, { attributes: { replay: String(n) }, receiveCount, messageId: `replay-${n}` });
 
 function setup(overrides: Partial<ProcessRecordDeps> = {}) {
-  const ledger = new FakeLedger();
-  const metrics = new RecordingMetrics();
-  const { handlers, defaultHandler } = mockHandlers();
-  const deps: ProcessRecordDeps = {
-    ledger,
-    handlers,
-    defaultHandler,
-    now: () => T_REPLAY + 1_000,
-    maxReceiveCount: 5,
-    metrics,
-    logger: silentLogger(),
-    ...overrides,
-  };
+  const { ledger, metrics, handlers, deps } = fakeProcessorDeps(T_REPLAY + 1_000, overrides);
   const handler = handlers['contact.updated'] as jest.Mock;
   const ctxOf = (call = 0): HandlerContext => handler.mock.calls[call][1] as HandlerContext;
   return { ledger, metrics, handler, ctxOf, deps };

@@ -11,17 +11,15 @@ import { EVENT_STATUS } from '../../../../lambda/shared/ledger-schema';
 import { METRIC } from '../../../../lambda/shared/observability';
 import { TEST_EVENT_MARKER } from '../../../../lambda/shared/test-event-marker';
 import { captureOutput, jsonLines } from '../../../support/capture-output';
-import { FakeLedger, type FakeRow } from '../../../support/fake-ledger';
-import { RecordingMetrics } from '../../../support/metrics';
+import type { FakeRow } from '../../../support/fake-ledger';
 import {
   CONTACT_ID,
   EVENT_ID,
+  fakeProcessorDeps,
   LOCATION_ID,
   makeEnvelope,
   makeRecord,
-  mockHandlers,
   SAMPLE_DATA,
-  silentLogger,
   steppingClock,
   T0,
 } from './helpers';
@@ -29,20 +27,7 @@ import {
 const HWM_KEY = `${LOCATION_ID}#${CONTACT_ID}`;
 
 function setup(overrides: Partial<ProcessRecordDeps> = {}) {
-  const ledger = new FakeLedger();
-  const metrics = new RecordingMetrics();
-  const { handlers, defaultHandler } = mockHandlers();
-  const deps: ProcessRecordDeps = {
-    ledger,
-    handlers,
-    defaultHandler,
-    now: () => T0 + 5_000,
-    maxReceiveCount: 5,
-    metrics,
-    logger: silentLogger(),
-    ...overrides,
-  };
-  return { ledger, metrics, handlers, defaultHandler, deps };
+  return fakeProcessorDeps(T0 + 5_000, overrides);
 }
 
 function ctxOf(mock: unknown): HandlerContext {
