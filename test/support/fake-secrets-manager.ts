@@ -25,16 +25,17 @@ const notFound = (message: string) =>
  */
 export class FakeSecretsManager {
   readonly versions = new Map<string, FakeVersion>();
-  private readonly stub = mockClient(SecretsManagerClient);
+  /** The aws-sdk-client-mock stub: tests read its calls, subclasses answer more commands on it. */
+  readonly mock = mockClient(SecretsManagerClient);
 
   /** The clock versions are dated by; tests move it to age a version. */
   now: () => number = Date.now;
 
   constructor(readonly secretId: string) {
-    this.stub
+    this.mock
       .on(DescribeSecretCommand)
       .callsFake(() => ({ Name: secretId, VersionIdsToStages: this.stages() }));
-    this.stub.on(GetSecretValueCommand).callsFake((input: { VersionId?: string; VersionStage?: string }) => {
+    this.mock.on(GetSecretValueCommand).callsFake((input: { VersionId?: string; VersionStage?: string }) => {
       const id = input.VersionId ?? this.versionWith(input.VersionStage ?? 'AWSCURRENT');
       const version = id === undefined ? undefined : this.versions.get(id);
       if (version === undefined || (input.VersionStage && !version.stages.includes(input.VersionStage))) {
@@ -49,7 +50,7 @@ export class FakeSecretsManager {
         CreatedDate: new Date(version.createdAtMs),
       };
     });
-    this.stub
+    this.mock
       .on(PutSecretValueCommand)
       .callsFake(
         (input: { ClientRequestToken?: string; SecretString?: string; VersionStages?: string[] }) => {
@@ -58,7 +59,7 @@ export class FakeSecretsManager {
           return { VersionId: id };
         },
       );
-    this.stub
+    this.mock
       .on(UpdateSecretVersionStageCommand)
       .callsFake(
         (input: { VersionStage: string; MoveToVersionId?: string; RemoveFromVersionId?: string }) => {
@@ -99,11 +100,17 @@ export class FakeSecretsManager {
     return [...this.versions].find(([, v]) => v.stages.includes(stage))?.[0];
   }
 
-  restore(): void {
-    this.stub.restore();
+  /** The value of the version that holds `stage`, if any. */
+  valueWith(stage: string): string | undefined {
+    const id = this.versionWith(stage);
+    return id === undefined ? undefined : this.versions.get(id)?.value;
   }
 
-  private label(versionId: string, stage: string): void {
+  restore(): void {
+    this.mock.restore();
+  }
+
+  protected label(versionId: string, stage: string): void {
     const target = this.versions.get(versionId);
     if (target === undefined) throw notFound(`no version ${versionId}`);
     for (const version of this.versions.values()) version.stages = version.stages.filter((s) => s !== stage);

@@ -43,8 +43,8 @@ describe('fpt-webhooks secret set --stack', () => {
     expect(sm.mock.commandCalls(RotateSecretCommand)[0]?.args[0].input).toMatchObject({
       RotateImmediately: true,
     });
-    expect(sm.versionWith('AWSCURRENT')?.[1].value).toBe(NEW);
-    expect(sm.versionWith('AWSPREVIOUS')?.[1].value).toBe(OLD);
+    expect(sm.valueWith('AWSCURRENT')).toBe(NEW);
+    expect(sm.valueWith('AWSPREVIOUS')).toBe(OLD);
     expect(sm.versionWith(STAGED_LABEL)).toBeUndefined();
     const text = out.join('\n');
     expect(text).toMatch(
@@ -78,7 +78,7 @@ describe('fpt-webhooks secret set --stack', () => {
 
     expect(code).toBe(0);
     expect(capture.prompts).toEqual([expect.stringContaining('it is not shown')]);
-    expect(sm.versionWith('AWSCURRENT')?.[1].value).toBe(NEW);
+    expect(sm.valueWith('AWSCURRENT')).toBe(NEW);
   });
 
   it('says so and changes nothing when the value is already current', async () => {
@@ -128,7 +128,7 @@ describe('fpt-webhooks secret set --stack', () => {
 
     expect(await main(['secret', 'set', 'default', ...TARGET], io)).toBe(0);
     expect(out.join('\n')).toContain('clearing AWSPENDING from version v-stuck');
-    expect(sm.versionWith('AWSCURRENT')?.[1].value).toBe(NEW);
+    expect(sm.valueWith('AWSCURRENT')).toBe(NEW);
   });
 });
 
@@ -194,7 +194,7 @@ describe('fpt-webhooks secret set: refusing bad input without echoing it', () =>
     const code = await main(['secret', 'set', 'default', ...TARGET], capture.io);
 
     expect(code).toBe(0);
-    expect(sm.versionWith('AWSCURRENT')?.[1].value).toBe(value);
+    expect(sm.valueWith('AWSCURRENT')).toBe(value);
   });
 
   it('refuses a secret given as an extra argument, and does not print it', async () => {

@@ -169,8 +169,8 @@ describe('storeSecret', () => {
       expect.stringContaining('waiting for the rotation function to create the new version'),
     );
     // The value stays staged for the next attempt, and AWSCURRENT did not move.
-    expect(sm.versionWith(STAGED_LABEL)?.[1].value).toBe('new-fpt-secret-0123456789-abcdefghijklmnop');
-    expect(sm.versionWith('AWSCURRENT')?.[1].value).toBe(CURRENT);
+    expect(sm.valueWith(STAGED_LABEL)).toBe('new-fpt-secret-0123456789-abcdefghijklmnop');
+    expect(sm.valueWith('AWSCURRENT')).toBe(CURRENT);
   });
 
   it('runs the rotation steps in-process for the local stack, with a fresh token', async () => {
@@ -190,10 +190,11 @@ describe('storeSecret', () => {
 
     expect(result.changed).toBe(true);
     expect(progress.filter((l) => /^ {2}(create|set|test|finish)Secret/.test(l))).toHaveLength(4);
-    const [currentId, current] = sm.versionWith('AWSCURRENT') ?? [];
+    const currentId = sm.versionWith('AWSCURRENT');
+    const current = currentId === undefined ? undefined : sm.versions.get(currentId);
     expect(currentId).toBe(result.versionId);
     expect(current?.value).toBe('new-fpt-secret-0123456789-abcdefghijklmnop');
     expect(current?.stages).toEqual(['AWSCURRENT']);
-    expect(sm.versionWith('AWSPREVIOUS')?.[1].value).toBe(CURRENT);
+    expect(sm.valueWith('AWSPREVIOUS')).toBe(CURRENT);
   });
 });

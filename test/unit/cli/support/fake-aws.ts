@@ -2,63 +2,47 @@ import { randomUUID } from 'node:crypto';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   DescribeSecretCommand,
-  GetSecretValueCommand,
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
-  PutSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
-  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runRotationStep } from '../../../../lambda/rotation/rotate';
+import { FakeSecretsManager as SharedFakeSecretsManager } from '../../../support/fake-secrets-manager';
 
 export const STACK = 'FptTest';
 export const SECRET_NAME = `fpt-webhooks/${STACK}/default`;
-
-interface Version {
-  value: string;
-  stages: string[];
-  createdAtMs: number;
-}
 
 const notFound = (what: string) =>
   Object.assign(new Error(`Secrets Manager can't find ${what}`), { name: 'ResourceNotFoundException' });
 
 /**
- * An in-memory Secrets Manager with AWS's label semantics (a label is on one version at most; moving
- * AWSCURRENT moves AWSPREVIOUS to the version it left), behind aws-sdk-client-mock. RotateSecret runs
- * the real rotation steps (lambda/rotation/rotate.ts), as Secrets Manager invokes the rotation function.
+ * The stack's signing secret: test/support's Secrets Manager (AWS's label semantics) plus what the CLI
+ * reads besides: rotation settings and deletion on DescribeSecret, ListSecrets, ListSecretVersionIds,
+ * and RotateSecret, which runs the real rotation steps (lambda/rotation/rotate.ts) as Secrets Manager
+ * invokes the rotation function.
  */
-export class FakeSecretsManager {
-  readonly mock = mockClient(SecretsManagerClient);
-  readonly versions = new Map<string, Version>();
+export class FakeSecretsManager extends SharedFakeSecretsManager {
   rotationEnabled = true;
   rotationDays = 90;
   nextRotationMs: number | undefined;
   /** 'sync': the rotation has finished when RotateSecret returns; 'never': the function never runs. */
   rotation: 'sync' | 'never' = 'sync';
-  now = () => Date.now();
   /** Set when the secret is scheduled for deletion (DescribeSecret's DeletedDate). */
   deletedDate: Date | undefined;
   /** Other secrets of the account, as ListSecrets lists them (with IncludePlannedDeletion). */
   otherSecrets: Array<{ Name: string; DeletedDate?: Date }> = [];
 
   constructor(initial: string, createdAtMs: number) {
-    this.versions.set('v-initial', { value: initial, stages: ['AWSCURRENT'], createdAtMs });
-    this.install();
+    super(SECRET_NAME);
+    this.now = () => createdAtMs;
+    this.put('v-initial', initial, ['AWSCURRENT']);
+    this.now = Date.now;
+    this.answerTheCli();
   }
 
-  versionWith(stage: string): [string, Version] | undefined {
-    return [...this.versions].find(([, v]) => v.stages.includes(stage));
-  }
-
-  private moveLabel(stage: string, to: string | undefined): void {
-    for (const v of this.versions.values()) v.stages = v.stages.filter((s) => s !== stage);
-    if (to !== undefined) this.versions.get(to)?.stages.push(stage);
-  }
-
-  private install(): void {
+  private answerTheCli(): void {
     const sm = this.mock;
     sm.on(DescribeSecretCommand).callsFake(async (input: { SecretId: string }) => {
       if (input.SecretId !== SECRET_NAME) throw notFound(input.SecretId);
@@ -68,7 +52,7 @@ export class FakeSecretsManager {
         RotationEnabled: this.rotationEnabled,
         ...(this.rotationEnabled ? { RotationRules: { AutomaticallyAfterDays: this.rotationDays } } : {}),
         ...(this.nextRotationMs !== undefined ? { NextRotationDate: new Date(this.nextRotationMs) } : {}),
-        VersionIdsToStages: Object.fromEntries([...this.versions].map(([id, v]) => [id, [...v.stages]])),
+        VersionIdsToStages: this.stages(),
       };
     });
     sm.on(ListSecretsCommand).callsFake(
@@ -105,46 +89,6 @@ export class FakeSecretsManager {
           })),
       };
     });
-    sm.on(GetSecretValueCommand).callsFake(
-      async (input: { SecretId: string; VersionId?: string; VersionStage?: string }) => {
-        const stage = input.VersionStage ?? (input.VersionId === undefined ? 'AWSCURRENT' : undefined);
-        const entry =
-          input.VersionId !== undefined
-            ? ([input.VersionId, this.versions.get(input.VersionId)] as const)
-            : this.versionWith(stage ?? '');
-        const [id, version] = entry ?? [];
-        if (id === undefined || version === undefined) throw notFound('the version');
-        if (stage !== undefined && !version.stages.includes(stage)) throw notFound(`stage ${stage}`);
-        return {
-          Name: SECRET_NAME,
-          VersionId: id,
-          SecretString: version.value,
-          VersionStages: [...version.stages],
-          CreatedDate: new Date(version.createdAtMs),
-        };
-      },
-    );
-    sm.on(PutSecretValueCommand).callsFake(
-      async (input: { SecretString: string; ClientRequestToken?: string; VersionStages?: string[] }) => {
-        const id = input.ClientRequestToken ?? randomUUID();
-        const stages = input.VersionStages ?? ['AWSCURRENT'];
-        for (const stage of stages) this.moveLabel(stage, undefined);
-        this.versions.set(id, { value: input.SecretString, stages: [...stages], createdAtMs: this.now() });
-        return { Name: SECRET_NAME, VersionId: id, VersionStages: stages };
-      },
-    );
-    sm.on(UpdateSecretVersionStageCommand).callsFake(
-      async (input: { VersionStage: string; MoveToVersionId?: string; RemoveFromVersionId?: string }) => {
-        const from = input.RemoveFromVersionId;
-        if (from !== undefined) {
-          const version = this.versions.get(from);
-          version?.stages.splice(version.stages.indexOf(input.VersionStage), 1);
-        }
-        if (input.MoveToVersionId !== undefined) this.moveLabel(input.VersionStage, input.MoveToVersionId);
-        if (input.VersionStage === 'AWSCURRENT' && from !== undefined) this.moveLabel('AWSPREVIOUS', from);
-        return { Name: SECRET_NAME };
-      },
-    );
     sm.on(RotateSecretCommand).callsFake(async (input: { SecretId: string }) => {
       if (!this.rotationEnabled) {
         throw Object.assign(new Error('no rotation function'), { name: 'InvalidRequestException' });
