@@ -41,7 +41,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { composeProcessor } from '../../lambda/processor/composition';
 import { EVENT_STATUS, MESSAGE_ATTRIBUTES } from '../../lambda/shared/ledger-schema';
 import { METRICS_NAMESPACE } from '../../lambda/shared/observability';
@@ -354,18 +354,10 @@ async function judgeTransactional(
   },
 ): Promise<NonNullable<FaultInjectionReport['transactional']>> {
   const counts = new Map<string, number>();
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await documents.send(
-      new ScanCommand({
-        TableName: effectsTableName,
-        ConsistentRead: true,
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    for (const item of out.Items ?? []) counts.set(String(item.pk), Number(item.count));
-    startKey = out.LastEvaluatedKey;
-  } while (startKey !== undefined);
+  const scan = paginateScan({ client: documents }, { TableName: effectsTableName, ConsistentRead: true });
+  for await (const page of scan) {
+    for (const item of page.Items ?? []) counts.set(String(item.pk), Number(item.count));
+  }
   const processed = new Set<string>();
   for (let i = 0; i < input.events.length; i += 100) {
     const keys = input.events.slice(i, i + 100).map((pk) => ({ pk }));

@@ -2,7 +2,7 @@
  * The verdict: what the ledger says (which events ended PROCESSED, which handlers ran twice), and the
  * one set of rules a run passes or fails by.
  */
-import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { EVENT_STATUS } from '../../lambda/shared/ledger-schema';
 import type { FaultInjectionReport } from './types';
 
@@ -22,25 +22,19 @@ export async function readLedgerVerdict(
   const statuses = new Map<string, string>();
   let parkedRows = 0;
   let unexpectedRows = 0;
-  let startKey: Record<string, unknown> | undefined;
   const expected = new Set(eventIds);
-  do {
-    const out = await documents.send(
-      new ScanCommand({
-        TableName: tableName,
-        ConsistentRead: true,
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    for (const item of out.Items ?? []) {
+  for await (const page of paginateScan(
+    { client: documents },
+    { TableName: tableName, ConsistentRead: true },
+  )) {
+    for (const item of page.Items ?? []) {
       const pk = String(item.pk);
       if (pk.startsWith('parked#')) parkedRows++;
       else if (pk.startsWith('order#')) continue;
       else if (expected.has(pk)) statuses.set(pk, String(item.status));
       else unexpectedRows++;
     }
-    startKey = out.LastEvaluatedKey;
-  } while (startKey !== undefined);
+  }
   const lostByStatus: Record<string, number> = {};
   let processed = 0;
   for (const eventId of eventIds) {
