@@ -2,6 +2,7 @@ import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws
 import { DEFAULTS } from '../lambda/shared/defaults';
 import { EVENT_STATUS, LEDGER, listDayOf, PARKED_STATUS } from '../lambda/shared/ledger-schema';
 import { UsageError } from './errors';
+import { displayStatus } from './ledger';
 
 /*
  * Which ledger rows an operator means: the filter flags `events list` and `events replay` share, and the
@@ -172,6 +173,22 @@ export function eventFilterFrom(values: EventFilterValues, nowMs: number): Event
     ...(subscriptions !== undefined ? { subscriptions } : {}),
     ...(contactId !== undefined ? { contactId } : {}),
   };
+}
+
+/**
+ * The filter as flags again, the inverse of eventFilterFrom: times absolute (ISO-8601 UTC), so the
+ * flags select the same events later (the next page of a listing, a replay run's description).
+ */
+export function eventFilterFlags(filter: EventFilter): string[] {
+  const time = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+  return [
+    ...(filter.since !== undefined ? ['--since', time(filter.since)] : []),
+    ...(filter.until !== undefined ? ['--until', time(filter.until)] : []),
+    ...(filter.types !== undefined ? ['--type', filter.types.join(',')] : []),
+    ...(filter.statuses !== undefined ? ['--status', filter.statuses.map(displayStatus).join(',')] : []),
+    ...(filter.subscriptions !== undefined ? ['--subscription', filter.subscriptions.join(',')] : []),
+    ...(filter.contactId !== undefined ? ['--contact', String(filter.contactId)] : []),
+  ];
 }
 
 /** One selected row, as the table holds it (never its body or lease tokens). */

@@ -34,7 +34,11 @@ export function eventIdArgument(positionals: readonly string[], command: string)
       `${command} takes exactly one eventId, but got ${positionals.length} arguments (see fpt-webhooks ${command} --help)`,
     );
   }
-  const raw = positionals[0] as string;
+  return parseEventId(positionals[0] as string);
+}
+
+/** An eventId given on the command line: 32 hex characters, lowercased as the ledger keys it. */
+export function parseEventId(raw: string): string {
   if (!/^[0-9a-fA-F]{32}$/.test(raw)) {
     throw new UsageError(`eventId must be 32 hex characters, but "${raw}" was provided`);
   }

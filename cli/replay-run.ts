@@ -143,13 +143,18 @@ export interface PreviewRow {
   readonly lastReplayAt?: number;
 }
 
+/** The outcome for a row that says why it holds no body (`bodyNotKept`); undefined when it does not say. */
+function noBodyOutcome(bodyNotKept: string | undefined): Outcome | undefined {
+  if (bodyNotKept === BODY_NOT_KEPT.disabled) return 'noBodyDisabled';
+  if (bodyNotKept === BODY_NOT_KEPT.tooLarge) return 'noBodyTooLarge';
+  return undefined;
+}
+
 /** What a replay would do to an event, judged from its preview row (a row older than body retention shows as replayable). */
 export function previewOutcome(row: PreviewRow | undefined): Outcome {
   if (row === undefined) return 'notFound';
   if (row.status !== EVENT_STATUS.processed && row.status !== EVENT_STATUS.deadLettered) return 'inFlight';
-  if (row.bodyNotKept === BODY_NOT_KEPT.disabled) return 'noBodyDisabled';
-  if (row.bodyNotKept === BODY_NOT_KEPT.tooLarge) return 'noBodyTooLarge';
-  return 'replayed';
+  return noBodyOutcome(row.bodyNotKept) ?? 'replayed';
 }
 
 /** Set by Ctrl-C: the run finishes the event at hand, saves and stops. */
@@ -205,15 +210,7 @@ async function replayOne(deps: ReplayRunDeps, state: ReplayRunState, eventId: st
     case 'in_flight':
       return record(state, eventId, 'inFlight');
     case 'no_body':
-      return record(
-        state,
-        eventId,
-        result.bodyNotKept === BODY_NOT_KEPT.disabled
-          ? 'noBodyDisabled'
-          : result.bodyNotKept === BODY_NOT_KEPT.tooLarge
-            ? 'noBodyTooLarge'
-            : 'noBodyUnknown',
-      );
+      return record(state, eventId, noBodyOutcome(result.bodyNotKept) ?? 'noBodyUnknown');
     case 'requested_by_this_run':
       if (result.done) return record(state, eventId, 'alreadyDone');
       outcome = 'resent';

@@ -8,6 +8,7 @@ import {
   EVENT_FILTER_OPTIONS,
   type EventFilter,
   encodeCursor,
+  eventFilterFlags,
   eventFilterFrom,
   type SelectedEvent,
   selectEvents,
@@ -96,18 +97,6 @@ export function selectedToJson(event: SelectedEvent): Record<string, unknown> {
 /** A shell word: quoted when it holds anything but safe characters. */
 const shellWord = (word: string): string =>
   /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
-
-/** The filter as flags again, with times absolute, so the next page covers the same range. */
-function filterFlags(filter: EventFilter): string[] {
-  return [
-    ...(filter.since !== undefined ? ['--since', new Date(filter.since).toISOString()] : []),
-    ...(filter.until !== undefined ? ['--until', new Date(filter.until).toISOString()] : []),
-    ...(filter.types !== undefined ? ['--type', filter.types.join(',')] : []),
-    ...(filter.statuses !== undefined ? ['--status', filter.statuses.map(displayStatus).join(',')] : []),
-    ...(filter.subscriptions !== undefined ? ['--subscription', filter.subscriptions.join(',')] : []),
-    ...(filter.contactId !== undefined ? ['--contact', String(filter.contactId)] : []),
-  ];
-}
 
 /** What the listing shows, for the summary line. */
 function describeSelection(filter: EventFilter): string {
@@ -200,7 +189,7 @@ export async function eventsList(argv: readonly string[], io: Io): Promise<numbe
       ? [
           'fpt-webhooks events list',
           target.flags,
-          ...filterFlags(filter).map(shellWord),
+          ...eventFilterFlags(filter).map(shellWord),
           '--limit',
           String(limit),
           ...(values.json ? ['--json'] : []),

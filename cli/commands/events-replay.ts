@@ -8,13 +8,14 @@ import {
   EVENT_FILTER_HELP,
   EVENT_FILTER_OPTIONS,
   type EventFilter,
+  eventFilterFlags,
   eventFilterFrom,
   readRows,
   type SelectionTable,
   selectEvents,
 } from '../event-selection';
 import { confirm, type Io } from '../io';
-import { displayStatus, missingBodyReason } from '../ledger';
+import { displayStatus, missingBodyReason, parseEventId } from '../ledger';
 import {
   checkRunId,
   loadState,
@@ -118,10 +119,7 @@ function parseReason(raw: string | undefined): string {
 function eventIdArguments(positionals: readonly string[]): string[] {
   const ids: string[] = [];
   for (const raw of positionals) {
-    if (!/^[0-9a-fA-F]{32}$/.test(raw)) {
-      throw new UsageError(`eventId must be 32 hex characters, but "${raw}" was provided`);
-    }
-    const id = raw.toLowerCase();
+    const id = parseEventId(raw);
     if (!ids.includes(id)) ids.push(id);
   }
   return ids;
@@ -328,15 +326,7 @@ const FILTER_FLAGS = Object.keys(EVENT_FILTER_OPTIONS) as Array<keyof typeof EVE
 
 /** A filter in words, with its times resolved: a run replays what it selected when it started. */
 function describeFilter(filter: EventFilter): string {
-  const time = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
-  return [
-    ...(filter.since !== undefined ? [`--since ${time(filter.since)}`] : []),
-    ...(filter.until !== undefined ? [`--until ${time(filter.until)}`] : []),
-    ...(filter.types !== undefined ? [`--type ${filter.types.join(',')}`] : []),
-    ...(filter.statuses !== undefined ? [`--status ${filter.statuses.map(displayStatus).join(',')}`] : []),
-    ...(filter.subscriptions !== undefined ? [`--subscription ${filter.subscriptions.join(',')}`] : []),
-    ...(filter.contactId !== undefined ? [`--contact ${filter.contactId}`] : []),
-  ].join(' ');
+  return eventFilterFlags(filter).join(' ');
 }
 
 const previewRow = (eventId: string, row: Record<string, unknown>): PreviewRow => ({
