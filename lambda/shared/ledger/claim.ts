@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   EVENT_STATUS,
+  type EventRow,
   type EventStatus,
   listDayOf,
   PARK_REASON,
@@ -10,7 +11,7 @@ import {
   parkedKey,
 } from '../ledger-schema';
 import { eventRowBody, storedBody } from './stored-body';
-import { expiresAt, getEvent, isConditionFailure, type LedgerTable } from './table';
+import { conditionFailureItem, expiresAt, getEvent, isConditionFailure, type LedgerTable } from './table';
 
 /*
  * The verifier's side of the ledger: claim an eventId, give it back, park a delivery. There is no
@@ -114,15 +115,15 @@ export async function claimEvent(
     return { kind: 'claimed', token };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
-    const old = error.Item as Record<string, { S?: string }> | undefined;
-    const status = old?.status?.S as EventStatus | undefined;
+    const old = conditionFailureItem(error) as Partial<EventRow> | undefined;
+    const status = old?.status;
     if (status === undefined) {
       // The condition failed but the old item was not returned (some emulators): read it.
       const row = await getEvent(table, input.eventId);
       if (row === undefined) throw error;
       return classifyExisting(row.status, row.bodySha256, input.bodySha256);
     }
-    return classifyExisting(status, old?.bodySha256?.S, input.bodySha256);
+    return classifyExisting(status, old?.bodySha256, input.bodySha256);
   }
 }
 

@@ -1,6 +1,6 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { orderKey } from '../ledger-schema';
-import { expiresAt, isConditionFailure, type LedgerTable } from './table';
+import { conditionFailureItem, expiresAt, isConditionFailure, type LedgerTable } from './table';
 
 /* The ordering guard: per contact, the newest eventTimestamp taken into processing (its high-water mark). */
 
@@ -27,12 +27,6 @@ export interface OrderingVerdict {
   /** The high-water mark before this event (epoch ms); absent for a contact's first event. */
   readonly highWaterMarkMs?: number;
 }
-
-const numberOf = (value: unknown): number | undefined => {
-  if (typeof value === 'number') return value;
-  const n = (value as { N?: string } | undefined)?.N;
-  return n === undefined ? undefined : Number(n);
-};
 
 /**
  * The ordering guard in one conditional write: raises the contact's high-water mark to this event's
@@ -62,13 +56,13 @@ export async function guardOrdering(
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-    const previous = numberOf(out.Attributes?.highWaterMark);
+    const previous = out.Attributes?.highWaterMark as number | undefined;
     return { isStale: false, ...(previous !== undefined ? { highWaterMarkMs: previous } : {}) };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
     // The condition failed, so a newer mark exists; read it only if the old item was not returned.
     const newer =
-      numberOf((error.Item as Record<string, unknown> | undefined)?.highWaterMark) ??
+      (conditionFailureItem(error)?.highWaterMark as number | undefined) ??
       (await getHighWaterMark(table, locationId, contactId));
     return { isStale: true, ...(newer !== undefined ? { highWaterMarkMs: newer } : {}) };
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EVENT_STATUS, type EventRow, type EventStatus, listDayOf } from '../ledger-schema';
 import { eventRowBody } from './stored-body';
-import { expiresAt, getEvent, isConditionFailure, type LedgerTable } from './table';
+import { conditionFailureItem, expiresAt, getEvent, isConditionFailure, type LedgerTable } from './table';
 
 /* The processor's lease on an event: take it, then record the outcome under it. */
 
@@ -171,7 +171,9 @@ export async function startProcessing(
     if (!isConditionFailure(error)) throw error;
     // The old row comes back with the failure; a missing row does not, and neither does one from an
     // emulator that leaves it out, so read it then.
-    const old = error.Item !== undefined ? refusalFields(error.Item) : await getEvent(table, input.eventId);
+    const old =
+      (conditionFailureItem(error) as Partial<EventRow> | undefined) ??
+      (await getEvent(table, input.eventId));
     return input.replay === undefined ? refusalOf(old) : replayRefusalOf(old, input.replay);
   }
 }
@@ -198,19 +200,6 @@ function listedAttributes(input: StartProcessingInput): {
       ':listDay': listDayOf(input.receivedAt),
       ...(withContact ? { ':contactId': input.contactId } : {}),
     },
-  };
-}
-
-/** The attributes a refusal is decided by, from the old item in DynamoDB's wire format. */
-function refusalFields(item: Record<string, { S?: string; N?: string }>): Partial<EventRow> {
-  const numberOf = (name: string) => (item[name]?.N !== undefined ? Number(item[name]?.N) : undefined);
-  const status = item.status?.S as EventStatus | undefined;
-  const replayCount = numberOf('replayCount');
-  const replayDone = numberOf('replayDone');
-  return {
-    ...(status !== undefined ? { status } : {}),
-    ...(replayCount !== undefined ? { replayCount } : {}),
-    ...(replayDone !== undefined ? { replayDone } : {}),
   };
 }
 

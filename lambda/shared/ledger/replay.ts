@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EVENT_STATUS, type EventRow, MESSAGE_ATTRIBUTES } from '../ledger-schema';
 import {
@@ -10,7 +9,7 @@ import {
   sqsMessageBytes,
 } from '../queue-message';
 import { bodyBytesOf } from './stored-body';
-import { isConditionFailure, type LedgerTable } from './table';
+import { conditionFailureItem, isConditionFailure, type LedgerTable } from './table';
 
 /*
  * The request side of an explicit replay (`fpt-webhooks events replay`): record the request on the
@@ -67,17 +66,6 @@ export type ReplayRequestResult =
   /** The row holds no body: `bodyNotKept` says why when the row knows (`disabled`, `too_large`). */
   | { readonly kind: 'no_body'; readonly bodyNotKept?: string };
 
-/** The few attributes read out of a condition failure's ALL_OLD item (DynamoDB's wire format). */
-function oldRow(item: Record<string, AttributeValue> | undefined): Record<string, unknown> | undefined {
-  if (item === undefined) return undefined;
-  const row: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (value.S !== undefined) row[name] = value.S;
-    else if (value.N !== undefined) row[name] = Number(value.N);
-  }
-  return row;
-}
-
 /**
  * Records a replay request on the event's row in one conditional UpdateItem: `replayCount` goes up by
  * one, with `lastReplayAt`, `lastReplayReason` and `lastReplayRun`. The condition holds when the row
@@ -127,7 +115,7 @@ export async function requestReplay(
     return { kind: 'requested', count: row.replayCount ?? 1, row };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
-    const old = oldRow(error.Item);
+    const old = conditionFailureItem(error);
     if (old === undefined) return { kind: 'not_found' };
     // Checked first: after this run's request the row may be PROCESSING its replay, which is no refusal.
     if (old.lastReplayRun === input.runId) {

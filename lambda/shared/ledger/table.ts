@@ -21,6 +21,23 @@ export const isConditionFailure = (error: unknown): error is ConditionalCheckFai
   error instanceof ConditionalCheckFailedException ||
   (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 
+/**
+ * The item a failed condition returned (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), read out of
+ * DynamoDB's wire format: its string and number attributes, which is all that says why the condition
+ * failed. Undefined when there was no item, or the answer left it out.
+ */
+export function conditionFailureItem(
+  error: ConditionalCheckFailedException,
+): Record<string, unknown> | undefined {
+  if (error.Item === undefined) return undefined;
+  const row: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(error.Item)) {
+    if (value.S !== undefined) row[name] = value.S;
+    else if (value.N !== undefined) row[name] = Number(value.N);
+  }
+  return row;
+}
+
 /** Reads one event's row, strongly consistent. */
 export async function getEvent(table: LedgerTable, eventId: string): Promise<EventRow | undefined> {
   const out = await table.client.send(
