@@ -102,6 +102,7 @@ export async function processRecord(
     },
   });
 
+  const contactId = contactIdOf(envelope.data);
   const started = await ledger.startProcessing({
     eventId,
     subscription,
@@ -109,7 +110,7 @@ export async function processRecord(
     ...(parsed.bodySha256 !== undefined ? { bodySha256: parsed.bodySha256 } : {}),
     rawBody: Buffer.from(parsed.text, 'utf8'),
     receivedAt: parsed.receivedAt,
-    ...(contactIdOf(envelope.data) !== undefined ? { contactId: contactIdOf(envelope.data) } : {}),
+    ...(contactId !== undefined ? { contactId } : {}),
     ...(replay !== undefined ? { replay } : {}),
     nowMs: now(),
   });
@@ -150,7 +151,7 @@ export async function processRecord(
     guard =
       isTest || !mayMoveTheGuard(parsed, logger)
         ? undefined
-        : await readOrderingGuard(envelope, parsed.eventTimestampMs, ledger, now());
+        : await readOrderingGuard(envelope.locationId, contactId, parsed.eventTimestampMs, ledger, now());
     // StaleEvent and EndToEndLatency describe FPT's deliveries; a replay of an old event is stale by design.
     if (guard?.isStale && replay === undefined) metrics.emit(METRIC.staleEvent, MetricUnit.Count, 1);
 
@@ -259,14 +260,14 @@ function mayMoveTheGuard(parsed: ParsedRecord, logger: Logger): boolean {
  * stale), and an older event arriving meanwhile is stale against it (docs/handlers.md).
  */
 async function readOrderingGuard(
-  envelope: FptEnvelope,
+  locationId: number,
+  contactId: number | undefined,
   eventTimestampMs: number,
   ledger: ProcessorLedger,
   nowMs: number,
 ): Promise<OrderingGuard | undefined> {
-  const contactId = envelope.data.contactId;
-  if (typeof contactId !== 'number' || !Number.isSafeInteger(contactId)) return undefined;
-  return ledger.guardOrdering(envelope.locationId, contactId, eventTimestampMs, nowMs);
+  if (contactId === undefined) return undefined;
+  return ledger.guardOrdering(locationId, contactId, eventTimestampMs, nowMs);
 }
 
 function route(envelope: FptEnvelope, ctx: HandlerContext, deps: ProcessRecordDeps): Promise<void> {
